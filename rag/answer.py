@@ -1,0 +1,214 @@
+"""Grounded answers: retrieve, build a budgeted prompt, generate, check citations, or refuse.
+
+The flow for one question::
+
+    question ─► (English? translate to Arabic for retrieval) ─► hybrid retrieval
+             ─► numbered passages trimmed to the prompt budget ─► LLM (streamed)
+             ─► CitationChecker: drop bad markers, verify numbers/words, re-attribute
+             ─► Answer (or a refusal in the question's language)
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Iterator, Literal, Sequence
+
+from rag import prompts
+from rag.chunking import approx_token_count, sentence_spans
+from rag.citations import CitationChecker, numbers_in
+from rag.config import SanadConfig
+from rag.errors import GenerationError, ModelError, SanadError
+from rag.generate import ChatMessage, Generator
+from rag.hybrid import rrf
+from rag.retrieval import Retriever, check_question, detect_language
+from rag.textnorm import light_stem, normalize_arabic, tokenize
+from rag.types import Answer, Hit
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """The chat messages sent to the model and the passages they number (passage n = ``hits[n-1]``)."""
+
+    messages: tuple[ChatMessage, ...]
+    hits: tuple[Hit, ...]
+    passage_tokens: int
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """One step of a streamed answer: the passages found, a piece of text, or the checked answer."""
+
+    kind: Literal["passages", "token", "answer"]
+    text: str = ""
+    hits: tuple[Hit, ...] = ()
+    answer: Answer | None = None
+
+
+class PromptBuilder:
+    """Numbers the best passages and keeps the prompt within ``budget_tokens`` of passage text.
+
+    Passages are cut to their sentences that share the most words and numbers with the
+    question (kept in reading order), since prompt length dominates answer latency.
+    """
+
+    def __init__(self, budget_tokens: int = 600, max_passages: int = 4, count_tokens=approx_token_count) -> None:
+        self.budget_tokens = budget_tokens
+        self.max_passages = max_passages
+        self.count_tokens = count_tokens
+
+    def excerpt(self, hit: Hit, question: str, budget: int) -> str:
+        text = hit.chunk.text
+        if self.count_tokens(text) <= budget:
+            return " ".join(text.split())
+        want = {light_stem(t) for t in tokenize(question)} | numbers_in(question)
+        spans = list(sentence_spans(text))
+        scored = sorted(range(len(spans)), key=lambda i: (-len(want & (set(tokenize(text[spans[i][0]:spans[i][1]]))
+                                                                      | numbers_in(text[spans[i][0]:spans[i][1]]))), i))
+        chosen: list[int] = []
+        used = 0
+        for i in scored:
+            cost = self.count_tokens(text[spans[i][0]:spans[i][1]])
+            if used + cost > budget and chosen:
+                continue
+            chosen.append(i)
+            used += cost
+        return " … ".join(" ".join(text[spans[i][0]:spans[i][1]].split()) for i in sorted(chosen))
+
+    def build(self, question: str, hits: Sequence[Hit], language: str, translation: str = "") -> Prompt:
+        hits = tuple(hits[: self.max_passages])
+        per_passage = max(48, self.budget_tokens // max(1, len(hits)))
+        lines = [prompts.PASSAGE.format(n=i + 1, text=self.excerpt(h, f"{question} {translation}", per_passage))
+                 for i, h in enumerate(hits)]
+        name = prompts.LANGUAGE_NAMES[language]
+        system = prompts.SYSTEM.format(refusal=prompts.REFUSALS[language], language=name)
+        hint = prompts.TRANSLATION_HINT.format(translation=translation) if translation else ""
+        user = prompts.USER.format(passages="\n\n".join(lines), question=question, hint=hint, language=name)
+        return Prompt((ChatMessage("system", system), ChatMessage("user", user)), hits,
+                      sum(self.count_tokens(line) for line in lines))
+
+
+def is_refusal(text: str) -> bool:
+    """Whether the model's reply declines to answer."""
+    norm = normalize_arabic(text)
+    return any(normalize_arabic(m) in norm for m in prompts.REFUSAL_MARKERS)
+
+
+class Answerer:
+    """Answers questions from an index with a language model, checking every citation.
+
+    Example:
+        >>> answerer = Answerer(config, retriever, generator)          # doctest: +SKIP
+        >>> answerer.ask("كم دولة انضمت إلى التحالف الدولي؟").answer    # doctest: +SKIP
+        'نما الائتلاف من 12 إلى 87 دولة [1]'
+    """
+
+    def __init__(self, config: SanadConfig, retriever: Retriever, generator: Generator) -> None:
+        self.config = config
+        self.retriever = retriever
+        self.generator = generator
+        self.checker = CitationChecker()
+        self._lock = threading.Lock()  # one generation at a time: the model is not re-entrant
+
+    def _prompt_builder(self) -> PromptBuilder:
+        return PromptBuilder(self.config.prompt_budget_tokens, self.config.answer_passages, self.generator.count_tokens)
+
+    def translate(self, question: str) -> str:
+        """The question in Arabic (for retrieval and as a hint to the model); '' on failure."""
+        messages = (ChatMessage("system", prompts.TRANSLATE_SYSTEM),
+                    ChatMessage("user", prompts.TRANSLATE_USER.format(question=question)))
+        try:
+            out = self.generator.generate(messages, max_tokens=60, temperature=0.0, seed=self.config.seed).text
+        except SanadError as exc:
+            logger.warning("translation failed, retrieving with the English question only: %s", exc)
+            return ""
+        out = out.strip().splitlines()[0].strip(" \"'«»") if out.strip() else ""
+        return out if detect_language(out) == "ar" else ""
+
+    def retrieve(self, question: str, language: str, k: int | None, mode: str | None
+                 ) -> tuple[list[Hit], str, dict[str, float]]:
+        timings: dict[str, float] = {}
+        translation = ""
+        if language == "en" and self.config.translate_queries:
+            t = time.perf_counter()
+            with self._lock:
+                self.generator.load()
+                translation = self.translate(question)
+            timings["translate_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        k = k or self.config.top_k
+        hits = self.retriever.search(question, k=max(k, self.config.answer_passages), mode=mode)
+        if translation:
+            extra = self.retriever.search(translation, k=max(k, self.config.answer_passages), mode=mode)
+            by_id = {h.chunk_id: h for h in (*extra, *hits)}
+            fused = rrf({"question": [h.chunk_id for h in hits], "translation": [h.chunk_id for h in extra]},
+                        k=self.config.rrf_k)
+            hits = [Hit(by_id[c].chunk, s, i + 1, by_id[c].title, {**by_id[c].scores, **r})
+                    for i, (c, s, r) in enumerate(fused)]
+        timings["retrieval_s"] = time.perf_counter() - t
+        return hits[: max(k, self.config.answer_passages)], translation, timings
+
+    def stream(self, question: str, *, k: int | None = None, mode: str | None = None) -> Iterator[StreamEvent]:
+        """Yield the passages, then answer text as it is generated, then the checked :class:`Answer`."""
+        t_start = time.perf_counter()
+        question = check_question(question, self.config.max_question_chars)
+        language = detect_language(question)
+        hits, translation, timings = self.retrieve(question, language, k, mode)
+        yield StreamEvent("passages", hits=tuple(hits))
+        if not hits:
+            yield StreamEvent("answer", answer=self._refuse(question, language, hits, "no passage matched", timings,
+                                                             t_start))
+            return
+        pieces: list[str] = []
+        with self._lock:
+            try:
+                self.generator.load()
+            except ModelError:
+                raise
+            prompt = self._prompt_builder().build(question, hits, language, translation)
+            timings["prompt_tokens"] = float(sum(self.generator.count_tokens(m.content) for m in prompt.messages))
+            t_gen = time.perf_counter()
+            try:
+                for piece in self.generator.stream(prompt.messages, max_tokens=self.config.llm_max_tokens,
+                                                   temperature=self.config.temperature, seed=self.config.seed):
+                    if not pieces:
+                        timings["ttft_s"] = time.perf_counter() - t_gen
+                    pieces.append(piece)
+                    yield StreamEvent("token", text=piece)
+            except GenerationError:
+                raise
+            timings["generation_s"] = time.perf_counter() - t_gen
+        raw = "".join(pieces).strip()
+        timings["completion_tokens"] = float(self.generator.count_tokens(raw)) if raw else 0.0
+        yield StreamEvent("answer", answer=self._finish(question, language, prompt, raw, timings, t_start))
+
+    def ask(self, question: str, *, k: int | None = None, mode: str | None = None) -> Answer:
+        """Answer ``question`` (blocking); see :meth:`stream` for the streaming form."""
+        for event in self.stream(question, k=k, mode=mode):
+            if event.kind == "answer" and event.answer is not None:
+                return event.answer
+        raise GenerationError("the answer stream ended without an answer")  # pragma: no cover
+
+    def _finish(self, question: str, language: str, prompt: Prompt, raw: str, timings: dict[str, float],
+                t_start: float) -> Answer:
+        if not raw or is_refusal(raw):
+            return self._refuse(question, language, prompt.hits, "the model found no answer in the passages",
+                                timings, t_start, raw)
+        text, sentences, citations = self.checker.run(raw, prompt.hits, language)
+        if not text or not citations:
+            return self._refuse(question, language, prompt.hits, "no sentence of the answer is supported by the "
+                                "passages", timings, t_start, raw, sentences)
+        timings["total_s"] = time.perf_counter() - t_start
+        return Answer(question=question, language=language, answer=text, refused=False, citations=citations,
+                      passages=prompt.hits, sentences=sentences, raw_answer=raw, timings=timings)
+
+    def _refuse(self, question: str, language: str, hits: Sequence[Hit], reason: str, timings: dict[str, float],
+                t_start: float, raw: str = "", sentences: tuple = ()) -> Answer:
+        timings["total_s"] = time.perf_counter() - t_start
+        return Answer(question=question, language=language, answer=prompts.REFUSALS[language], refused=True,
+                      citations=(), passages=tuple(hits), sentences=sentences, raw_answer=raw,
+                      refusal_reason=reason, timings=timings)

@@ -1,0 +1,170 @@
+"""Parsing and checking the ``[n]`` citations in a generated answer.
+
+The small local model cites wrongly or not at all, so nothing it says is trusted as it
+comes: markers that name no passage are removed; every answer sentence is checked
+against the passages it cites (its numbers must occur there, and for Arabic answers
+most of its content words too); a sentence its citation does not support is
+re-attributed to a passage that does, or flagged unsupported. Each surviving citation
+carries the passage sentence that supports it, with offsets into the article.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+from rag.chunking import sentence_spans
+from rag.textnorm import content_words, light_stem, normalize_arabic
+from rag.types import Citation, Hit, SentenceCheck
+
+_MARKER = re.compile(r"\[\s*([0-9\u0660-\u0669]+(?:\s*[,،]\s*[0-9\u0660-\u0669]+)*)\s*\]")
+_SENTENCE = re.compile(r"[^.!?؟؛\n]+(?:[.!?؟؛]+|$)(?:\s*(?:\[[^\]\n]{1,20}\]))*", re.UNICODE)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_YEARISH = re.compile(r"^(?:1[89]|20)\d\d$")
+
+#: Share of an Arabic sentence's content words that must occur in its cited passage(s).
+MIN_OVERLAP = 0.5
+
+
+@dataclass(frozen=True)
+class ParsedSentence:
+    """An answer sentence with its markers taken out."""
+
+    text: str
+    markers: tuple[int, ...]
+
+
+def _digits(s: str) -> str:
+    return s.translate({0x0660 + i: str(i) for i in range(10)})
+
+
+def parse_markers(text: str) -> list[int]:
+    """All marker numbers in order of appearance (``[1]``, ``[1, 2]``, ``[١]``)."""
+    found: list[int] = []
+    for m in _MARKER.finditer(text):
+        found.extend(int(_digits(x)) for x in re.split(r"\s*[,،]\s*", m.group(1).strip()))
+    return found
+
+
+def strip_markers(text: str) -> str:
+    return re.sub(r"\s+([.!?؟؛,،])", r"\1", _MARKER.sub("", text)).strip()
+
+
+def split_answer(answer: str) -> list[ParsedSentence]:
+    """Answer sentences, each keeping the markers that follow it (also after its full stop)."""
+    sentences: list[ParsedSentence] = []
+    for m in _SENTENCE.finditer(answer):
+        raw = m.group().strip()
+        if not raw or not re.search(r"[^\W_]", _MARKER.sub("", raw)):
+            if sentences and parse_markers(raw):  # a lone "[2]" line belongs to the sentence before
+                prev = sentences[-1]
+                sentences[-1] = ParsedSentence(prev.text, prev.markers + tuple(parse_markers(raw)))
+            continue
+        sentences.append(ParsedSentence(strip_markers(raw), tuple(dict.fromkeys(parse_markers(raw)))))
+    return sentences
+
+
+def numbers_in(text: str) -> set[str]:
+    """Numbers written in ``text``, digits normalised and thousands separators dropped."""
+    return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(_digits(normalize_arabic(text)))}
+
+
+def _stems(text: str) -> set[str]:
+    return {light_stem(w) for w in content_words(text)}
+
+
+@dataclass(frozen=True)
+class Support:
+    """How well a set of passages supports one sentence."""
+
+    missing_numbers: tuple[str, ...]
+    overlap: float
+
+    def ok(self, language: str) -> bool:
+        if self.missing_numbers:
+            return False
+        return language != "ar" or self.overlap >= MIN_OVERLAP
+
+
+def support(sentence: str, passages: Sequence[str], language: str) -> Support:
+    """Numbers of ``sentence`` missing from ``passages`` and the share of its content words found there."""
+    joined = "\n".join(passages)
+    have = numbers_in(joined)
+    missing = tuple(sorted(n for n in numbers_in(sentence) if n not in have))
+    words = _stems(sentence)
+    overlap = len(words & _stems(joined)) / len(words) if words else 1.0
+    return Support(missing, overlap)
+
+
+def best_quote(sentence: str, hit: Hit) -> tuple[str, int, int]:
+    """The sentence of ``hit``'s passage that best supports ``sentence``, with article offsets."""
+    want_numbers = numbers_in(sentence)
+    want_words = _stems(sentence)
+    best = (-1.0, 0, len(hit.chunk.text))
+    for start, end, _ in sentence_spans(hit.chunk.text):
+        piece = hit.chunk.text[start:end]
+        score = 2.0 * len(want_numbers & numbers_in(piece)) + len(want_words & _stems(piece))
+        if score > best[0]:
+            best = (score, start, end)
+    _, start, end = best
+    return hit.chunk.text[start:end], hit.chunk.start + start, hit.chunk.start + end
+
+
+class CitationChecker:
+    """Checks an answer against the numbered passages it was generated from.
+
+    Example:
+        >>> checker = CitationChecker()
+        >>> text, sentences, citations = checker.run("The fund gives 380 million [1].", hits, "en")  # doctest: +SKIP
+    """
+
+    def run(self, answer: str, passages: Sequence[Hit], language: str
+            ) -> tuple[str, tuple[SentenceCheck, ...], tuple[Citation, ...]]:
+        """Return the cleaned answer (supported sentences, valid markers), per-sentence checks and citations.
+
+        Citation numbers are the passage numbers shown in the prompt (1-based).
+        """
+        n_passages = len(passages)
+        checks: list[SentenceCheck] = []
+        kept: list[str] = []
+        used: dict[int, tuple[str, int, int]] = {}
+        for sentence in split_answer(answer):
+            valid = tuple(n for n in sentence.markers if 1 <= n <= n_passages)
+            cited_text = [passages[n - 1].chunk.text for n in valid]
+            verdict = support(sentence.text, cited_text, language) if valid else None
+            reason = ""
+            if verdict is None or not verdict.ok(language):
+                # Re-attribute to the single passage that supports the sentence best, if any does.
+                candidates = [(support(sentence.text, [h.chunk.text], language), i + 1)
+                              for i, h in enumerate(passages)]
+                good = [(s.overlap, -n, n) for s, n in candidates if s.ok(language)]
+                if good:
+                    n = max(good)[2]
+                    reason = (f"re-attributed from {list(sentence.markers)} to [{n}]" if sentence.markers
+                              else f"citation added: [{n}]")
+                    valid, verdict = (n,), support(sentence.text, [passages[n - 1].chunk.text], language)
+                elif not _has_claim(sentence.text):
+                    checks.append(SentenceCheck(sentence.text, (), True, "no factual claim"))
+                    kept.append(sentence.text)
+                    continue
+                else:
+                    why = (f"numbers not in any passage: {', '.join(verdict.missing_numbers)}"
+                           if verdict is not None and verdict.missing_numbers else "no passage supports it")
+                    checks.append(SentenceCheck(sentence.text, tuple(sentence.markers), False, why))
+                    continue
+            for n in valid:
+                if n not in used:
+                    used[n] = best_quote(sentence.text, passages[n - 1])
+            checks.append(SentenceCheck(sentence.text, valid, True, reason))
+            kept.append(sentence.text + " " + "".join(f"[{n}]" for n in valid))
+        citations = tuple(
+            Citation(n=n, doc_id=passages[n - 1].doc_id, chunk_id=passages[n - 1].chunk_id,
+                     title=passages[n - 1].title, quote=q, quote_start=s, quote_end=e)
+            for n, (q, s, e) in sorted(used.items()))
+        return " ".join(kept).strip(), tuple(checks), citations
+
+
+def _has_claim(sentence: str) -> bool:
+    """Whether a sentence states something checkable (a number or three or more content words)."""
+    return bool(numbers_in(sentence)) or len(content_words(sentence)) >= 3

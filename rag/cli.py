@@ -1,0 +1,257 @@
+"""The ``sanad`` command line: setup, index, search, ask, list, remove, serve, eval, bench.
+
+Every flag maps onto a :class:`~rag.config.SanadConfig` field; ``SANAD_<FIELD>``
+environment variables set the defaults. Errors print one line saying what to do, and
+exit with status 2 (bad input) or 1 (anything else).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from rag.config import SanadConfig
+from rag.errors import InputError, SanadError
+from rag.types import RETRIEVAL_MODES
+
+logger = logging.getLogger("rag")
+
+
+def _config(args: argparse.Namespace) -> SanadConfig:
+    overrides = {name: getattr(args, name, None) for name in
+                 ("index_dir", "model_dir", "mode", "top_k", "embedding_model", "llm_backend", "llm_model",
+                  "llm_base_url", "corpus_dir", "index_factory", "llm_threads")}
+    return SanadConfig.from_env(**overrides)
+
+
+def _embedder(config: SanadConfig):
+    from rag.embeddings import Embedder
+
+    embedder = Embedder.from_config(config)
+    embedder.load()
+    return embedder
+
+
+# -- commands -------------------------------------------------------------------------------------
+def cmd_setup(args: argparse.Namespace) -> int:
+    """Prepare the offline models and index the sample corpus (idempotent)."""
+    from rag.config import OFFLINE_EMBEDDING, OFFLINE_LLM
+
+    config = _config(args)
+    t0 = time.perf_counter()
+    if config.embedding_model == OFFLINE_EMBEDDING:
+        from rag.models.e5_offline import ensure_offline_e5
+
+        print(f"embedding model: {ensure_offline_e5(config.model_dir)}")
+    if config.llm_backend == "llama-cpp" and config.llm_model == OFFLINE_LLM and not args.skip_llm:
+        from rag.models.llm_assets import ensure_default_llm
+
+        print(f"language model: {ensure_default_llm(config.model_dir)}")
+    from rag.index import IndexMissingError, read_manifest
+
+    try:
+        manifest = read_manifest(config.index_dir)
+        print(f"index: {config.index_dir} ({manifest.n_articles} articles, {manifest.n_chunks} passages)")
+    except IndexMissingError:
+        from rag.indexer import Indexer
+
+        report = Indexer(config, _embedder(config)).index_paths([config.corpus_dir], show_progress=True)
+        print(f"index: {config.index_dir}: {report.summary()}")
+    print(f"setup done in {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from rag.indexer import Indexer
+
+    config = _config(args)
+    paths = [Path(p) for p in (args.paths or [str(config.corpus_dir)])]
+    report = Indexer(config, _embedder(config)).index_paths(paths, prune=args.prune, rebuild=args.rebuild,
+                                                             show_progress=not args.quiet)
+    for skipped in report.skipped:
+        print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+    print(report.summary())
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    from rag.indexer import Indexer
+
+    config = _config(args)
+    print(Indexer(config, _embedder(config)).remove(args.doc_ids).summary())
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from rag.index import load_index
+
+    index = load_index(_config(args).index_dir)
+    counts: dict[str, int] = {}
+    for c in index.chunks:
+        counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
+    rows = [{"doc_id": a.doc_id, "title": a.title, "chars": len(a.text), "passages": counts.get(a.doc_id, 0),
+             "source": a.source} for a in index.articles.values()]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+    else:
+        for r in rows:
+            print(f"{r['doc_id']}  {r['passages']:>3} passages  {r['title'][:70]}")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from rag.retrieval import Retriever
+
+    config = _config(args)
+    embedder = None if config.mode == "bm25" else _embedder(config)
+    retriever = Retriever.load(config, embedder)
+    t0 = time.perf_counter()
+    hits = retriever.search(args.question, k=config.top_k, mode=config.mode)
+    elapsed = time.perf_counter() - t0
+    if args.json:
+        print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=1))
+        return 0
+    print(f"{len(hits)} passages ({config.mode}, {elapsed * 1000:.0f} ms)")
+    for h in hits:
+        snippet = " ".join(h.chunk.text.split())
+        print(f"\n[{h.rank}] {h.doc_id}  score={h.score:.4f}  chars {h.chunk.start}-{h.chunk.end}\n    {h.title[:80]}\n"
+              f"    {snippet[:300]}{'…' if len(snippet) > 300 else ''}")
+    return 0
+
+
+def _lazy(module: str, name: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        import importlib
+
+        return getattr(importlib.import_module(module), name)(args)
+    return run
+
+
+# -- parser ---------------------------------------------------------------------------------------
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--index-dir", type=Path, help="index folder (default: index, or $SANAD_INDEX_DIR)")
+    p.add_argument("--model-dir", type=Path, help="model cache (default: ~/.cache/sanad/models)")
+    p.add_argument("--embedding-model", help="sentence-transformers id or folder (default: the offline e5)")
+    p.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+
+
+def _retrieval_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-k", "--top-k", dest="top_k", type=int, help="passages to return (default 5)")
+    p.add_argument("--mode", choices=RETRIEVAL_MODES, help="retrieval mode (default hybrid)")
+    p.add_argument("--json", action="store_true", help="print machine-readable JSON")
+
+
+def _llm_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--llm-backend", choices=("llama-cpp", "openai", "transformers"))
+    p.add_argument("--llm-model", help="GGUF path, model id (openai/transformers), or the offline default")
+    p.add_argument("--llm-base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1")
+    p.add_argument("--llm-threads", type=int)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sanad", description="Search and cited answers over Arabic news.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("setup", help="build the offline models and the sample index")
+    _common(p)
+    p.add_argument("--corpus-dir", type=Path, help="articles to index when no index exists (default data/articles)")
+    p.add_argument("--skip-llm", action="store_true", help="do not assemble the LLM (retrieval only)")
+    p.set_defaults(func=cmd_setup)
+
+    p = sub.add_parser("index", help="build or update the index from files and folders")
+    _common(p)
+    p.add_argument("paths", nargs="*", help=".txt/.md/.html files or folders (default: data/articles)")
+    p.add_argument("--prune", action="store_true", help="delete indexed articles not found under PATHS")
+    p.add_argument("--rebuild", action="store_true", help="start from scratch (after changing model or chunking)")
+    p.add_argument("--index-factory", help="FAISS factory string, or 'auto' (default)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("search", help="print the best passages for a question")
+    _common(p)
+    p.add_argument("question")
+    _retrieval_flags(p)
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("ask", help="answer a question with citations")
+    _common(p)
+    p.add_argument("question")
+    _retrieval_flags(p)
+    _llm_flags(p)
+    p.add_argument("--no-stream", action="store_true", help="print the answer only when complete")
+    p.set_defaults(func=_lazy("rag.commands", "cmd_ask"))
+
+    p = sub.add_parser("list", help="list the indexed articles")
+    _common(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("remove", help="delete articles from the index")
+    _common(p)
+    p.add_argument("doc_ids", nargs="+")
+    p.set_defaults(func=cmd_remove)
+
+    p = sub.add_parser("serve", help="start the web UI")
+    _common(p)
+    _llm_flags(p)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    p.set_defaults(func=_lazy("rag.commands", "cmd_serve"))
+
+    p = sub.add_parser("eval", help="score retrieval, answers and citations")
+    _common(p)
+    _llm_flags(p)
+    p.add_argument("--suite", default="seeds", help="seeds, xquad, or a path to a Q&A .jsonl file")
+    p.add_argument("--mode", action="append", choices=RETRIEVAL_MODES, dest="modes",
+                   help="retrieval mode(s) to score (default: all)")
+    p.add_argument("--limit", type=int, help="answer at most N questions (retrieval always uses all)")
+    p.add_argument("--answers", type=int, default=None, help="number of questions to answer with the LLM")
+    p.add_argument("--out", type=Path, default=Path("eval/reports"), help="report folder")
+    p.add_argument("--check", action="store_true", help="exit 1 when a metric falls below its README threshold")
+    p.set_defaults(func=_lazy("rag.evaluation.runner", "cmd_eval"))
+
+    p = sub.add_parser("bench", help="measure speed and memory")
+    _common(p)
+    _llm_flags(p)
+    p.add_argument("--out", type=Path, default=Path("bench/results"))
+    p.add_argument("--sizes", default="1000,10000,100000,1000000", help="corpus sizes for query latency")
+    p.add_argument("--quick", action="store_true", help="small sizes and few repeats")
+    p.set_defaults(func=_lazy("rag.bench", "cmd_bench"))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if _offline_default(args):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    try:
+        return int(args.func(args) or 0)
+    except InputError as exc:
+        print(f"sanad: {exc}", file=sys.stderr)
+        return 2
+    except SanadError as exc:
+        print(f"sanad: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("sanad: interrupted; the index is unchanged unless the run reported success", file=sys.stderr)
+        return 130
+
+
+def _offline_default(args: Any) -> bool:
+    """Stay off the network unless the user named a hub model."""
+    from rag.config import OFFLINE_EMBEDDING
+
+    return (getattr(args, "embedding_model", None) or os.environ.get("SANAD_EMBEDDING_MODEL",
+                                                                        OFFLINE_EMBEDDING)) == OFFLINE_EMBEDDING
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""CLI commands that need the language model (kept apart so ``sanad search`` stays light)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from rag.cli import _config
+from rag.pipeline import Sanad
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    sanad = Sanad(_config(args))
+    if args.json or args.no_stream:
+        answer = sanad.ask(args.question)
+    else:
+        answer = None
+        for event in sanad.stream(args.question):
+            if event.kind == "token":
+                print(event.text, end="", flush=True, file=sys.stderr)
+            elif event.kind == "answer":
+                answer = event.answer
+        print(file=sys.stderr)
+    assert answer is not None
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1))
+        return 0
+    print(answer.answer)
+    if answer.refused:
+        print(f"\n(refused: {answer.refusal_reason})")
+    for c in answer.citations:
+        print(f"\n[{c.n}] {c.doc_id} — {c.title[:70]}\n    «{c.quote}» (chars {c.quote_start}-{c.quote_end})")
+    for s in answer.unsupported:
+        print(f"\n(unsupported, removed: {s.text} — {s.reason})")
+    t = answer.timings
+    print("\n" + "  ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in t.items()))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import app
+
+    app.main(["--host", args.host, "--port", str(args.port)], config=_config(args))
+    return 0

@@ -1,0 +1,144 @@
+"""One typed configuration object for every entry point (library, CLI, web UI, eval).
+
+Defaults run fully offline on a fresh install. Any field can be overridden by an
+environment variable ``SANAD_<FIELD>`` (e.g. ``SANAD_TOP_K=8``) or, from the CLI, by
+the matching flag; :meth:`SanadConfig.from_env` applies both in that order.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, get_args
+
+from rag.errors import InputError
+from rag.types import RETRIEVAL_MODES, RetrievalMode
+
+#: Marker values that select the models shipped through PyPI packages (see ``sanad setup``).
+OFFLINE_EMBEDDING = "offline:multilingual-e5-small"
+OFFLINE_LLM = "offline:qwen2.5-coder-1.5b-instruct-q4_k_m"
+LLM_BACKENDS = ("llama-cpp", "openai", "transformers")
+
+
+def _default_model_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "sanad" / "models"
+
+
+@dataclass(frozen=True)
+class SanadConfig:
+    """Settings with sensible defaults; checked on creation.
+
+    Example:
+        >>> cfg = SanadConfig(top_k=3)
+        >>> cfg.with_overrides(mode="bm25").mode
+        'bm25'
+    """
+
+    # Where things live.
+    corpus_dir: Path = Path("data/articles")
+    index_dir: Path = Path("index")
+    model_dir: Path = field(default_factory=_default_model_dir)
+
+    # Embeddings. ``embedding_model`` is OFFLINE_EMBEDDING, a sentence-transformers model id or a folder.
+    embedding_model: str = OFFLINE_EMBEDDING
+    query_prompt: str = "query: "
+    passage_prompt: str = "passage: "
+    embed_batch_size: int = 16
+    embed_threads: int = 1
+
+    # Chunking, sized in the embedding model's tokens.
+    chunk_tokens: int = 160
+    chunk_overlap_tokens: int = 40
+
+    # Vector index: "auto" picks exact "Flat" below ``approx_threshold`` chunks, else ``approx_factory``.
+    index_factory: str = "auto"
+    approx_factory: str = "HNSW32,Flat"
+    approx_threshold: int = 200_000
+    hnsw_ef_search: int = 128
+
+    # Retrieval.
+    mode: RetrievalMode = "hybrid"
+    top_k: int = 5
+    candidate_k: int = 50
+    rrf_k: int = 60
+
+    # Questions.
+    max_question_chars: int = 1000
+
+    # Answering.
+    llm_backend: str = "llama-cpp"
+    llm_model: str = OFFLINE_LLM
+    llm_base_url: str = ""
+    llm_threads: int = 2
+    llm_ctx: int = 4096
+    llm_max_tokens: int = 160
+    llm_timeout_s: float = 120.0
+    temperature: float = 0.0
+    seed: int = 0
+    prompt_budget_tokens: int = 600
+    answer_passages: int = 4
+    min_dense_score: float = 0.80
+    translate_queries: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("corpus_dir", "index_dir", "model_dir"):
+            object.__setattr__(self, name, Path(getattr(self, name)).expanduser())
+        if self.mode not in RETRIEVAL_MODES:
+            raise InputError(f"mode={self.mode!r} is not valid; choose one of {', '.join(RETRIEVAL_MODES)}")
+        if self.llm_backend not in LLM_BACKENDS:
+            raise InputError(f"llm_backend={self.llm_backend!r} is not valid; choose one of {', '.join(LLM_BACKENDS)}")
+        positive = ("embed_batch_size", "embed_threads", "chunk_tokens", "top_k", "candidate_k", "rrf_k",
+                    "max_question_chars", "llm_threads", "llm_ctx", "llm_max_tokens", "prompt_budget_tokens",
+                    "answer_passages", "approx_threshold", "hnsw_ef_search")
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise InputError(f"{name}={getattr(self, name)!r} must be a positive number")
+        if not 0 <= self.chunk_overlap_tokens < self.chunk_tokens:
+            raise InputError(
+                f"chunk_overlap_tokens={self.chunk_overlap_tokens} must be >= 0 and below chunk_tokens={self.chunk_tokens}")
+        if self.candidate_k < self.top_k:
+            object.__setattr__(self, "candidate_k", self.top_k)
+
+    def with_overrides(self, **overrides: Any) -> SanadConfig:
+        """A copy with the given fields replaced; ``None`` values are ignored (unset CLI flags)."""
+        names = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(overrides) - names)
+        if unknown:
+            raise InputError(f"unknown setting(s) {unknown}; valid settings: {', '.join(sorted(names))}")
+        return dataclasses.replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> SanadConfig:
+        """Defaults, then ``SANAD_<FIELD>`` environment variables, then ``overrides``."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = env.get(f"SANAD_{f.name.upper()}")
+            if raw is not None:
+                values[f.name] = _coerce(f.name, f.type, raw)
+        return cls(**values).with_overrides(**overrides)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(self).items()}
+
+
+def _coerce(name: str, annotation: Any, raw: str) -> Any:
+    kind = str(annotation)
+    try:
+        if kind == "bool":
+            if raw.lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+    except ValueError:
+        raise InputError(f"SANAD_{name.upper()}={raw!r} is not a valid {kind}") from None
+    if kind == "RetrievalMode" and raw not in get_args(RetrievalMode):
+        raise InputError(f"SANAD_{name.upper()}={raw!r}: choose one of {', '.join(RETRIEVAL_MODES)}")
+    return raw

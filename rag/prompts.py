@@ -1,0 +1,45 @@
+"""The LLM prompts and refusal texts, kept as data in one place.
+
+The citation checker parses the ``[n]`` format these prompts ask for; change them
+together, and measure every change with ``sanad eval`` (the small model is very
+sensitive to wording).
+"""
+
+from __future__ import annotations
+
+LANGUAGE_NAMES = {"ar": "Arabic", "en": "English"}
+
+REFUSALS = {
+    "ar": "لا تتوفر في المصادر معلومات كافية للإجابة عن هذا السؤال.",
+    "en": "The sources do not contain enough information to answer this question.",
+}
+
+SYSTEM = (
+    "You answer questions about news using ONLY the numbered passages the user gives you.\n"
+    "Rules:\n"
+    "- Use only facts written in the passages. Never add numbers, names or dates that are not in them.\n"
+    "- Write one to three short sentences. End every sentence with the number of the passage it comes "
+    "from, like [1] or [2].\n"
+    "- If the passages do not answer the question, reply exactly: {refusal}\n"
+    "- Write the answer in {language}."
+)
+
+USER = "Passages:\n{passages}\n\nQuestion: {question}{hint}\nAnswer in {language}, citing passages like [1]:"
+
+PASSAGE = "[{n}] {text}"
+
+# Shown under an English question when it was translated for retrieval: helps the model
+# match the Arabic passages.
+TRANSLATION_HINT = "\n(The question in Arabic: {translation})"
+
+TRANSLATE_SYSTEM = "You translate questions into Modern Standard Arabic. Reply with the Arabic translation only."
+TRANSLATE_USER = "{question}"
+
+#: Phrases (in normalised form, see rag.textnorm.normalize_arabic) that mean the model declined.
+REFUSAL_MARKERS = (
+    "لا تتوفر في المصادر", "لا تتوفر معلومات", "لا تحتوي المقاطع", "لا تحتوي النصوص", "لا يوجد في المقاطع",
+    "لا توجد معلومات", "لا تذكر المقاطع", "لم تذكر",
+    "do not contain enough information", "does not contain enough information", "do not contain information",
+    "not mentioned in the passages", "passages do not", "no information", "not provided in the passages",
+    "cannot be determined", "do not provide",
+)

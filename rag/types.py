@@ -1,0 +1,190 @@
+"""The typed records that cross Sanad's module seams.
+
+Every stage takes and returns these frozen dataclasses, never tuples or raw library
+output, so that ingest, chunking, retrieval, generation and evaluation can be read
+and tested one at a time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+RetrievalMode = Literal["dense", "bm25", "hybrid"]
+RETRIEVAL_MODES: tuple[RetrievalMode, ...] = ("dense", "bm25", "hybrid")
+
+
+def content_hash(text: str) -> str:
+    """Short, stable fingerprint of a text (sha256, first 16 hex digits)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Article:
+    """A cleaned source article.
+
+    Attributes:
+        doc_id: the file stem, e.g. ``000_fa12990bf89f9d00``; unique in an index.
+        title: the headline (first line when it reads as one, else the start of the text).
+        text: the cleaned text a reader sees; chunk offsets point into it.
+        source: where the article was read from (a path or upload name).
+        sha: :func:`content_hash` of ``text``; decides whether re-indexing must re-embed.
+    """
+
+    doc_id: str
+    title: str
+    text: str
+    source: str = ""
+    sha: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.sha:
+            object.__setattr__(self, "sha", content_hash(self.text))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Article:
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of an article: ``article.text[start:end] == text`` always holds.
+
+    ``chunk_id`` hashes the article id and the offsets, so the dense and BM25 sides
+    (and citations) join on it.
+    """
+
+    doc_id: str
+    ordinal: int
+    start: int
+    end: int
+    text: str
+    chunk_id: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.chunk_id:
+            object.__setattr__(self, "chunk_id", make_chunk_id(self.doc_id, self.start, self.end))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Chunk:
+        return cls(**data)
+
+
+def make_chunk_id(doc_id: str, start: int, end: int) -> str:
+    """Stable id of the passage ``doc_id[start:end]``."""
+    return f"{doc_id}:{start}-{end}:" + content_hash(f"{doc_id}\x00{start}\x00{end}")[:6]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved passage with the score that ranked it (higher is better).
+
+    ``scores`` keeps the per-side scores or ranks (``dense``, ``bm25``) that hybrid
+    fusion combined, for display and debugging.
+    """
+
+    chunk: Chunk
+    score: float
+    rank: int
+    title: str = ""
+    scores: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def doc_id(self) -> str:
+        return self.chunk.doc_id
+
+    @property
+    def chunk_id(self) -> str:
+        return self.chunk.chunk_id
+
+    def to_dict(self) -> dict[str, Any]:
+        """Flat JSON form used by ``sanad search --json``."""
+        return {
+            "rank": self.rank,
+            "doc_id": self.chunk.doc_id,
+            "chunk_id": self.chunk.chunk_id,
+            "title": self.title,
+            "score": round(float(self.score), 6),
+            "scores": {k: round(float(v), 6) for k, v in self.scores.items()},
+            "ordinal": self.chunk.ordinal,
+            "start": self.chunk.start,
+            "end": self.chunk.end,
+            "text": self.chunk.text,
+        }
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A resolved citation marker ``[n]`` in an answer.
+
+    Attributes:
+        n: the marker number as shown in the answer (1-based passage number).
+        doc_id, chunk_id, title: the article and passage it resolves to.
+        quote: the sentence of the passage that supports the claim.
+        quote_start, quote_end: offsets of ``quote`` in the article's cleaned text.
+    """
+
+    n: int
+    doc_id: str
+    chunk_id: str
+    title: str
+    quote: str
+    quote_start: int
+    quote_end: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class SentenceCheck:
+    """How one answer sentence fared in citation checking."""
+
+    text: str
+    cited: tuple[int, ...]
+    supported: bool
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "cited": list(self.cited), "supported": self.supported, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What ``sanad ask`` returns: the checked answer, its citations and how long each stage took."""
+
+    question: str
+    language: Literal["ar", "en"]
+    answer: str
+    refused: bool
+    citations: tuple[Citation, ...]
+    passages: tuple[Hit, ...]
+    sentences: tuple[SentenceCheck, ...] = ()
+    raw_answer: str = ""
+    refusal_reason: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def unsupported(self) -> tuple[SentenceCheck, ...]:
+        return tuple(s for s in self.sentences if not s.supported)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "language": self.language,
+            "answer": self.answer,
+            "refused": self.refused,
+            "refusal_reason": self.refusal_reason,
+            "citations": [c.to_dict() for c in self.citations],
+            "sentences": [s.to_dict() for s in self.sentences],
+            "passages": [{"n": i + 1, **h.to_dict()} for i, h in enumerate(self.passages)],
+            "raw_answer": self.raw_answer,
+            "timings": {k: round(float(v), 4) for k, v in self.timings.items()},
+        }
