@@ -18,6 +18,7 @@ from rag.errors import IndexCorruptError
 from rag.textnorm import tokenize
 
 logger = logging.getLogger(__name__)
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG
 
 
 @dataclass(frozen=True)

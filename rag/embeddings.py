@@ -69,7 +69,10 @@ class Embedder:
         import torch
         from sentence_transformers import SentenceTransformer
 
+        from transformers.utils import logging as hf_logging
+
         torch.set_num_threads(self.threads)
+        hf_logging.disable_progress_bar()  # "Loading weights" bars on every load are noise
         target = self.resolve()
         try:
             self._model = SentenceTransformer(target, device=self.device)

@@ -1,0 +1,1 @@
+"""Model loading and conversion helpers for Sanad (embedding and language models)."""
