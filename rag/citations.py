@@ -19,9 +19,18 @@ from rag.textnorm import content_words, light_stem, normalize_arabic
 from rag.types import Citation, Hit, SentenceCheck
 
 _MARKER = re.compile(r"\[\s*([0-9\u0660-\u0669]+(?:\s*[,،]\s*[0-9\u0660-\u0669]+)*)\s*\]")
-_SENTENCE = re.compile(r"[^.!?؟؛\n]+(?:[.!?؟؛]+|$)(?:\s*(?:\[[^\]\n]{1,20}\]))*", re.UNICODE)
+_BOUNDARY = re.compile(r"(?<=[.!?؟؛])\s+|\n+")
+_LEADING_MARKERS = re.compile(r"^(?:\[[^\]\n]{1,20}\]\s*)+")
+# Clauses that point at the passages instead of stating a fact; removed before checking.
+_META = re.compile(
+    r"[,،]?\s*(?:as (?:stated|mentioned|noted|indicated|shown) in|according to|based on|see)\s+(?:the\s+)?"
+    r"(?:passage|passages|source|sources)\s*(?:\[?\d+\]?)?"
+    r"|[,،]?\s*(?:كما|وفقا لما|وفق ما)\s+(?:ذكر|ورد|جاء|هو مذكور)\s*(?:ت)?\s+في\s+(?:الفقره|الفقرة|المقطع|النص|المصدر)\s*(?:\[?\d+\]?)?",
+    re.IGNORECASE)
+_META_WORDS = frozenset({"information", "found", "passage", "passages", "stated", "mentioned", "source", "sources",
+                         "provided", "given", "text", "الفقره", "المقطع", "النص", "المصدر", "مذكور", "ذكر", "ورد",
+                         "المعلومات", "المعلومه", "موجوده", "توجد"})
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_YEARISH = re.compile(r"^(?:1[89]|20)\d\d$")
 
 #: Share of an Arabic sentence's content words that must occur in its cited passage(s).
 MIN_OVERLAP = 0.5
@@ -52,17 +61,32 @@ def strip_markers(text: str) -> str:
 
 
 def split_answer(answer: str) -> list[ParsedSentence]:
-    """Answer sentences, each keeping the markers that follow it (also after its full stop)."""
+    """Answer sentences, each keeping the markers that follow it (also after its full stop).
+
+    A sentence ends at . ! ? ؟ ؛ followed by white space (so "7.5" stays whole) or at a line break.
+    """
     sentences: list[ParsedSentence] = []
-    for m in _SENTENCE.finditer(answer):
-        raw = m.group().strip()
-        if not raw or not re.search(r"[^\W_]", _MARKER.sub("", raw)):
-            if sentences and parse_markers(raw):  # a lone "[2]" line belongs to the sentence before
+    for piece in _BOUNDARY.split(answer):
+        piece = piece.strip()
+        lead = _LEADING_MARKERS.match(piece)
+        if lead and sentences:  # "... دولار. [1] وقال ..." : the [1] belongs to the sentence before
+            prev = sentences[-1]
+            sentences[-1] = ParsedSentence(prev.text, tuple(dict.fromkeys(prev.markers + tuple(parse_markers(lead.group())))))
+            piece = piece[lead.end():].strip()
+        body = _META.sub("", strip_markers(piece)).strip()
+        if not re.search(r"[^\W_]", body) or _is_meta(body):
+            if sentences and parse_markers(piece):
                 prev = sentences[-1]
-                sentences[-1] = ParsedSentence(prev.text, prev.markers + tuple(parse_markers(raw)))
+                sentences[-1] = ParsedSentence(prev.text, tuple(dict.fromkeys(prev.markers + tuple(parse_markers(piece)))))
             continue
-        sentences.append(ParsedSentence(strip_markers(raw), tuple(dict.fromkeys(parse_markers(raw)))))
+        sentences.append(ParsedSentence(body, tuple(dict.fromkeys(parse_markers(piece)))))
     return sentences
+
+
+def _is_meta(sentence: str) -> bool:
+    """A sentence that only talks about the passages ("This is found in passage [2].")."""
+    words = set(content_words(sentence))
+    return bool(words) and words <= _META_WORDS
 
 
 def numbers_in(text: str) -> set[str]:
