@@ -18,7 +18,6 @@ from rag.errors import IndexCorruptError
 from rag.textnorm import tokenize
 
 logger = logging.getLogger(__name__)
-logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG
 
 
 @dataclass(frozen=True)
@@ -46,6 +45,7 @@ class BM25Index:
     def build(cls, texts: Sequence[str]) -> BM25Index:
         import bm25s
 
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG
         tokens = [tokenize(t) or [""] for t in texts]
         retriever = bm25s.BM25()
         if texts:

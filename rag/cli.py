@@ -106,9 +106,10 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from rag.retrieval import Retriever
+    from rag.retrieval import Retriever, check_question
 
     config = _config(args)
+    check_question(args.question, config.max_question_chars)  # before the slow model load
     embedder = None if config.mode == "bm25" else _embedder(config)
     retriever = Retriever.load(config, embedder)
     t0 = time.perf_counter()

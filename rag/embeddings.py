@@ -66,6 +66,7 @@ class Embedder:
         """Load the model (safe to call twice)."""
         if self._model is not None:
             return
+        target = self.resolve()  # fail fast, before the slow imports, when the model is not set up
         import torch
         from sentence_transformers import SentenceTransformer
 
@@ -73,7 +74,6 @@ class Embedder:
 
         torch.set_num_threads(self.threads)
         hf_logging.disable_progress_bar()  # "Loading weights" bars on every load are noise
-        target = self.resolve()
         try:
             self._model = SentenceTransformer(target, device=self.device)
         except Exception as exc:  # network errors, missing files, bad configs: all mean "cannot load"

@@ -7,7 +7,6 @@ markers, a trailing lone ``المصدر`` ("source") line, stray spaces and runs
 
 from __future__ import annotations
 
-import html
 import logging
 import re
 from dataclasses import dataclass
@@ -22,8 +21,8 @@ logger = logging.getLogger(__name__)
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm")
 MAX_FILE_BYTES = 5_000_000
 
-_AD_MARKER = re.compile(r"^\s*\[ad_\d+\]\s*$", re.MULTILINE)
-_SOURCE_TAIL = re.compile(r"(?:\n\s*(?:المصدر|Source)\s*[:：]?\s*)+\Z")
+_AD_MARKER = re.compile(r"^[ \t\u00a0]*\[ad_\d+\][ \t\u00a0]*(?:\n|\Z)", re.MULTILINE)
+_SOURCE_TAIL = re.compile(r"(?:(?:\A|\n)\s*(?:المصدر|Source)\s*[:：]?\s*)+\Z")
 _BLANKS = re.compile(r"\n[ \t\u00a0]*\n(?:[ \t\u00a0]*\n)+")
 _TRAILING_SPACE = re.compile(r"[ \t\u00a0]+$", re.MULTILINE)
 _MD_SYNTAX = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+)", re.MULTILINE)
@@ -92,7 +91,7 @@ def html_to_text(markup: str) -> str:
     parser.feed(markup)
     parser.close()
     lines = (" ".join(line.split()) for line in "".join(parser.parts).split("\n"))
-    return html.unescape("\n".join(line for line in lines if line))
+    return "\n".join(line for line in lines if line)  # convert_charrefs already decoded entities once
 
 
 def markdown_to_text(markup: str) -> str:

@@ -15,13 +15,11 @@ REFUSALS = {
 }
 
 SYSTEM = (
-    "You answer questions about news using ONLY the numbered passages the user gives you.\n"
-    "Rules:\n"
-    "- Use only facts written in the passages. Never add numbers, names or dates that are not in them.\n"
-    "- Write one to three short sentences. End every sentence with the number of the passage it comes "
-    "from, like [1] or [2].\n"
-    "- If the passages do not answer the question, reply exactly: {refusal}\n"
-    "- Write the answer in {language}."
+    "Answer the question in one or two short sentences, using ONLY facts written in the numbered passages.\n"
+    "Copy numbers, names and dates exactly as the passages write them; never compute or guess one.\n"
+    "End each sentence with the number of the passage it comes from, like [1].\n"
+    "If the passages do not contain the answer, reply exactly: {refusal}\n"
+    "Reply in {language}."
 )
 
 USER = "Passages:\n{passages}\n\nQuestion: {question}{hint}\nAnswer in {language}, citing passages like [1]:"

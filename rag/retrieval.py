@@ -65,7 +65,7 @@ class Retriever:
     def search(self, question: str, k: int | None = None, mode: RetrievalMode | None = None) -> list[Hit]:
         """The ``k`` best passages for ``question``, best first (``score`` is higher-is-better)."""
         question = check_question(question, self.config.max_question_chars)
-        k = k or self.config.top_k
+        k = self.config.top_k if k is None else k
         if k <= 0:
             raise InputError(f"k={k} must be a positive number of passages")
         mode = mode or self.config.mode
