@@ -24,7 +24,7 @@ from rag.errors import GenerationError, ModelError, SanadError
 from rag.generate import ChatMessage, Generator
 from rag.hybrid import rrf
 from rag.retrieval import Retriever, check_question, detect_language
-from rag.textnorm import light_stem, normalize_arabic, tokenize
+from rag.textnorm import normalize_arabic, tokenize
 from rag.types import Answer, Hit
 
 logger = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ class PromptBuilder:
         text = hit.chunk.text
         if self.count_tokens(text) <= budget:
             return " ".join(text.split())
-        want = {light_stem(t) for t in tokenize(question)} | numbers_in(question)
+        want = set(tokenize(question)) | numbers_in(question)  # tokenize() already stems; stemming twice misses
         spans = list(sentence_spans(text))
         scored = sorted(range(len(spans)), key=lambda i: (-len(want & (set(tokenize(text[spans[i][0]:spans[i][1]]))
                                                                       | numbers_in(text[spans[i][0]:spans[i][1]]))), i))

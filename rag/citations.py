@@ -22,10 +22,12 @@ _MARKER = re.compile(r"\[\s*([0-9\u0660-\u0669]+(?:\s*[,،]\s*[0-9\u0660-\u0669]
 _BOUNDARY = re.compile(r"(?<=[.!?؟؛])\s+|\n+")
 _LEADING_MARKERS = re.compile(r"^(?:\[[^\]\n]{1,20}\]\s*)+")
 # Clauses that point at the passages instead of stating a fact; removed before checking.
+# Arabic letters in the pattern may carry diacritics in the answer ("وفقًا", "ذُكر").
 _META = re.compile(
     r"[,،]?\s*(?:as (?:stated|mentioned|noted|indicated|shown) in|according to|based on|see)\s+(?:the\s+)?"
     r"(?:passage|passages|source|sources)\s*(?:\[?\d+\]?)?"
-    r"|[,،]?\s*(?:كما|وفقا لما|وفق ما)\s+(?:ذكر|ورد|جاء|هو مذكور)\s*(?:ت)?\s+في\s+(?:الفقره|الفقرة|المقطع|النص|المصدر)\s*(?:\[?\d+\]?)?",
+    + re.sub(r"([\u0621-\u064a])", "\\1[\u064b-\u0652]*",
+             r"|[,،]?\s*(?:كما|وفقا لما|وفق ما)\s+(?:ذكر|ورد|جاء|هو مذكور)\s*(?:ت)?\s+في\s+(?:الفقره|الفقرة|المقطع|النص|المصدر)\s*(?:\[?\d+\]?)?"),
     re.IGNORECASE)
 _META_WORDS = frozenset({"information", "found", "passage", "passages", "stated", "mentioned", "source", "sources",
                          "provided", "given", "text", "الفقره", "المقطع", "النص", "المصدر", "مذكور", "ذكر", "ورد",
@@ -73,7 +75,7 @@ def split_answer(answer: str) -> list[ParsedSentence]:
             prev = sentences[-1]
             sentences[-1] = ParsedSentence(prev.text, tuple(dict.fromkeys(prev.markers + tuple(parse_markers(lead.group())))))
             piece = piece[lead.end():].strip()
-        body = _META.sub("", strip_markers(piece)).strip()
+        body = _META.sub("", strip_markers(piece)).strip().lstrip(",،").strip()  # "According to passage [1], ..."
         if not re.search(r"[^\W_]", body) or _is_meta(body):
             if sentences and parse_markers(piece):
                 prev = sentences[-1]
