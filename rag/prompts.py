@@ -36,8 +36,8 @@ TRANSLATE_USER = "{question}"
 #: Phrases (in normalised form, see rag.textnorm.normalize_arabic) that mean the model declined.
 REFUSAL_MARKERS = (
     "لا تتوفر في المصادر", "لا تتوفر معلومات", "لا تحتوي المقاطع", "لا تحتوي النصوص", "لا يوجد في المقاطع",
-    "لا توجد معلومات", "لا تذكر المقاطع", "لم تذكر",
+    "لا توجد معلومات كافيه", "لا توجد معلومات في المقاطع", "لا تذكر المقاطع", "لم تذكر المقاطع", "لم تذكر النصوص",
     "do not contain enough information", "does not contain enough information", "do not contain information",
-    "not mentioned in the passages", "passages do not", "no information", "not provided in the passages",
+    "not mentioned in the passages", "passages do not", "no information about", "not provided in the passages",
     "cannot be determined", "do not provide",
 )
