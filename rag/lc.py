@@ -1,0 +1,77 @@
+"""LangChain adapters: Sanad's retriever as a ``BaseRetriever`` and its answer pipeline as a Runnable.
+
+They let Sanad drop into LangChain apps (chains, agents, LangServe) while keeping its
+own Arabic-aware hybrid retrieval and citation checking. Only ``langchain-core`` is needed.
+
+Example:
+    >>> from rag import Sanad
+    >>> from rag.lc import SanadRetriever, answer_runnable
+    >>> sanad = Sanad()                                          # doctest: +SKIP
+    >>> docs = SanadRetriever(sanad=sanad, k=3).invoke("ما هو داعش؟")   # doctest: +SKIP
+    >>> answer_runnable(sanad).invoke("How many countries joined?")["answer"]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from langchain_core.runnables import RunnableGenerator, RunnableLambda, RunnableSerializable
+from pydantic import ConfigDict
+
+from rag.pipeline import Sanad
+from rag.types import Hit, RetrievalMode
+
+
+def hit_to_document(hit: Hit) -> Document:
+    """A LangChain Document whose metadata carries everything needed to cite the passage."""
+    meta = {k: v for k, v in hit.to_dict().items() if k != "text"}
+    return Document(page_content=hit.chunk.text, metadata=meta, id=hit.chunk_id)
+
+
+class SanadRetriever(BaseRetriever):
+    """Sanad's retrieval (dense, BM25 or hybrid) behind LangChain's retriever interface."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    sanad: Any
+    k: int = 5
+    mode: RetrievalMode | None = None
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        return [hit_to_document(h) for h in self.sanad.search(query, k=self.k, mode=self.mode)]
+
+
+def answer_runnable(sanad: Sanad, *, k: int | None = None, mode: RetrievalMode | None = None
+                    ) -> RunnableSerializable[str, dict[str, Any]]:
+    """The full answer pipeline as a Runnable: ``str`` question in, ``Answer.to_dict()`` out.
+
+    ``.stream()`` yields ``{"token": ...}`` pieces as they are generated and ends with the
+    complete answer dict under ``{"answer": ...}``.
+    """
+
+    def invoke(question: str) -> dict[str, Any]:
+        return sanad.ask(question, k=k, mode=mode).to_dict()
+
+    def stream(questions: Iterator[str]) -> Iterator[dict[str, Any]]:
+        for question in questions:
+            for event in sanad.stream(question, k=k, mode=mode):
+                if event.kind == "token":
+                    yield {"token": event.text}
+                elif event.kind == "answer" and event.answer is not None:
+                    yield {"answer": event.answer.to_dict()}
+
+    return _AnswerRunnable(invoke, stream)
+
+
+class _AnswerRunnable(RunnableLambda):
+    """A RunnableLambda whose ``stream`` yields tokens as they come instead of one final chunk."""
+
+    def __init__(self, invoke, stream) -> None:
+        super().__init__(invoke, name="sanad_answer")
+        self._streamer = RunnableGenerator(stream, name="sanad_answer_stream")
+
+    def stream(self, input: str, config=None, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        yield from self._streamer.stream(input, config, **kwargs)
