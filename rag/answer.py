@@ -13,14 +13,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterator, Literal, Sequence
 
 from rag import prompts
 from rag.chunking import approx_token_count, sentence_spans
 from rag.citations import CitationChecker, numbers_in
 from rag.config import SanadConfig
-from rag.errors import GenerationError, ModelError, SanadError
+from rag.errors import GenerationError, SanadError
 from rag.generate import ChatMessage, Generator
 from rag.hybrid import rrf
 from rag.retrieval import Retriever, check_question, detect_language
@@ -153,7 +153,13 @@ class Answerer:
         return hits[: max(k, self.config.answer_passages)], translation, timings
 
     def stream(self, question: str, *, k: int | None = None, mode: str | None = None) -> Iterator[StreamEvent]:
-        """Yield the passages, then answer text as it is generated, then the checked :class:`Answer`."""
+        """Yield the passages, then answer text as it is generated, then the checked :class:`Answer`.
+
+        With ``english_via_arabic`` an English question is answered from its Arabic
+        translation (the small model reads Arabic passages far better in Arabic), checked
+        in Arabic, and only the verified sentences are translated back; their numbers must
+        survive the translation unchanged. The streamed tokens are then the English ones.
+        """
         t_start = time.perf_counter()
         question = check_question(question, self.config.max_question_chars)
         language = detect_language(question)
@@ -163,28 +169,64 @@ class Answerer:
             yield StreamEvent("answer", answer=self._refuse(question, language, hits, "no passage matched", timings,
                                                              t_start))
             return
+        via_arabic = language == "en" and bool(translation) and self.config.english_via_arabic
         pieces: list[str] = []
         with self._lock:
-            try:
-                self.generator.load()
-            except ModelError:
-                raise
-            prompt = self._prompt_builder().build(question, hits, language, translation)
+            self.generator.load()
+            if via_arabic:
+                prompt = self._prompt_builder().build(translation, hits, "ar")
+            else:
+                prompt = self._prompt_builder().build(question, hits, language, translation)
             timings["prompt_tokens"] = float(sum(self.generator.count_tokens(m.content) for m in prompt.messages))
             t_gen = time.perf_counter()
-            try:
-                for piece in self.generator.stream(prompt.messages, max_tokens=self.config.llm_max_tokens,
-                                                   temperature=self.config.temperature, seed=self.config.seed):
-                    if not pieces:
-                        timings["ttft_s"] = time.perf_counter() - t_gen
-                    pieces.append(piece)
+            for piece in self.generator.stream(prompt.messages, max_tokens=self.config.llm_max_tokens,
+                                               temperature=self.config.temperature, seed=self.config.seed):
+                if not pieces:
+                    timings["ttft_s"] = time.perf_counter() - t_gen
+                pieces.append(piece)
+                if not via_arabic:
                     yield StreamEvent("token", text=piece)
-            except GenerationError:
-                raise
             timings["generation_s"] = time.perf_counter() - t_gen
-        raw = "".join(pieces).strip()
-        timings["completion_tokens"] = float(self.generator.count_tokens(raw)) if raw else 0.0
-        yield StreamEvent("answer", answer=self._finish(question, language, prompt, raw, timings, t_start))
+            raw = "".join(pieces).strip()
+            timings["completion_tokens"] = float(self.generator.count_tokens(raw)) if raw else 0.0
+            answer = self._finish(question, "ar" if via_arabic else language, prompt, raw, timings, t_start)
+            if via_arabic:
+                answer = yield from self._back_translate(answer, question, timings, t_start)
+        yield StreamEvent("answer", answer=answer)
+
+    def _back_translate(self, draft: Answer, question: str, timings: dict[str, float], t_start: float
+                        ) -> Iterator[StreamEvent]:
+        """Turn a checked Arabic answer into English, sentence by sentence, streaming the English text."""
+        if draft.refused:
+            return replace(draft, question=question, language="en", answer=prompts.REFUSALS["en"])
+        t = time.perf_counter()
+        out: list[str] = []
+        for check in draft.sentences:
+            if not check.supported:
+                continue
+            messages = (ChatMessage("system", prompts.BACK_TRANSLATE_SYSTEM), ChatMessage("user", check.text))
+            pieces: list[str] = []
+            for piece in self._stream_pieces(messages, prefix=" " if out else ""):
+                pieces.append(piece)
+                yield StreamEvent("token", text=piece)
+            english = "".join(pieces).strip()
+            if not english or numbers_in(english) != numbers_in(check.text) or detect_language(english) != "en":
+                english = check.text  # keep the verified Arabic rather than an unfaithful translation
+                yield StreamEvent("token", text=(" " if out else "") + english)
+            markers = "".join(f"[{n}]" for n in check.cited)
+            if markers:
+                yield StreamEvent("token", text=" " + markers)
+            out.append(f"{english} {markers}".strip())
+        timings["translate_answer_s"] = time.perf_counter() - t
+        timings["total_s"] = time.perf_counter() - t_start
+        return replace(draft, question=question, language="en", answer=" ".join(out), timings=timings)
+
+    def _stream_pieces(self, messages: Sequence[ChatMessage], prefix: str) -> Iterator[str]:
+        first = True
+        for piece in self.generator.stream(messages, max_tokens=self.config.llm_max_tokens, temperature=0.0,
+                                           seed=self.config.seed):
+            yield (prefix + piece) if first else piece
+            first = False
 
     def ask(self, question: str, *, k: int | None = None, mode: str | None = None) -> Answer:
         """Answer ``question`` (blocking); see :meth:`stream` for the streaming form."""

@@ -114,13 +114,41 @@ class Support:
 
 
 def support(sentence: str, passages: Sequence[str], language: str) -> Support:
-    """Numbers of ``sentence`` missing from ``passages`` and the share of its content words found there."""
-    joined = "\n".join(passages)
-    have = numbers_in(joined)
-    missing = tuple(sorted(n for n in numbers_in(sentence) if n not in have))
-    words = _stems(sentence)
-    overlap = len(words & _stems(joined)) / len(words) if words else 1.0
-    return Support(missing, overlap)
+    """Numbers of ``sentence`` missing from ``passages``, and how much of its wording they back.
+
+    ``overlap`` is measured against *anchor windows* (a passage sentence with its
+    neighbours), not the whole passage: for each number of the sentence, the window
+    around an occurrence of that number; for a sentence without numbers, its best
+    window. A real figure quoted about the wrong subject ("380 fighters" where the
+    passage says "380 million dollars for the fund") then fails the check.
+    """
+    have = numbers_in("\n".join(passages))
+    wanted = numbers_in(sentence)
+    missing = tuple(sorted(n for n in wanted if n not in have))
+    words = _stems(sentence) - wanted
+    if not words:
+        return Support(missing, 1.0)
+    windows = [w for p in passages for w in _windows(p)]
+    if wanted:
+        anchors: set[str] = set()
+        for number in wanted:
+            holding = [w for w in windows if number in w[1]]
+            if holding:
+                anchors |= max(holding, key=lambda w: len(words & w[0]))[0]
+        covered = len(words & anchors)
+    else:
+        covered = max((len(words & w[0]) for w in windows), default=0)
+    return Support(missing, covered / len(words))
+
+
+def _windows(passage: str) -> list[tuple[set[str], set[str]]]:
+    """(stems, numbers) of each passage sentence joined with its neighbours."""
+    spans = [passage[s:e] for s, e, _ in sentence_spans(passage)] or [passage]
+    out = []
+    for i in range(len(spans)):
+        text = " ".join(spans[max(0, i - 1):i + 2])
+        out.append((_stems(text), numbers_in(text)))
+    return out
 
 
 def best_quote(sentence: str, hit: Hit) -> tuple[str, int, int]:

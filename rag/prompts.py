@@ -33,6 +33,9 @@ TRANSLATION_HINT = "\n(The question in Arabic: {translation})"
 TRANSLATE_SYSTEM = "You translate questions into Modern Standard Arabic. Reply with the Arabic translation only."
 TRANSLATE_USER = "{question}"
 
+BACK_TRANSLATE_SYSTEM = ("Translate the Arabic sentence into English. Keep every number exactly as written "
+                         "(digits, not words). Reply with the English translation only.")
+
 #: Phrases (in normalised form, see rag.textnorm.normalize_arabic) that mean the model declined.
 REFUSAL_MARKERS = (
     "لا تتوفر في المصادر", "لا تتوفر معلومات", "لا تحتوي المقاطع", "لا تحتوي النصوص", "لا يوجد في المقاطع",

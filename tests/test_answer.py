@@ -273,7 +273,8 @@ def test_answerer_english_question_translated_once_and_retrievals_merged():
     aid, economy, coalition = passage_hits("aid", "economy", "coalition")
     ans, gen, retriever = answerer(
         "The United States announced 138 million dollars in aid [1].", translation=f"«{AR_TRANSLATION}»\nextra",
-        by_question={EN_QUESTION: [economy, coalition], AR_TRANSLATION: [aid, economy]}, translate_queries=True)
+        by_question={EN_QUESTION: [economy, coalition], AR_TRANSLATION: [aid, economy]}, translate_queries=True,
+        english_via_arabic=False)
     answer = ans.ask(EN_QUESTION)
     assert len(gen.generate_calls) == 1
     system, user = gen.generate_calls[0]
@@ -326,3 +327,49 @@ def test_answerer_timings_recorded():
     assert timings["prompt_tokens"] > 0
     assert 0 <= timings["ttft_s"] <= timings["total_s"]
     assert 0 <= timings["retrieval_s"] <= timings["total_s"]
+
+
+class ScriptedGenerator(FakeGenerator):
+    """Answers each stream() call with the next scripted text (draft, then back-translations)."""
+
+    def __init__(self, scripts: list[str], translation: str) -> None:
+        super().__init__("", translation=translation)
+        self.scripts = list(scripts)
+
+    def stream(self, messages, **kwargs):
+        self.answer = self.scripts.pop(0)
+        return super().stream(messages, **kwargs)
+
+
+def test_answerer_english_via_arabic_checks_arabic_then_streams_english():
+    """Guards against the weak model answering English questions straight from Arabic passages."""
+    draft = "أعلنت الولايات المتحدة عن 138 مليون دولار كمساعدات إنسانية للشعب السوري [1]."
+    gen = ScriptedGenerator([draft, "The United States announced 138 million dollars in humanitarian aid."],
+                            translation=AR_TRANSLATION)
+    ans = Answerer(config(translate_queries=True), StubRetriever(passage_hits("aid", "economy")), gen)
+    events = list(ans.stream(EN_QUESTION))
+    answer = events[-1].answer
+    assert "Answer in Arabic" in gen.stream_calls[0][1].content and AR_TRANSLATION in gen.stream_calls[0][1].content
+    assert gen.stream_calls[1][0].content == prompts.BACK_TRANSLATE_SYSTEM
+    tokens = "".join(e.text for e in events if e.kind == "token")
+    assert "138 million" in tokens and "مليون" not in tokens  # only English is streamed
+    assert answer.language == "en" and not answer.refused
+    assert answer.answer == "The United States announced 138 million dollars in humanitarian aid. [1]"
+    assert [(c.n, c.doc_id) for c in answer.citations] == [(1, "aid")]
+    assert answer.raw_answer == draft and "translate_answer_s" in answer.timings
+
+
+def test_answerer_english_via_arabic_translation_changes_number_keeps_arabic():
+    """Guards against a back-translation that alters a verified figure (138 -> 183)."""
+    draft = "أعلنت الولايات المتحدة عن 138 مليون دولار كمساعدات إنسانية للشعب السوري [1]."
+    gen = ScriptedGenerator([draft, "The United States announced 183 million dollars."], translation=AR_TRANSLATION)
+    ans = Answerer(config(translate_queries=True), StubRetriever(passage_hits("aid")), gen)
+    answer = ans.ask(EN_QUESTION)
+    assert "183" not in answer.answer and "138" in answer.answer and answer.answer.endswith("[1]")
+
+
+def test_answerer_english_via_arabic_refusal_is_english():
+    gen = ScriptedGenerator([prompts.REFUSALS["ar"]], translation=AR_TRANSLATION)
+    ans = Answerer(config(translate_queries=True), StubRetriever(passage_hits("aid")), gen)
+    answer = ans.ask(EN_QUESTION)
+    assert answer.refused and answer.answer == prompts.REFUSALS["en"] and len(gen.stream_calls) == 1
