@@ -81,7 +81,7 @@ class SanadConfig:
     answer_passages: int = 4
     min_dense_score: float = 0.80
     translate_queries: bool = True
-    english_via_arabic: bool = True
+    english_via_arabic: bool = False  # measured worse: see README "English questions"
 
     def __post_init__(self) -> None:
         for name in ("corpus_dir", "index_dir", "model_dir"):

@@ -273,8 +273,7 @@ def test_answerer_english_question_translated_once_and_retrievals_merged():
     aid, economy, coalition = passage_hits("aid", "economy", "coalition")
     ans, gen, retriever = answerer(
         "The United States announced 138 million dollars in aid [1].", translation=f"«{AR_TRANSLATION}»\nextra",
-        by_question={EN_QUESTION: [economy, coalition], AR_TRANSLATION: [aid, economy]}, translate_queries=True,
-        english_via_arabic=False)
+        by_question={EN_QUESTION: [economy, coalition], AR_TRANSLATION: [aid, economy]}, translate_queries=True)
     answer = ans.ask(EN_QUESTION)
     assert len(gen.generate_calls) == 1
     system, user = gen.generate_calls[0]
@@ -346,7 +345,7 @@ def test_answerer_english_via_arabic_checks_arabic_then_streams_english():
     draft = "أعلنت الولايات المتحدة عن 138 مليون دولار كمساعدات إنسانية للشعب السوري [1]."
     gen = ScriptedGenerator([draft, "The United States announced 138 million dollars in humanitarian aid."],
                             translation=AR_TRANSLATION)
-    ans = Answerer(config(translate_queries=True), StubRetriever(passage_hits("aid", "economy")), gen)
+    ans = Answerer(config(translate_queries=True, english_via_arabic=True), StubRetriever(passage_hits("aid", "economy")), gen)
     events = list(ans.stream(EN_QUESTION))
     answer = events[-1].answer
     assert "Answer in Arabic" in gen.stream_calls[0][1].content and AR_TRANSLATION in gen.stream_calls[0][1].content
@@ -363,13 +362,13 @@ def test_answerer_english_via_arabic_translation_changes_number_keeps_arabic():
     """Guards against a back-translation that alters a verified figure (138 -> 183)."""
     draft = "أعلنت الولايات المتحدة عن 138 مليون دولار كمساعدات إنسانية للشعب السوري [1]."
     gen = ScriptedGenerator([draft, "The United States announced 183 million dollars."], translation=AR_TRANSLATION)
-    ans = Answerer(config(translate_queries=True), StubRetriever(passage_hits("aid")), gen)
+    ans = Answerer(config(translate_queries=True, english_via_arabic=True), StubRetriever(passage_hits("aid")), gen)
     answer = ans.ask(EN_QUESTION)
     assert "183" not in answer.answer and "138" in answer.answer and answer.answer.endswith("[1]")
 
 
 def test_answerer_english_via_arabic_refusal_is_english():
     gen = ScriptedGenerator([prompts.REFUSALS["ar"]], translation=AR_TRANSLATION)
-    ans = Answerer(config(translate_queries=True), StubRetriever(passage_hits("aid")), gen)
+    ans = Answerer(config(translate_queries=True, english_via_arabic=True), StubRetriever(passage_hits("aid")), gen)
     answer = ans.ask(EN_QUESTION)
     assert answer.refused and answer.answer == prompts.REFUSALS["en"] and len(gen.stream_calls) == 1
