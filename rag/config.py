@@ -79,7 +79,6 @@ class SanadConfig:
     seed: int = 0
     prompt_budget_tokens: int = 600
     answer_passages: int = 4
-    min_dense_score: float = 0.80
     translate_queries: bool = True
     english_via_arabic: bool = False  # measured worse: see README "English questions"
 
