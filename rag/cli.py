@@ -220,9 +220,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="measure speed and memory")
     _common(p)
     _llm_flags(p)
-    p.add_argument("--out", type=Path, default=Path("bench/results"))
-    p.add_argument("--sizes", default="1000,10000,100000,1000000", help="corpus sizes for query latency")
-    p.add_argument("--quick", action="store_true", help="small sizes and few repeats")
+    p.add_argument("--out", type=Path, default=Path("bench/results"), help="results folder (default bench/results)")
+    p.add_argument("--sizes", help="corpus sizes for query latency (default 1k,10k,100k,1M; --quick: 1k,10k)")
+    p.add_argument("--quick", action="store_true", help="CI-sized: sizes 1k,10k, few repeats, no LLM")
+    p.add_argument("--sections", help="comma list of indexing,search,answer,langchain (default: all)")
+    p.add_argument("--repeats", type=int, help="passes over the questions per latency figure (default 3)")
+    p.add_argument("--queries", type=int, help="real questions to time (default 50)")
+    p.add_argument("--ef-search", help="HNSW efSearch values to sweep, e.g. 32,64,128,256")
+    p.add_argument("--approx-factory", help="approximate FAISS index(es) to compare with Flat, ';'-separated "
+                                            "(default: the config's approx_factory;IVF1024,Flat)")
+    p.add_argument("--synthetic", choices=("both", "spread", "clustered"),
+                   help="structure of the synthetic vectors for the approximate indexes (default both)")
+    p.add_argument("--answer-questions", type=int, help="seed questions to answer with the LLM (default 5)")
+    p.add_argument("--no-llm", action="store_true", help="skip the answer and LangChain sections")
+    p.add_argument("--no-onnx", action="store_true", help="skip the ONNX Runtime embedding comparison")
     p.set_defaults(func=_lazy("rag.bench", "cmd_bench"))
     return parser
 

@@ -1,0 +1,345 @@
+"""Indexing throughput of the embedder: batch size x threads, length-sorted batching, ONNX Runtime.
+
+All variants embed the same passages (the seed passages cycled to ~200) and are compared
+with the default configuration's vectors; only a variant whose every vector has cosine
+>= 0.999 with the default one may be recommended.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from rag.bench.core import Stopwatch, load_average
+from rag.bench.data import repeat_to, seed_passages
+from rag.config import SanadConfig
+from rag.embeddings import Embedder
+
+logger = logging.getLogger(__name__)
+
+SAME_EMBEDDINGS_COSINE = 0.999
+
+
+def sorts_by_length() -> dict:
+    """Whether this sentence-transformers version sorts inputs by length inside ``encode`` (read from its source)."""
+    import sentence_transformers
+    from sentence_transformers import SentenceTransformer
+
+    try:
+        source = inspect.getsource(SentenceTransformer._inference)  # noqa: SLF001 - we check the library's behaviour
+        where = "SentenceTransformer._inference"
+    except (AttributeError, OSError, TypeError):
+        source = inspect.getsource(SentenceTransformer.encode)
+        where = "SentenceTransformer.encode"
+    found = "length_sorted_idx" in source and "argsort" in source
+    return {"sentence_transformers": sentence_transformers.__version__, "sorted": found, "where": where,
+            "how": "np.argsort(-len(text)) over the whole input list, then batches in that order, results "
+                   "restored to input order" if found else "not found in the source"}
+
+
+def token_counts(model, texts: Sequence[str], prompt: str) -> list[int]:
+    """Tokens the model actually processes per text (prompt and special tokens included, truncated)."""
+    enc = model.tokenizer([prompt + t.strip() for t in texts], truncation=True, max_length=model.max_seq_length)
+    return [len(ids) for ids in enc["input_ids"]]
+
+
+def padded_tokens(lengths: Sequence[int], batch_size: int, *, sort: bool) -> int:
+    """Token slots computed when batching ``lengths`` (every row padded to its batch's longest).
+
+    Example:
+        >>> padded_tokens([1, 9, 1, 9], 2, sort=False), padded_tokens([1, 9, 1, 9], 2, sort=True)
+        (36, 20)
+    """
+    order = sorted(lengths, reverse=True) if sort else list(lengths)
+    return sum(max(order[i:i + batch_size]) * len(order[i:i + batch_size]) for i in range(0, len(order), batch_size))
+
+
+def _min_cos(a: np.ndarray, b: np.ndarray) -> float:
+    return round(float(np.min(np.sum(a * b, axis=1))), 6)
+
+
+def _time_encode(encode: Callable[[], np.ndarray], repeats: int) -> tuple[float, np.ndarray]:
+    best, out = float("inf"), None
+    for _ in range(max(1, repeats)):
+        with Stopwatch() as sw:
+            out = encode()
+        best = min(best, sw.s)
+    return best, out  # type: ignore[return-value]
+
+
+# -- ONNX Runtime ------------------------------------------------------------------------------------
+def onnx_status() -> dict:
+    """Which ONNX/OpenVINO routes can run here, and why not when they cannot."""
+    status: dict = {}
+    try:
+        import onnxruntime
+
+        status["onnxruntime"] = onnxruntime.__version__
+    except ImportError:
+        status["onnxruntime"] = None
+    try:
+        import onnx
+
+        status["onnx"] = onnx.__version__
+    except ImportError:
+        status["onnx"] = None
+    try:
+        import optimum.onnxruntime  # noqa: F401
+
+        status["sentence_transformers_backend_onnx"] = "available"
+    except ImportError:
+        status["sentence_transformers_backend_onnx"] = (
+            "unavailable: backend='onnx' needs optimum-onnx, whose releases pin transformers<5 (this project pins "
+            "transformers==5.24.0); the bench exports the same model with torch.onnx and runs it with onnxruntime")
+    try:
+        import openvino
+
+        status["openvino"] = openvino.__version__
+    except ImportError:
+        status["openvino"] = None
+    return status
+
+
+def export_onnx(model, path: Path) -> Path:
+    """Export the transformer of a SentenceTransformer (token embeddings) to ONNX, once."""
+    if path.exists():
+        return path
+    import torch
+
+    class _Wrapped(torch.nn.Module):
+        def __init__(self, hf) -> None:
+            super().__init__()
+            self.hf = hf
+
+        def forward(self, input_ids, attention_mask):  # noqa: D401 - torch signature
+            return self.hf(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+    hf = model[0].auto_model
+    sample = model.tokenizer(["passage: مرحبا", "passage: القوات العراقية في بغداد"], padding=True,
+                             return_tensors="pt")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.onnx")
+    import warnings
+
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(_Wrapped(hf).eval(), (sample["input_ids"], sample["attention_mask"]), str(tmp),
+                          input_names=["input_ids", "attention_mask"], output_names=["last_hidden_state"],
+                          dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"},
+                                        "last_hidden_state": {0: "batch", 1: "seq"}},
+                          opset_version=17, dynamo=False)
+    tmp.replace(path)
+    return path
+
+
+def quantize_onnx(src: Path, dst: Path) -> Path:
+    """Dynamic int8 quantisation of the exported model (weights only), once."""
+    if not dst.exists():
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8)
+    return dst
+
+
+class OnnxEncoder:
+    """Mean-pooled, normalised sentence embeddings from an exported model run by ONNX Runtime (or OpenVINO).
+
+    Mirrors sentence-transformers' ``encode``: same tokenizer and truncation, inputs sorted by
+    length, mean pooling over the attention mask (prompt included), L2 normalisation.
+    """
+
+    def __init__(self, model, onnx_path: Path, threads: int, engine: str = "onnxruntime") -> None:
+        self.tokenizer = model.tokenizer
+        self.max_length = model.max_seq_length
+        if engine == "openvino":  # OpenVINO reads the same ONNX file
+            import openvino as ov
+
+            compiled = ov.Core().compile_model(str(onnx_path), "CPU", {"INFERENCE_NUM_THREADS": threads,
+                                                                       "PERFORMANCE_HINT": "LATENCY"})
+            output = compiled.output(0)
+            self._run = lambda feeds: compiled(feeds)[output]
+            return
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+        self._run = lambda feeds: session.run(None, feeds)[0]
+
+    def encode(self, texts: Sequence[str], prompt: str, batch_size: int) -> np.ndarray:
+        texts = [prompt + t.strip() for t in texts]
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        out = np.zeros((len(texts), 0), dtype=np.float32)
+        rows = []
+        for start in range(0, len(texts), batch_size):
+            batch = [texts[i] for i in order[start:start + batch_size]]
+            enc = self.tokenizer(batch, padding=True, truncation=True, max_length=self.max_length, return_tensors="np")
+            mask = enc["attention_mask"].astype(np.int64)
+            hidden = self._run({"input_ids": enc["input_ids"].astype(np.int64), "attention_mask": mask})
+            m = mask[..., None].astype(np.float32)
+            pooled = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)
+            rows.append(pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12))
+        if rows:
+            out = np.vstack(rows).astype(np.float32)
+            restored = np.empty_like(out)
+            restored[order] = out
+            out = restored
+        return out
+
+
+def _pooling_is_mean(model) -> bool:
+    try:
+        pooling = model[1]
+        return bool(getattr(pooling, "pooling_mode_mean_tokens", False) or
+                    getattr(pooling, "pooling_mode", "") == "mean" or
+                    (getattr(pooling, "get_config_dict", lambda: {})().get("pooling_mode") == "mean"))
+    except Exception:  # noqa: BLE001 - any odd model layout: no ONNX comparison
+        return False
+
+
+# -- the section -------------------------------------------------------------------------------------
+def bench_indexing(config: SanadConfig, *, n_passages: int = 200, batch_sizes: Sequence[int] = (1, 8, 16, 32),
+                   threads: Sequence[int] = (1, 2), repeats: int = 1, unsorted_batch_sizes: Sequence[int] = (16, 32),
+                   onnx: bool = True, cache_dir: Path | None = None, embedder: Embedder | None = None,
+                   log: Callable[[str], None] = print) -> dict:
+    """Passages per second and tokens per second for each configuration; see the module doc."""
+    import torch
+
+    embedder = embedder or Embedder.from_config(config)
+    embedder.load()
+    model = embedder.model
+    base = seed_passages(config)
+    texts = repeat_to(base, n_passages)
+    prompt = embedder.passage_prompt
+    lengths = token_counts(model, texts, prompt)
+    n_tokens = int(sum(lengths))
+    result: dict = {"passages": len(texts), "distinct_passages": len(base), "tokens": n_tokens,
+                    "mean_tokens_per_passage": round(n_tokens / len(texts), 1), "max_seq_length": model.max_seq_length,
+                    "load_avg_start": load_average(), "length_sorting": sorts_by_length()}
+    default_threads, default_batch = config.embed_threads, config.embed_batch_size
+    original_threads = torch.get_num_threads()
+
+    def encode(batch_size: int, subset: Sequence[str] = texts) -> np.ndarray:
+        return model.encode(list(subset), prompt=prompt, batch_size=batch_size, normalize_embeddings=True,
+                            convert_to_numpy=True, show_progress_bar=False).astype(np.float32)
+
+    try:
+        torch.set_num_threads(default_threads)
+        encode(default_batch, texts[:default_batch])  # warm-up
+        ref_s, reference = _time_encode(lambda: encode(default_batch), 1)
+        rows = []
+        for t in threads:
+            torch.set_num_threads(t)
+            for bs in batch_sizes:
+                encode(bs, texts[:max(bs, 2)])
+                secs, vectors = _time_encode(lambda: encode(bs), repeats)
+                row = {"backend": "torch", "threads": t, "batch_size": bs, "seconds": round(secs, 3),
+                       "chunks_per_s": round(len(texts) / secs, 2), "tokens_per_s": round(n_tokens / secs, 1),
+                       "min_cosine_vs_default": _min_cos(vectors, reference), "sorted": True}
+                rows.append(row)
+                log(f"  embed torch threads={t} batch={bs}: {row['chunks_per_s']} chunks/s, "
+                    f"{row['tokens_per_s']} tokens/s")
+        # Unsorted batching: feed fixed batches in a shuffled order, one encode() call per batch, so the
+        # library's sort can only act inside each batch (the same as no sorting at all).
+        rng = np.random.default_rng(0)
+        shuffled_idx = rng.permutation(len(texts))
+        shuffled = [texts[i] for i in shuffled_idx]
+        best_t = max(threads, key=lambda t: max((r["chunks_per_s"] for r in rows if r["threads"] == t), default=0))
+        torch.set_num_threads(best_t)
+        sorting = []
+        for bs in unsorted_batch_sizes:
+            def unsorted(bs: int = bs) -> np.ndarray:
+                return np.vstack([encode(bs, shuffled[i:i + bs]) for i in range(0, len(shuffled), bs)])
+
+            s_unsorted, v_unsorted = _time_encode(unsorted, repeats)
+            s_sorted, _ = _time_encode(lambda bs=bs: encode(bs, shuffled), repeats)
+            back = np.empty_like(v_unsorted)
+            back[shuffled_idx] = v_unsorted
+            shuffled_lengths = [lengths[i] for i in shuffled_idx]
+            sorting.append({"threads": best_t, "batch_size": bs, "sorted_s": round(s_sorted, 3),
+                            "unsorted_s": round(s_unsorted, 3), "speedup": round(s_unsorted / s_sorted, 3),
+                            "padded_tokens_sorted": padded_tokens(shuffled_lengths, bs, sort=True),
+                            "padded_tokens_unsorted": padded_tokens(shuffled_lengths, bs, sort=False),
+                            "real_tokens": n_tokens, "min_cosine_vs_default": _min_cos(back, reference)})
+            log(f"  length sorting batch={bs}: sorted {s_sorted:.2f}s vs unsorted {s_unsorted:.2f}s")
+        result["sorting"] = sorting
+
+        status = onnx_status()
+        result["onnx_status"] = status
+        if onnx and status.get("onnxruntime") and status.get("onnx") and cache_dir is not None:
+            if not _pooling_is_mean(model):
+                result["onnx_error"] = "the model's pooling is not mean pooling; the ONNX comparison covers mean only"
+            else:
+                try:
+                    errors: list[str] = []
+                    rows.extend(_bench_onnx(model, texts, prompt, reference, n_tokens, threads,
+                                            [b for b in batch_sizes if b > 1] or [default_batch], repeats,
+                                            cache_dir, log, errors))
+                    if errors:
+                        result["onnx_error"] = "; ".join(errors)
+                except Exception as exc:  # noqa: BLE001 - the optional backend failing is a finding, not a crash
+                    logger.warning("ONNX Runtime comparison failed: %s", exc)
+                    result["onnx_error"] = f"{type(exc).__name__}: {exc}"
+        elif onnx:
+            result["onnx_error"] = ("onnxruntime and onnx are not installed (`pip install onnxruntime onnx`)"
+                                    if cache_dir is not None else "no cache folder for the exported model")
+    finally:
+        torch.set_num_threads(original_threads)
+
+    result["rows"] = rows
+    same_as_default = [r for r in rows if r["backend"] == "torch" and r["threads"] == default_threads
+                       and r["batch_size"] == default_batch]
+    result["default"] = ({k: same_as_default[0][k] for k in ("threads", "batch_size", "seconds", "chunks_per_s")}
+                         if same_as_default else  # the grid's own figure; else the (single, colder) reference run
+                         {"threads": default_threads, "batch_size": default_batch, "seconds": round(ref_s, 3),
+                          "chunks_per_s": round(len(texts) / ref_s, 2)})
+    same = [r for r in rows if r["min_cosine_vs_default"] >= SAME_EMBEDDINGS_COSINE]
+    torch_rows = [r for r in rows if r["backend"] == "torch"]
+    if same:
+        best = max(same, key=lambda r: r["chunks_per_s"])
+        result["fastest_same_embeddings"] = best
+    if torch_rows:
+        result["fastest_torch"] = max(torch_rows, key=lambda r: r["chunks_per_s"])
+    result["load_avg_end"] = load_average()
+    return result
+
+
+def _bench_onnx(model, texts, prompt, reference, n_tokens, threads, batch_sizes, repeats, cache_dir, log,
+                errors: list[str]) -> list[dict]:
+    rows = []
+    fp32 = export_onnx(model, cache_dir / "model.onnx")
+    variants = [("onnxruntime", fp32, "onnxruntime")]
+    try:
+        variants.append(("onnxruntime-int8", quantize_onnx(fp32, cache_dir / "model.int8.onnx"), "onnxruntime"))
+    except Exception as exc:  # noqa: BLE001 - quantisation is a bonus
+        logger.warning("int8 quantisation failed: %s", exc)
+    try:
+        import openvino  # noqa: F401
+
+        variants.append(("openvino", fp32, "openvino"))
+    except ImportError:
+        pass
+    for name, path, engine in variants:
+        for t in threads:
+            try:
+                encoder = OnnxEncoder(model, path, t, engine=engine)
+            except Exception as exc:  # noqa: BLE001 - an engine that cannot load the model is a finding
+                logger.warning("%s could not load %s: %s", name, path, exc)
+                errors.append(f"{name} ({t} thread(s)): {type(exc).__name__}: {exc}")
+                break
+            for bs in sorted(set(batch_sizes) & {8, 16, 32}) or batch_sizes[:1]:
+                encoder.encode(texts[:bs], prompt, bs)
+                secs, vectors = _time_encode(lambda: encoder.encode(texts, prompt, bs), repeats)
+                row = {"backend": name, "threads": t, "batch_size": bs, "seconds": round(secs, 3),
+                       "chunks_per_s": round(len(texts) / secs, 2), "tokens_per_s": round(n_tokens / secs, 1),
+                       "min_cosine_vs_default": _min_cos(vectors, reference), "sorted": True}
+                rows.append(row)
+                log(f"  embed {name} threads={t} batch={bs}: {row['chunks_per_s']} chunks/s "
+                    f"(min cosine {row['min_cosine_vs_default']})")
+    return rows
