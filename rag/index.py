@@ -212,7 +212,8 @@ def read_manifest(index_dir: Path) -> Manifest:
                                 f"`sanad index --rebuild`") from None
 
 
-def load_index(index_dir: Path, expected: dict[str, Any] | None = None, *, ef_search: int = 128) -> IndexData:
+def load_index(index_dir: Path, expected: dict[str, Any] | None = None, *, ef_search: int = 128,
+               nprobe: int = 64) -> IndexData:
     """Load and cross-check the live version.
 
     Args:
@@ -239,7 +240,7 @@ def load_index(index_dir: Path, expected: dict[str, Any] | None = None, *, ef_se
     except (OSError, ValueError, TypeError) as exc:
         raise IndexCorruptError(f"cannot read the passages of {version}: {exc}; rebuild with "
                                 f"`sanad index --rebuild`") from None
-    store = VectorStore.load(version / "vectors.faiss", manifest.index_factory, ef_search=ef_search)
+    store = VectorStore.load(version / "vectors.faiss", manifest.index_factory, ef_search=ef_search, nprobe=nprobe)
     bm25 = BM25Index.load(version / "bm25", len(chunks))
     if len(store) != len(chunks) or len(articles) != manifest.n_articles or len(chunks) != manifest.n_chunks:
         raise IndexCorruptError(f"index parts disagree ({len(chunks)} passages, {len(store)} vectors, manifest "

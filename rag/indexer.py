@@ -185,7 +185,8 @@ class Indexer:
         t = time.perf_counter()
         factory = choose_factory(self.config.index_factory, len(chunks), approx_factory=self.config.approx_factory,
                                  approx_threshold=self.config.approx_threshold)
-        store = VectorStore.build(embeddings, factory, ef_search=self.config.hnsw_ef_search)
+        store = VectorStore.build(embeddings, factory, ef_search=self.config.hnsw_ef_search,
+                                  nprobe=self.config.ivf_nprobe)
         bm25 = BM25Index.build([c.text for c in chunks])
         timings["build_s"] = time.perf_counter() - t
 

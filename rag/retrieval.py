@@ -59,7 +59,7 @@ class Retriever:
         expected = expected_manifest(config, name) if name else None
         if expected is None:  # BM25-only use: still check everything but the model
             expected = {k: v for k, v in expected_manifest(config, "").items() if k != "embedding_model"}
-        index = load_index(config.index_dir, expected, ef_search=config.hnsw_ef_search)
+        index = load_index(config.index_dir, expected, ef_search=config.hnsw_ef_search, nprobe=config.ivf_nprobe)
         return cls(index, embedder, config)
 
     def search(self, question: str, k: int | None = None, mode: RetrievalMode | None = None) -> list[Hit]:

@@ -1,8 +1,9 @@
 """The dense side: a FAISS index over unit-norm passage vectors (cosine = inner product).
 
 The index type is named by a FAISS factory string. ``"Flat"`` is exact; past
-``approx_threshold`` vectors ``"auto"`` switches to an approximate index (HNSW by
-default), whose recall against exact search is measured by ``sanad bench``.
+``approx_threshold`` vectors ``"auto"`` switches to an approximate index (by
+default: IVF1024,Flat, nprobe 64 — HNSW32 missed recall@10 0.95 at 1M passages), whose
+recall against exact search is measured by ``sanad bench``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ class VectorHit:
     score: float
 
 
-def choose_factory(factory: str, n_vectors: int, *, approx_factory: str = "HNSW32,Flat",
+def choose_factory(factory: str, n_vectors: int, *, approx_factory: str = "IVF1024,Flat",
                    approx_threshold: int = 200_000) -> str:
     """Resolve ``"auto"`` to an exact or approximate factory string by corpus size."""
     if factory != "auto":
@@ -48,7 +49,8 @@ class VectorStore:
         self.factory = factory
 
     @classmethod
-    def build(cls, vectors: np.ndarray, factory: str = "Flat", *, ef_search: int = 128) -> VectorStore:
+    def build(cls, vectors: np.ndarray, factory: str = "Flat", *, ef_search: int = 128, nprobe: int = 64
+              ) -> VectorStore:
         import faiss
 
         vectors = _as_matrix(vectors)
@@ -63,16 +65,23 @@ class VectorStore:
         if len(vectors):
             index.add(vectors)
         store = cls(index, factory)
-        store.set_ef_search(ef_search)
+        store.set_search_params(ef_search=ef_search, nprobe=nprobe)
         return store
 
-    def set_ef_search(self, ef_search: int) -> None:
-        """Search breadth of HNSW (higher: better recall, slower); ignored by other types."""
+    def set_search_params(self, *, ef_search: int = 128, nprobe: int = 64) -> None:
+        """Search breadth of approximate indexes (higher: better recall, slower); Flat ignores both.
+
+        ``ef_search`` applies to HNSW, ``nprobe`` (inverted lists visited) to IVF.
+        """
         import faiss
 
         base = faiss.downcast_index(self.index)
         if hasattr(base, "hnsw"):
             base.hnsw.efSearch = ef_search
+        try:
+            faiss.extract_index_ivf(self.index).nprobe = nprobe
+        except RuntimeError:  # not an IVF index
+            pass
 
     @property
     def dim(self) -> int:
@@ -98,7 +107,7 @@ class VectorStore:
         faiss.write_index(self.index, str(path))
 
     @classmethod
-    def load(cls, path: Path, factory: str, *, ef_search: int = 128) -> VectorStore:
+    def load(cls, path: Path, factory: str, *, ef_search: int = 128, nprobe: int = 64) -> VectorStore:
         import faiss
 
         try:
@@ -106,7 +115,7 @@ class VectorStore:
         except Exception as exc:  # FAISS raises RuntimeError with C++ text on a bad file
             raise IndexCorruptError(f"cannot read the vector index {path}: {exc}. Rebuild it with `sanad index`") from None
         store = cls(index, factory)
-        store.set_ef_search(ef_search)
+        store.set_search_params(ef_search=ef_search, nprobe=nprobe)
         return store
 
 

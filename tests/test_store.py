@@ -61,7 +61,7 @@ def test_store_hnsw_ef_search_set() -> None:
 
     store = VectorStore.build(_unit(np.random.default_rng(3), 50, 8), "HNSW32,Flat", ef_search=77)
     assert faiss.downcast_index(store.index).hnsw.efSearch == 77
-    store.set_ef_search(12)
+    store.set_search_params(ef_search=12)
     assert faiss.downcast_index(store.index).hnsw.efSearch == 12
 
 
@@ -131,7 +131,7 @@ def test_store_untrained_factory_tiny_corpus_raises() -> None:
 
 @pytest.mark.parametrize(
     ("factory", "n", "expected"),
-    [("auto", 10, "Flat"), ("auto", 199_999, "Flat"), ("auto", 200_000, "HNSW32,Flat"),
+    [("auto", 10, "Flat"), ("auto", 199_999, "Flat"), ("auto", 200_000, "IVF1024,Flat"),
      ("Flat", 10**7, "Flat"), ("IVF1024,PQ16", 5, "IVF1024,PQ16")],
 )
 def test_choose_factory_resolves_auto(factory: str, n: int, expected: str) -> None:
@@ -166,3 +166,22 @@ def test_store_load_missing_file_raises(tmp_path: Path) -> None:
     """Guards against a missing FAISS file surfacing as a C++ RuntimeError traceback."""
     with pytest.raises(IndexCorruptError, match="cannot read the vector index"):
         VectorStore.load(tmp_path / "missing.faiss", "Flat")
+
+
+def test_store_ivf_nprobe_set_and_survives_reload(tmp_path):
+    """Guards against an IVF index searching a single list (nprobe=1), which loses most of its recall."""
+    import faiss
+
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((4000, 16)).astype("float32")
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    store = VectorStore.build(vectors, "IVF16,Flat", nprobe=8)
+    assert faiss.extract_index_ivf(store.index).nprobe == 8
+    store.save(tmp_path / "v.faiss")
+    loaded = VectorStore.load(tmp_path / "v.faiss", "IVF16,Flat", nprobe=16)
+    assert faiss.extract_index_ivf(loaded.index).nprobe == 16
+    exact = VectorStore.build(vectors, "Flat")
+    q = vectors[:50]
+    found = [{h.row for h in hits} for hits in loaded.search(q, 10)]
+    truth = [{h.row for h in hits} for hits in exact.search(q, 10)]
+    assert np.mean([len(f & t) / 10 for f, t in zip(found, truth)]) >= 0.9
