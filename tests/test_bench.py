@@ -365,9 +365,18 @@ class _FakeSentenceModel:
         return unit_rows(out + 1e-6)
 
 
-def test_langchain_baseline_wiring_with_fakes() -> None:
-    """The textbook chain runs end to end on fakes: retrieval, stuffed prompt, streamed chat model."""
+@pytest.mark.parametrize("community", [True, False])
+def test_langchain_baseline_wiring_with_fakes(community: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The textbook chain runs end to end on fakes: retrieval, stuffed prompt, streamed chat model —
+    also without langchain-community (InMemoryVectorStore and a plain splitter, as in a bare install)."""
     pytest.importorskip("langchain_core")
+    if community:
+        pytest.importorskip("langchain_community")
+    else:
+        import sys
+
+        for name in ("langchain_community", "langchain_community.vectorstores", "langchain_text_splitters"):
+            monkeypatch.setitem(sys.modules, name, None)  # makes `import name` raise ImportError
     from rag.bench.run import _load_langchain_module
     from rag.types import Article
     from tests.fakes import ARTICLES, FakeGenerator
@@ -383,3 +392,4 @@ def test_langchain_baseline_wiring_with_fakes() -> None:
     sent = generator.stream_calls[-1]
     assert len(sent) == 1 and sent[0].role == "user" and "138 مليون دولار" in sent[0].content  # chunks stuffed whole
     assert "Use three sentences maximum" in sent[0].content
+    assert ("FAISS" in rag_chain.store_name) == community

@@ -9,12 +9,11 @@ contain an accepted answer string, so speed is never bought blindly with accurac
 
 from __future__ import annotations
 
-import gc
 import logging
 import time
 from typing import Any, Callable, Sequence
 
-from rag.bench.core import Stopwatch, load_average
+from rag.bench.core import Stopwatch, load_average, ratio
 from rag.bench.data import SeedQuestion, answer_questions
 from rag.config import SanadConfig
 
@@ -23,7 +22,7 @@ logger = logging.getLogger(__name__)
 TTFT_TARGET_S = 5.0
 WARMUP_QUESTION = "ما هو داعش؟"
 
-#: (name, SanadConfig overrides). Each variant gets a freshly loaded model (see ``bench_answers``).
+#: (name, SanadConfig overrides), measured in this order on the same questions (see ``bench_answers``).
 DEFAULT_VARIANTS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("default", {}),
     ("budget300", {"prompt_budget_tokens": 300}),
@@ -32,6 +31,7 @@ DEFAULT_VARIANTS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("passages2", {"answer_passages": 2}),
     ("budget300+passages3", {"prompt_budget_tokens": 300, "answer_passages": 3}),
     ("llm_threads1", {"llm_threads": 1}),
+    ("default_again", {}),  # the default once more, last: how much the machine's load drifted during the run
 )
 
 
@@ -113,14 +113,40 @@ def time_to_first_token(generator, messages, *, cache_prompt: bool, max_tokens: 
     return (first if first is not None else total), keep
 
 
+def bench_generator(config: SanadConfig):
+    """The configured LLM, but for llama.cpp with its RAM prompt cache off (``cache_ram_mib=0``).
+
+    That cache keeps earlier prompts and would hand each lever variant the prompts the
+    previous variant already processed (the same questions), hiding the lever's effect. The
+    live prefix cache (the system prompt, a repeated prompt) works as in service.
+    """
+    from rag.config import OFFLINE_LLM
+    from rag.pipeline import make_generator
+
+    if config.llm_backend != "llama-cpp":
+        return make_generator(config)
+    from rag.generate import LlamaCppGenerator
+
+    if config.llm_model == OFFLINE_LLM:
+        from rag.models.llm_assets import GGUF_NAME
+
+        path = config.model_dir / GGUF_NAME
+    else:
+        from pathlib import Path
+
+        path = Path(config.llm_model).expanduser()
+    return LlamaCppGenerator(path, n_threads=config.llm_threads, n_ctx=config.llm_ctx, timeout_s=config.llm_timeout_s,
+                             cache_ram_mib=0)
+
+
 def bench_answers(config: SanadConfig, *, n_questions: int = 5, variants=DEFAULT_VARIANTS, prefix_cache: bool = True,
                   sanad=None, log: Callable[[str], None] = print) -> dict:
     """Per-stage answer latency for each variant; see the module doc. Returns the per-question rows too."""
     from rag.answer import Answerer
-    from rag.pipeline import Sanad, make_generator
+    from rag.pipeline import Sanad
 
     questions = answer_questions(n_questions)
-    sanad = sanad or Sanad(config)
+    sanad = sanad or Sanad(config, generator=bench_generator(config))
     result: dict = {"questions": [q.id for q in questions], "ttft_target_s": TTFT_TARGET_S,
                     "load_avg_start": load_average(), "variants": {}}
     with Stopwatch() as sw:
@@ -130,21 +156,24 @@ def bench_answers(config: SanadConfig, *, n_questions: int = 5, variants=DEFAULT
     result["llm"] = {"name": getattr(generator, "name", type(generator).__name__),
                      "threads": getattr(generator, "n_threads", None), "load_s": getattr(generator, "load_s", None)}
 
-    def fresh(cfg: SanadConfig):
-        """A newly loaded model, so no variant finds the prompts of the one before in llama.cpp's caches;
-        one unrelated question first (first-request allocations, and the system prompt cached as in service)."""
-        nonlocal generator
-        if hasattr(generator, "close"):
-            generator.close()
-        gc.collect()
-        generator = make_generator(cfg)
-        generator.load()
-        Answerer(cfg, sanad.retriever, generator).ask(WARMUP_QUESTION)
-        return generator
+    generators = {getattr(generator, "n_threads", config.llm_threads): generator}
+
+    def model_for(cfg: SanadConfig):
+        """The loaded model for ``cfg``'s thread count (never closed here: xllamacpp's server destructor has
+        been seen to hang when a model is freed and another loaded in the same process)."""
+        if cfg.llm_threads not in generators:
+            gen = bench_generator(cfg)
+            gen.load()
+            generators[cfg.llm_threads] = gen
+        return generators[cfg.llm_threads]
 
     for name, overrides in variants:
         cfg = config.with_overrides(**overrides)
-        answerer = Answerer(cfg, sanad.retriever, fresh(cfg))
+        gen = model_for(cfg)
+        # an unrelated question first: it replaces the previous variant's prompt in llama.cpp's live cache
+        # and leaves the system prompt cached, as every new question finds it in service
+        Answerer(cfg, sanad.retriever, gen).ask(WARMUP_QUESTION)
+        answerer = Answerer(cfg, sanad.retriever, gen)
         rows = []
         for q in questions:
             rows.append(stage_row(q, *ask_timed(answerer, q.question)))
@@ -153,8 +182,7 @@ def bench_answers(config: SanadConfig, *, n_questions: int = 5, variants=DEFAULT
         log(f"  answer {name}: TTFT mean {summary['mean_ttft_s']:.2f}s (max {summary['max_ttft_s']:.2f}s), "
             f"prompt {summary['mean_prompt_tokens']:.0f} tokens, total {summary['mean_total_s']:.2f}s, "
             f"accuracy {summary['accuracy']:.2f}")
-
-    sanad._generator = fresh(config)  # noqa: SLF001 - leave the configured model loaded for the next sections
+    generator = model_for(config)
     if prefix_cache and hasattr(generator, "_stream_request"):
         result["prefix_cache"] = _prefix_cache(config, sanad, generator, questions, log)
     result["summary"] = _answer_summary(result)
@@ -212,7 +240,12 @@ def _answer_summary(result: dict) -> dict:
     out["default_max_ttft_s"] = base.get("max_ttft_s")
     out["default_accuracy"] = base.get("accuracy")
     out["default_meets_target"] = base.get("max_ttft_s", 99) <= TTFT_TARGET_S
-    ranked = sorted(((name, v["summary"]) for name, v in variants.items() if v["summary"].get("n")),
+    again = variants.get("default_again", {}).get("summary", {})
+    if again.get("n"):
+        out["default_again_mean_ttft_s"] = again.get("mean_ttft_s")
+        out["drift"] = ratio(again.get("mean_ttft_s"), base.get("mean_ttft_s"))
+    ranked = sorted(((name, v["summary"]) for name, v in variants.items()
+                     if v["summary"].get("n") and not v["overrides"] == {}),
                     key=lambda nv: nv[1].get("mean_ttft_s", 99))
     if ranked:
         name, s = ranked[0]

@@ -147,11 +147,11 @@ def run_bench(config: SanadConfig, options: BenchOptions, *, log: Callable[[str]
     # a busy machine can push a long prompt past the interactive timeout; the bench measures, it does not give up
     llm_config = config.with_overrides(llm_timeout_s=max(config.llm_timeout_s, 900.0))
     if "answer" in sections and options.answer_questions > 0:
-        from rag.bench.answering import bench_answers
+        from rag.bench.answering import bench_answers, bench_generator
         from rag.pipeline import Sanad
 
         log("== answer latency")
-        sanad = Sanad(llm_config, embedder=embedder)
+        sanad = Sanad(llm_config, embedder=embedder, generator=bench_generator(llm_config))
         result["answer"] = guarded("answer", lambda: bench_answers(llm_config, n_questions=options.answer_questions,
                                                                    sanad=sanad, log=log))
     elif "answer" in sections:
@@ -189,8 +189,10 @@ def _langchain_section(config, options, sanad, embedder, result, log) -> dict | 
     from rag.bench.data import answer_questions
     from rag.pipeline import Sanad
 
+    from rag.bench.answering import bench_generator
+
     log("== LangChain baseline")
-    sanad = sanad or Sanad(config, embedder=embedder)
+    sanad = sanad or Sanad(config, embedder=embedder, generator=bench_generator(config))
     questions = answer_questions(options.answer_questions)
     lc = module.run_baseline(config, questions, sanad=sanad, log=log)
     ours = (result.get("answer") or {}).get("variants", {}).get("default", {}).get("summary")
@@ -214,13 +216,13 @@ def recommendations(result: dict, config: SanadConfig) -> dict[str, str]:
     if ix and ix.get("fastest_torch"):
         best, default = ix["fastest_torch"], ix["default"]
         gain = best["chunks_per_s"] / default["chunks_per_s"] if default["chunks_per_s"] else 1
-        if (best["threads"], best["batch_size"]) != (default["threads"], default["batch_size"]) and gain > 1.05:
+        if (best["threads"], best["batch_size"]) != (default["threads"], default["batch_size"]) and gain > 1.10:
             rec["embedding"] = (f"embed_threads={best['threads']}, embed_batch_size={best['batch_size']}: "
                                 f"{best['chunks_per_s']} vs {default['chunks_per_s']} chunks/s with the defaults "
                                 f"({gain:.2f}x, same vectors)")
         else:
             rec["embedding"] = (f"keep embed_threads={default['threads']}, embed_batch_size={default['batch_size']} "
-                                f"(nothing measured more than 5% faster)")
+                                f"(nothing measured more than 10% faster: within noise)")
         same = ix.get("fastest_same_embeddings")
         if same and same["backend"] != "torch":
             rec["embedding_backend"] = (f"{same['backend']} ({same['threads']} thread(s), batch {same['batch_size']}) "
@@ -246,11 +248,9 @@ def recommendations(result: dict, config: SanadConfig) -> dict[str, str]:
                                    f"at {s['largest_size']:,} passages, index p95 "
                                    f"{best['p95_ms']} ms, build {best['build_s']} s, "
                                    f"{best['structure_bytes_per_chunk']} bytes/passage over the vectors")
-            if best.get("param") == "nprobe":
-                rec["approx_index"] += (" — note rag.store.VectorStore only sets HNSW's efSearch: an IVF index needs "
-                                        "nprobe set when it is built (faiss.ParameterSpace().set_index_parameter"
-                                        "(index, 'nprobe', N); FAISS saves it in the index file), or it searches "
-                                        "a single list")
+            configured = {"efSearch": config.hnsw_ef_search, "nprobe": getattr(config, "ivf_nprobe", None)}
+            rec["approx_index"] += (f" (configured: approx_factory={config.approx_factory}, "
+                                    f"{best['param']}={configured.get(best['param'])})")
             others = {f: e for f, e in s.get("approx_at_largest", {}).items() if f != best["factory"]}
             for factory, e in others.items():
                 rec[f"approx_index vs {factory}"] = (

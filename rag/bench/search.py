@@ -133,7 +133,7 @@ def bench_search(config: SanadConfig, *, sizes: Sequence[int], repeats: int = 3,
     """Latency, recall and memory per corpus size; see the module doc."""
     import faiss
 
-    approx_factories = tuple(approx_factories or (config.approx_factory, "IVF1024,Flat"))
+    approx_factories = tuple(dict.fromkeys(approx_factories or (config.approx_factory, "HNSW32,Flat", "IVF1024,Flat")))
     embedder = embedder or Embedder.from_config(config)
     embedder.load()
     questions = [q.question for q in seed_questions(lang="ar")][:n_queries]
@@ -322,7 +322,7 @@ def _bench_approx(factory, vectors, query_vectors, exact, questions, cached, con
     rss0 = rss_bytes()
     log(f"    building {factory} over {len(vectors):,} vectors ({structure})")
     with Stopwatch() as sw:
-        store = VectorStore.build(vectors, factory, ef_search=config.hnsw_ef_search)
+        store = VectorStore.build(vectors, factory)
     info: dict = {"factory": factory, "structure": structure, "build_s": round(sw.s, 2),
                   "rss_delta_bytes": rss_bytes() - rss0,
                   "bytes": faiss_nbytes(store), "sweep": []}
@@ -332,7 +332,7 @@ def _bench_approx(factory, vectors, query_vectors, exact, questions, cached, con
         info["ef_construction"] = int(base.hnsw.efConstruction)
         param, values, configured = "efSearch", [max(v, RECALL_K) for v in ef_searches], config.hnsw_ef_search
     elif params.has("nprobe"):
-        param, values, configured = "nprobe", list(nprobes), None
+        param, values, configured = "nprobe", list(nprobes), getattr(config, "ivf_nprobe", None)
     else:
         param, values, configured = "", [None], None
     for value in values:
