@@ -29,7 +29,7 @@ _META = re.compile(
     + re.sub(r"([\u0621-\u064a])", "\\1[\u064b-\u0652]*",
              r"|[,،]?\s*(?:كما|وفقا لما|وفق ما)\s+(?:ذكر|ورد|جاء|هو مذكور)\s*(?:ت)?\s+في\s+(?:الفقره|الفقرة|المقطع|النص|المصدر)\s*(?:\[?\d+\]?)?"),
     re.IGNORECASE)
-_META_WORDS = frozenset({"information", "found", "passage", "passages", "stated", "mentioned", "source", "sources",
+_META_WORDS = frozenset({"information", "found", "can", "seen", "see", "shown", "passage", "passages", "stated", "mentioned", "source", "sources",
                          "provided", "given", "text", "الفقره", "المقطع", "النص", "المصدر", "مذكور", "ذكر", "ورد",
                          "المعلومات", "المعلومه", "موجوده", "توجد"})
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
