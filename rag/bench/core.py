@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import math
 import os
 import platform
 import time
 from typing import Iterable, Sequence
 
 import numpy as np
+
+from rag.evaluation.metrics import percentile as _percentile
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -20,14 +21,10 @@ def percentile(values: Sequence[float], q: float) -> float:
         >>> percentile([10.0], 95)
         10.0
     """
-    if not len(values):
+    result = _percentile(list(values), q)  # one implementation, shared with the evaluation metrics
+    if result is None:
         raise ValueError("percentile of no values")
-    if not 0 <= q <= 100:
-        raise ValueError(f"percentile q={q} must be within 0..100")
-    ordered = sorted(float(v) for v in values)
-    pos = (len(ordered) - 1) * q / 100
-    lo, hi = math.floor(pos), math.ceil(pos)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+    return result
 
 
 def summarize_ms(seconds: Sequence[float]) -> dict[str, float]:
