@@ -34,8 +34,8 @@ browser:
 test: setup browser
 	$(PY) -m pytest; status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$status
-	$(SANAD) eval --suite seeds --answers 6 --check
-	$(SANAD) eval --suite xquad --answers 4 --check
+	$(SANAD) eval --suite seeds --answers 20 --check
+	$(SANAD) eval --suite xquad --answers 8 --check
 
 ## make test-fast: unit tests only (no models needed)
 test-fast: install
