@@ -334,7 +334,8 @@ def test_stage_row_and_summary() -> None:
     from rag.bench.answering import _answer_summary, stage_row, summarize_rows
     from rag.bench.data import SeedQuestion
 
-    q = SeedQuestion("s1", "كم؟", "ar", True, ("380 مليون دولار", "380"), ("d",))
+    q = SeedQuestion(id="s1", question="كم؟", lang="ar", answerable=True, gold_doc_ids=("d",), evidence=(),
+                     answers=("380 مليون دولار", "380"), type="factoid")
     good = stage_row(q, _answer("سيقدم 380 مليون دولار [1]", retrieval_s=0.02, prompt_tokens=600, ttft_s=4.0,
                                 generation_s=6.0, completion_tokens=21, total_s=6.1), first_token_s=4.1)
     assert good["correct"] == 1.0 and good["gen_tokens_per_s"] == pytest.approx(10.0) and good["first_token_s"] == 4.1

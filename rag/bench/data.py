@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import logging
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from rag.config import SanadConfig
 from rag.errors import InputError
+from rag.evaluation.datasets import QAItem, load_qa
 
 logger = logging.getLogger(__name__)
 
@@ -21,16 +21,8 @@ XQUAD_DIRS = (REPO_ROOT / "eval" / "xquad", REPO_ROOT.parent / "shared" / "bench
 _SENTENCE_END = re.compile(r"(?<=[.!?؟。])\s+|\n+")
 
 
-@dataclass(frozen=True)
-class SeedQuestion:
-    """A question from ``eval/seeds_qa.jsonl`` with its accepted answer strings."""
-
-    id: str
-    question: str
-    lang: str
-    answerable: bool
-    answers: tuple[str, ...]
-    gold_doc_ids: tuple[str, ...]
+#: The bench reads the same records the evaluation does (validated by its loader).
+SeedQuestion = QAItem
 
 
 def seed_passages(config: SanadConfig) -> list[str]:
@@ -62,18 +54,8 @@ def seed_questions(path: Path = SEEDS_QA, *, lang: str | None = "ar", answerable
     """Questions of the seed Q&A file, filtered by language and answerability."""
     if not path.is_file():
         raise InputError(f"{path} is missing; the bench reads real questions from the seed Q&A file")
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        d = json.loads(line)
-        if lang and d.get("lang") != lang:
-            continue
-        if answerable is not None and bool(d.get("answerable", True)) != answerable:
-            continue
-        out.append(SeedQuestion(d["id"], d["question"], d.get("lang", ""), bool(d.get("answerable", True)),
-                                tuple(d.get("answers", ())), tuple(d.get("gold_doc_ids", ()))))
-    return out
+    return [q for q in load_qa(path) if (not lang or q.lang == lang)
+            and (answerable is None or q.answerable == answerable)]
 
 
 def answer_questions(n: int, path: Path = SEEDS_QA) -> list[SeedQuestion]:
