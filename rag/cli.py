@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from rag.config import SanadConfig
+from rag.config import EMBEDDING_BACKENDS, SanadConfig
 from rag.errors import InputError, SanadError
 from rag.types import RETRIEVAL_MODES
 
@@ -25,7 +25,7 @@ logger = logging.getLogger("rag")
 
 def _config(args: argparse.Namespace) -> SanadConfig:
     overrides = {name: getattr(args, name, None) for name in
-                 ("index_dir", "model_dir", "mode", "top_k", "embedding_model", "llm_backend", "llm_model",
+                 ("index_dir", "model_dir", "mode", "top_k", "embedding_model", "embedding_backend", "llm_backend", "llm_model",
                   "llm_base_url", "corpus_dir", "index_factory", "llm_threads")}
     return SanadConfig.from_env(**overrides)
 
@@ -58,11 +58,15 @@ def cmd_setup(args: argparse.Namespace) -> int:
     try:
         manifest = read_manifest(config.index_dir)
         print(f"index: {config.index_dir} ({manifest.n_articles} articles, {manifest.n_chunks} passages)")
+        embedder = _embedder(config) if config.embedding_backend != "torch" else None  # exports for OpenVINO
     except IndexMissingError:
         from rag.indexer import Indexer
 
-        report = Indexer(config, _embedder(config)).index_paths([config.corpus_dir], show_progress=True)
+        embedder = _embedder(config)
+        report = Indexer(config, embedder).index_paths([config.corpus_dir], show_progress=True)
         print(f"index: {config.index_dir}: {report.summary()}")
+    if embedder is not None:
+        print(f"embedding engine: {embedder.backend}")
     print(f"setup done in {time.perf_counter() - t0:.1f} s")
     return 0
 
@@ -139,6 +143,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--index-dir", type=Path, help="index folder (default: index, or $SANAD_INDEX_DIR)")
     p.add_argument("--model-dir", type=Path, help="model cache (default: ~/.cache/sanad/models)")
     p.add_argument("--embedding-model", help="sentence-transformers id or folder (default: the offline e5)")
+    p.add_argument("--embedding-backend", choices=EMBEDDING_BACKENDS,
+                   help="engine for the embedding model (default auto: OpenVINO when it gives PyTorch's vectors)")
     p.add_argument("-v", "--verbose", action="store_true", help="log what happens")
 
 

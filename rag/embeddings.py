@@ -8,13 +8,15 @@ model id or folder works too for users with a network. e5 expects ``query: `` an
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from rag.config import OFFLINE_EMBEDDING, SanadConfig
+from rag.config import EMBEDDING_BACKENDS, OFFLINE_EMBEDDING, SanadConfig
 from rag.errors import ModelError
 
 logger = logging.getLogger(__name__)
@@ -31,9 +33,11 @@ class Embedder:
 
     def __init__(self, model: str = OFFLINE_EMBEDDING, *, model_dir: Path | None = None,
                  query_prompt: str = "query: ", passage_prompt: str = "passage: ",
-                 batch_size: int = 16, threads: int = 1, device: str = "cpu") -> None:
+                 batch_size: int = 16, threads: int = 1, device: str = "cpu", backend: str = "auto") -> None:
         if not model:
             raise ModelError("embedding model is empty; give a sentence-transformers id or folder")
+        if backend not in EMBEDDING_BACKENDS:
+            raise ModelError(f"embedding backend {backend!r} is not one of {', '.join(EMBEDDING_BACKENDS)}")
         self.model_name = model
         self.model_dir = model_dir
         self.query_prompt = query_prompt
@@ -41,13 +45,17 @@ class Embedder:
         self.batch_size = batch_size
         self.threads = threads
         self.device = device
+        self.requested_backend = backend
+        #: The engine actually in use after :meth:`load`: ``"torch"`` or ``"openvino"``.
+        self.backend = ""
         self._model = None
+        self._exported = None
 
     @classmethod
     def from_config(cls, config: SanadConfig) -> Embedder:
         return cls(config.embedding_model, model_dir=config.model_dir, query_prompt=config.query_prompt,
                    passage_prompt=config.passage_prompt, batch_size=config.embed_batch_size,
-                   threads=config.embed_threads)
+                   threads=config.embed_threads, backend=config.embedding_backend)
 
     # -- loading -----------------------------------------------------------------------------
     def resolve(self) -> str:
@@ -79,7 +87,33 @@ class Embedder:
         except Exception as exc:  # network errors, missing files, bad configs: all mean "cannot load"
             raise ModelError(f"cannot load embedding model {target!r}: {exc}. Check the id or folder; without a "
                              f"network only the offline default (`sanad setup`) or a local folder works") from exc
-        logger.info("loaded embedding model %s (dim %d)", target, self.dim)
+        self.backend = "torch"
+        if self.requested_backend != "torch" and self.device == "cpu":
+            self._load_openvino()
+        logger.info("loaded embedding model %s (dim %d, %s)", target, self.dim, self.backend)
+
+    def _load_openvino(self) -> None:
+        from rag.models.openvino_encoder import load_openvino_encoder
+
+        try:
+            self._exported = load_openvino_encoder(self._model, self.export_dir(), threads=self.threads)
+        except (ImportError, ModelError, OSError) as exc:
+            if self.requested_backend == "openvino":
+                hint = " (`pip install openvino`)" if isinstance(exc, ImportError) else ""
+                raise ModelError(f"embedding backend 'openvino' is unavailable: {exc}{hint}; "
+                                 f"use embedding_backend='torch' or 'auto'") from exc
+            logger.info("OpenVINO embedding engine not used (%s); running PyTorch", exc)
+            return
+        self.backend = "openvino"
+
+    def export_dir(self) -> Path:
+        """Where the OpenVINO export of this model is cached (under the model cache)."""
+        from rag.models.e5_offline import MODEL_NAME
+
+        name = MODEL_NAME if self.model_name == OFFLINE_EMBEDDING else (
+            re.sub(r"[^A-Za-z0-9._-]+", "_", self.model_name).strip("._")[-60:] + "-"
+            + hashlib.sha256(self.model_name.encode("utf-8")).hexdigest()[:8])
+        return (self.model_dir or SanadConfig().model_dir) / "openvino" / name
 
     @property
     def model(self):
@@ -117,6 +151,8 @@ class Embedder:
     def _encode(self, texts: Sequence[str], prompt: str, *, show_progress: bool) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if self._exported is not None:
+            return self._exported.encode(texts, prompt, self.batch_size, show_progress=show_progress)
         vectors = self.model.encode([t.strip() for t in texts], prompt=prompt, batch_size=self.batch_size,
                                     normalize_embeddings=True, convert_to_numpy=True,
                                     show_progress_bar=show_progress)

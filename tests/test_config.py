@@ -151,3 +151,10 @@ def test_config_to_dict_json_safe() -> None:
     data = SanadConfig(index_dir=Path("/tmp/i")).to_dict()
     assert data["index_dir"] == "/tmp/i"
     assert json.loads(json.dumps(data)) == data
+
+
+def test_embedding_backend_validated_and_read_from_env() -> None:
+    with pytest.raises(InputError, match="embedding_backend"):
+        SanadConfig(embedding_backend="onnx")
+    assert SanadConfig().embedding_backend == "auto"
+    assert SanadConfig.from_env({"SANAD_EMBEDDING_BACKEND": "torch"}).embedding_backend == "torch"

