@@ -210,8 +210,9 @@ def _fake_result() -> dict:
         "indexing": {"passages": 10, "distinct_passages": 5, "tokens": 1000, "mean_tokens_per_passage": 100.0,
                      "rows": [{"backend": "torch", "threads": 1, "batch_size": 16, "chunks_per_s": 10.0,
                                "tokens_per_s": 1000.0, "seconds": 1.0, "min_cosine_vs_default": 1.0}],
-                     "default": {"threads": 1, "batch_size": 16, "chunks_per_s": 10.0, "seconds": 1.0},
-                     "fastest_torch": {"backend": "torch", "threads": 2, "batch_size": 32, "chunks_per_s": 20.0,
+                     "default": {"backend": "torch", "threads": 1, "batch_size": 16, "chunks_per_s": 10.0,
+                                 "seconds": 1.0},
+                     "fastest_default_engine": {"backend": "torch", "threads": 2, "batch_size": 32, "chunks_per_s": 20.0,
                                        "min_cosine_vs_default": 1.0},
                      "length_sorting": {"sorted": True}},
         "search": {"summary": {"suggested_approx_threshold": 400000, "flat_crosses_target_at": 437000.0,
@@ -246,6 +247,13 @@ def test_write_results_json_and_markdown(tmp_path: Path) -> None:
 def test_recommendations_read_the_figures() -> None:
     rec = recommendations(_fake_result(), SanadConfig())
     assert "embed_threads=2, embed_batch_size=32" in rec["embedding"]
+    assert "embedding_backend" not in rec  # nothing faster with the same vectors in the figures
+    result = _fake_result()
+    result["indexing"]["fastest_same_embeddings"] = {"backend": "openvino", "threads": 1, "batch_size": 8,
+                                                     "chunks_per_s": 60.0, "min_cosine_vs_default": 0.99999}
+    assert recommendations(result, SanadConfig())["embedding_backend"].startswith("openvino (1 thread(s), batch 8)")
+    result["indexing"]["default"]["backend"] = "openvino"
+    assert "embedding_backend" not in recommendations(result, SanadConfig())  # already the engine in use
     assert rec["approx_threshold"].startswith("400,000")
     assert rec["approx_index"].startswith("IVF1024,Flat with nprobe=32")
     assert "misses recall 0.95" in rec["approx_index vs HNSW32,Flat"]

@@ -1,4 +1,4 @@
-"""Indexing throughput of the embedder: batch size x threads, length-sorted batching, ONNX Runtime.
+"""Indexing throughput of the embedder: batch size x threads, length-sorted batching, ONNX Runtime, OpenVINO.
 
 All variants embed the same passages (the seed passages cycled to ~200) and are compared
 with the default configuration's vectors; only a variant whose every vector has cosine
@@ -18,6 +18,7 @@ from rag.bench.core import Stopwatch, load_average
 from rag.bench.data import repeat_to, seed_passages
 from rag.config import SanadConfig
 from rag.embeddings import Embedder
+from rag.models.openvino_encoder import ExportedEncoder, compile_openvino, export_openvino
 
 logger = logging.getLogger(__name__)
 
@@ -145,52 +146,17 @@ def quantize_onnx(src: Path, dst: Path) -> Path:
     return dst
 
 
-class OnnxEncoder:
-    """Mean-pooled, normalised sentence embeddings from an exported model run by ONNX Runtime (or OpenVINO).
+def onnxruntime_encoder(model, onnx_path: Path, threads: int) -> ExportedEncoder:
+    """The exported model run by ONNX Runtime, pooled the way sentence-transformers does."""
+    import onnxruntime as ort
 
-    Mirrors sentence-transformers' ``encode``: same tokenizer and truncation, inputs sorted by
-    length, mean pooling over the attention mask (prompt included), L2 normalisation.
-    """
-
-    def __init__(self, model, onnx_path: Path, threads: int, engine: str = "onnxruntime") -> None:
-        self.tokenizer = model.tokenizer
-        self.max_length = model.max_seq_length
-        if engine == "openvino":  # OpenVINO reads the same ONNX file
-            import openvino as ov
-
-            compiled = ov.Core().compile_model(str(onnx_path), "CPU", {"INFERENCE_NUM_THREADS": threads,
-                                                                       "PERFORMANCE_HINT": "LATENCY"})
-            output = compiled.output(0)
-            self._run = lambda feeds: compiled(feeds)[output]
-            return
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
-        self._run = lambda feeds: session.run(None, feeds)[0]
-
-    def encode(self, texts: Sequence[str], prompt: str, batch_size: int) -> np.ndarray:
-        texts = [prompt + t.strip() for t in texts]
-        order = np.argsort([-len(t) for t in texts], kind="stable")
-        out = np.zeros((len(texts), 0), dtype=np.float32)
-        rows = []
-        for start in range(0, len(texts), batch_size):
-            batch = [texts[i] for i in order[start:start + batch_size]]
-            enc = self.tokenizer(batch, padding=True, truncation=True, max_length=self.max_length, return_tensors="np")
-            mask = enc["attention_mask"].astype(np.int64)
-            hidden = self._run({"input_ids": enc["input_ids"].astype(np.int64), "attention_mask": mask})
-            m = mask[..., None].astype(np.float32)
-            pooled = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)
-            rows.append(pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12))
-        if rows:
-            out = np.vstack(rows).astype(np.float32)
-            restored = np.empty_like(out)
-            restored[order] = out
-            out = restored
-        return out
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+    return ExportedEncoder(model.tokenizer, model.max_seq_length, lambda feeds: session.run(None, feeds)[0],
+                           name="onnxruntime")
 
 
 def _pooling_is_mean(model) -> bool:
@@ -208,7 +174,11 @@ def bench_indexing(config: SanadConfig, *, n_passages: int = 200, batch_sizes: S
                    threads: Sequence[int] = (1, 2), repeats: int = 1, unsorted_batch_sizes: Sequence[int] = (16, 32),
                    onnx: bool = True, cache_dir: Path | None = None, embedder: Embedder | None = None,
                    log: Callable[[str], None] = print) -> dict:
-    """Passages per second and tokens per second for each configuration; see the module doc."""
+    """Passages per second and tokens per second for each configuration; see the module doc.
+
+    Every row's vectors are compared with PyTorch's at the default threads and batch size (the
+    reference implementation); ``default`` is the row of the engine the configuration runs.
+    """
     import torch
 
     embedder = embedder or Embedder.from_config(config)
@@ -292,20 +262,32 @@ def bench_indexing(config: SanadConfig, *, n_passages: int = 200, batch_sizes: S
     finally:
         torch.set_num_threads(original_threads)
 
+    engine = embedder.backend or "torch"  # what Sanad runs with this configuration
+    if not any(r["backend"] == engine and r["threads"] == default_threads and r["batch_size"] == default_batch
+               for r in rows):  # e.g. OpenVINO in --quick mode, where the export comparison is skipped
+        embedder.embed_passages(texts[:default_batch])
+        secs, vectors = _time_encode(lambda: embedder.embed_passages(texts), repeats)
+        rows.append({"backend": engine, "threads": default_threads, "batch_size": default_batch,
+                     "seconds": round(secs, 3), "chunks_per_s": round(len(texts) / secs, 2),
+                     "tokens_per_s": round(n_tokens / secs, 1), "min_cosine_vs_default": _min_cos(vectors, reference),
+                     "sorted": True})
+        log(f"  embed {engine} (Sanad's engine) threads={default_threads} batch={default_batch}: "
+            f"{rows[-1]['chunks_per_s']} chunks/s")
     result["rows"] = rows
-    same_as_default = [r for r in rows if r["backend"] == "torch" and r["threads"] == default_threads
+    same_as_default = [r for r in rows if r["backend"] == engine and r["threads"] == default_threads
                        and r["batch_size"] == default_batch]
-    result["default"] = ({k: same_as_default[0][k] for k in ("threads", "batch_size", "seconds", "chunks_per_s")}
+    result["default"] = ({k: same_as_default[0][k] for k in ("backend", "threads", "batch_size", "seconds",
+                                                              "chunks_per_s")}
                          if same_as_default else  # the grid's own figure; else the (single, colder) reference run
-                         {"threads": default_threads, "batch_size": default_batch, "seconds": round(ref_s, 3),
-                          "chunks_per_s": round(len(texts) / ref_s, 2)})
+                         {"backend": "torch", "threads": default_threads, "batch_size": default_batch,
+                          "seconds": round(ref_s, 3), "chunks_per_s": round(len(texts) / ref_s, 2)})
     same = [r for r in rows if r["min_cosine_vs_default"] >= SAME_EMBEDDINGS_COSINE]
-    torch_rows = [r for r in rows if r["backend"] == "torch"]
+    engine_rows = [r for r in rows if r["backend"] == engine]
     if same:
         best = max(same, key=lambda r: r["chunks_per_s"])
         result["fastest_same_embeddings"] = best
-    if torch_rows:
-        result["fastest_torch"] = max(torch_rows, key=lambda r: r["chunks_per_s"])
+    if engine_rows:
+        result["fastest_default_engine"] = max(engine_rows, key=lambda r: r["chunks_per_s"])
     result["load_avg_end"] = load_average()
     return result
 
@@ -314,23 +296,28 @@ def _bench_onnx(model, texts, prompt, reference, n_tokens, threads, batch_sizes,
                 errors: list[str]) -> list[dict]:
     rows = []
     fp32 = export_onnx(model, cache_dir / "model.onnx")
-    variants = [("onnxruntime", fp32, "onnxruntime")]
+    variants: list[tuple[str, Callable[[int], ExportedEncoder]]] = [
+        ("onnxruntime", lambda t: onnxruntime_encoder(model, fp32, t))]
     try:
-        variants.append(("onnxruntime-int8", quantize_onnx(fp32, cache_dir / "model.int8.onnx"), "onnxruntime"))
+        int8 = quantize_onnx(fp32, cache_dir / "model.int8.onnx")
+        variants.append(("onnxruntime-int8", lambda t: onnxruntime_encoder(model, int8, t)))
     except Exception as exc:  # noqa: BLE001 - quantisation is a bonus
         logger.warning("int8 quantisation failed: %s", exc)
     try:
         import openvino  # noqa: F401
 
-        variants.append(("openvino", fp32, "openvino"))
+        ir = cache_dir / "openvino"
+        if not (ir / "model.xml").exists():
+            export_openvino(model, ir)  # the export Sanad's embedding_backend="openvino" runs
+        variants.append(("openvino", lambda t: compile_openvino(model, ir, t)))
     except ImportError:
         pass
-    for name, path, engine in variants:
+    for name, make in variants:
         for t in threads:
             try:
-                encoder = OnnxEncoder(model, path, t, engine=engine)
+                encoder = make(t)
             except Exception as exc:  # noqa: BLE001 - an engine that cannot load the model is a finding
-                logger.warning("%s could not load %s: %s", name, path, exc)
+                logger.warning("%s could not load the exported model: %s", name, exc)
                 errors.append(f"{name} ({t} thread(s)): {type(exc).__name__}: {exc}")
                 break
             for bs in sorted(set(batch_sizes) & {8, 16, 32}) or batch_sizes[:1]:

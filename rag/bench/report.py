@@ -123,7 +123,8 @@ def _indexing_md(ix: dict | None) -> list[str]:
     if best:
         lines += ["", f"Fastest configuration with the same embeddings (cosine ≥ 0.999): **{best['backend']}, "
                       f"{best['threads']} thread(s), batch {best['batch_size']}**: {best['chunks_per_s']} chunks/s "
-                      f"(min cosine {best['min_cosine_vs_default']}); default ({ix['default']['threads']} thread(s), "
+                      f"(min cosine {best['min_cosine_vs_default']}); Sanad's default ({ix['default'].get('backend', 'torch')}, "
+                      f"{ix['default']['threads']} thread(s), "
                       f"batch {ix['default']['batch_size']}): {ix['default']['chunks_per_s']} chunks/s."]
     if ix.get("onnx_error"):
         lines += ["", f"ONNX: {ix['onnx_error']}"]

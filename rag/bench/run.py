@@ -213,8 +213,8 @@ def recommendations(result: dict, config: SanadConfig) -> dict[str, str]:
     """Plain-language advice drawn from the figures (the lead decides the defaults)."""
     rec: dict[str, str] = {}
     ix = result.get("indexing")
-    if ix and ix.get("fastest_torch"):
-        best, default = ix["fastest_torch"], ix["default"]
+    if ix and ix.get("fastest_default_engine"):
+        best, default = ix["fastest_default_engine"], ix["default"]
         gain = best["chunks_per_s"] / default["chunks_per_s"] if default["chunks_per_s"] else 1
         if (best["threads"], best["batch_size"]) != (default["threads"], default["batch_size"]) and gain > 1.10:
             rec["embedding"] = (f"embed_threads={best['threads']}, embed_batch_size={best['batch_size']}: "
@@ -224,10 +224,12 @@ def recommendations(result: dict, config: SanadConfig) -> dict[str, str]:
             rec["embedding"] = (f"keep embed_threads={default['threads']}, embed_batch_size={default['batch_size']} "
                                 f"(nothing measured more than 10% faster: within noise)")
         same = ix.get("fastest_same_embeddings")
-        if same and same["backend"] != "torch":
+        if same and same["backend"] != default.get("backend", "torch") and default["chunks_per_s"] \
+                and same["chunks_per_s"] / default["chunks_per_s"] > 1.10:
             rec["embedding_backend"] = (f"{same['backend']} ({same['threads']} thread(s), batch {same['batch_size']}) "
                                         f"embeds {same['chunks_per_s']} chunks/s with min cosine "
-                                        f"{same['min_cosine_vs_default']} vs the default torch vectors")
+                                        f"{same['min_cosine_vs_default']} vs PyTorch's vectors, against "
+                                        f"{default['chunks_per_s']} with the default engine")
     se = result.get("search")
     if se and se.get("summary"):
         s = se["summary"]
