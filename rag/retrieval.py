@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import re
 
+import faiss
+
 from rag.config import SanadConfig
 from rag.embeddings import Embedder
 from rag.errors import InputError
@@ -60,6 +62,8 @@ class Retriever:
         if expected is None:  # BM25-only use: still check everything but the model
             expected = {k: v for k, v in expected_manifest(config, "").items() if k != "embedding_model"}
         index = load_index(config.index_dir, expected, ef_search=config.hnsw_ef_search, nprobe=config.ivf_nprobe)
+        # One question per search: extra OpenMP threads only add hand-off cost (`sanad bench`, Flat rows).
+        faiss.omp_set_num_threads(config.search_threads)
         return cls(index, embedder, config)
 
     def search(self, question: str, k: int | None = None, mode: RetrievalMode | None = None) -> list[Hit]:

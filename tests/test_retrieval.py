@@ -151,3 +151,18 @@ def test_retriever_search_non_positive_k_raises(retriever: Retriever, k: int) ->
 def test_detect_language_examples(text: str, language: str) -> None:
     """Guards against mixed-script questions being answered in the wrong language."""
     assert detect_language(text) == language
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_retriever_load_sets_faiss_threads_from_config(small_config: SanadConfig, fake_embedder: FakeEmbedder,
+                                                       corpus_dir: Path, threads: int) -> None:
+    import faiss
+
+    Indexer(small_config, fake_embedder).index_paths([corpus_dir])
+    before = faiss.omp_get_max_threads()
+    try:
+        faiss.omp_set_num_threads(3 - threads)  # the other value, so the assertion sees a change
+        Retriever.load(small_config.with_overrides(search_threads=threads), fake_embedder)
+        assert faiss.omp_get_max_threads() == threads
+    finally:
+        faiss.omp_set_num_threads(before)
