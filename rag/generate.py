@@ -309,6 +309,23 @@ def _approx_tokens(text: str) -> int:
     return math.ceil(len(text) / _CHARS_PER_TOKEN) if text else 0
 
 
+def _chat_payload(messages: list[ChatMessage], max_tokens: int, temperature: float, seed: int, stop: list[str],
+                  **extra: Any) -> dict[str, Any]:
+    """A streaming OpenAI-style ``/chat/completions`` request body (llama.cpp reads the same one)."""
+    payload: dict[str, Any] = {
+        "messages": [m.to_dict() for m in messages],
+        "max_tokens": max_tokens,
+        "temperature": temperature,
+        "seed": seed,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+        **extra,
+    }
+    if stop:
+        payload["stop"] = stop
+    return payload
+
+
 def _post_json(url: str, payload: dict[str, Any], headers: dict[str, str], timeout_s: float) -> Any:
     """POST JSON and return the decoded JSON answer (stdlib only)."""
     data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
@@ -492,17 +509,7 @@ class LlamaCppGenerator(_BaseGenerator):
         stop: list[str],
         stats: _RunStats,
     ) -> Iterator[str]:
-        request: dict[str, Any] = {
-            "messages": [m.to_dict() for m in messages],
-            "max_tokens": max_tokens,
-            "temperature": temperature,
-            "seed": seed,
-            "stream": True,
-            "stream_options": {"include_usage": True},
-            "cache_prompt": True,
-        }
-        if stop:
-            request["stop"] = stop
+        request = _chat_payload(messages, max_tokens, temperature, seed, stop, cache_prompt=True)
         return self._stream_request(self._server, request, stats)
 
     def _stream_request(self, server: Any, request: dict[str, Any], stats: _RunStats) -> Iterator[str]:
@@ -721,17 +728,7 @@ class OpenAICompatGenerator(_BaseGenerator):
         stop: list[str],
         stats: _RunStats,
     ) -> Iterator[str]:
-        payload: dict[str, Any] = {
-            "model": self.model,
-            "messages": [m.to_dict() for m in messages],
-            "max_tokens": max_tokens,
-            "temperature": temperature,
-            "seed": seed,
-            "stream": True,
-            "stream_options": {"include_usage": True},
-        }
-        if stop:
-            payload["stop"] = stop
+        payload = {"model": self.model, **_chat_payload(messages, max_tokens, temperature, seed, stop)}
         return self._stream_sse(payload, messages, stats)
 
     def _stream_sse(self, payload: dict[str, Any], messages: list[ChatMessage], stats: _RunStats) -> Iterator[str]:
