@@ -183,6 +183,7 @@ class Answerer:
                                                temperature=self.config.temperature, seed=self.config.seed):
                 if not pieces:
                     timings["ttft_s"] = time.perf_counter() - t_gen
+                    timings["first_token_s"] = time.perf_counter() - t_start  # what the user waits for
                 pieces.append(piece)
                 if not via_arabic:
                     yield StreamEvent("token", text=piece)

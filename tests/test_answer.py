@@ -322,9 +322,10 @@ def test_answerer_timings_recorded():
     """Guards against missing latency figures (retrieval, prompt size, time to first token, total)."""
     ans, _, _ = answerer()
     timings = ans.ask(AR_QUESTION).timings
-    assert {"retrieval_s", "prompt_tokens", "ttft_s", "total_s"} <= set(timings)
+    assert {"retrieval_s", "prompt_tokens", "ttft_s", "first_token_s", "total_s"} <= set(timings)
     assert timings["prompt_tokens"] > 0
-    assert 0 <= timings["ttft_s"] <= timings["total_s"]
+    assert 0 <= timings["ttft_s"] <= timings["first_token_s"] <= timings["total_s"]
+    assert timings["first_token_s"] >= timings["retrieval_s"]
     assert 0 <= timings["retrieval_s"] <= timings["total_s"]
 
 
