@@ -53,7 +53,8 @@ class PromptBuilder:
     """Numbers the best passages and keeps the prompt within ``budget_tokens`` of passage text.
 
     Passages are cut to their sentences that share the most words and numbers with the
-    question (kept in reading order), since prompt length dominates answer latency.
+    question (kept in reading order), since prompt length dominates answer latency; higher
+    ranked passages get larger shares of the budget.
     """
 
     def __init__(self, budget_tokens: int = 600, max_passages: int = 4, count_tokens=approx_token_count) -> None:
@@ -81,9 +82,18 @@ class PromptBuilder:
 
     def build(self, question: str, hits: Sequence[Hit], language: str, translation: str = "") -> Prompt:
         hits = tuple(hits[: self.max_passages])
-        per_passage = max(48, self.budget_tokens // max(1, len(hits)))
-        lines = [prompts.PASSAGE.format(n=i + 1, text=self.excerpt(h, f"{question} {translation}", per_passage))
-                 for i, h in enumerate(hits)]
+        lines = []
+        left = self.budget_tokens
+        for i, hit in enumerate(hits):
+            if left <= 0:  # budget spent (a passage's one sentence may overrun its share): no more passages
+                hits = hits[:i]
+                break
+            # Rank-weighted shares (1, 1/2, 1/3, ...) of what is left: the best passage, which most
+            # often holds the answer, is cut least; text a passage does not need passes on to the next.
+            weights = [1 / (j + 1) for j in range(i, len(hits))]
+            text = self.excerpt(hit, f"{question} {translation}", int(left * weights[0] / sum(weights)))
+            left -= self.count_tokens(text)
+            lines.append(prompts.PASSAGE.format(n=i + 1, text=text))
         name = prompts.LANGUAGE_NAMES[language]
         system = prompts.SYSTEM.format(refusal=prompts.REFUSALS[language], language=name)
         hint = prompts.TRANSLATION_HINT.format(translation=translation) if translation else ""
