@@ -86,9 +86,9 @@ class SanadConfig:
     llm_timeout_s: float = 120.0
     temperature: float = 0.0
     seed: int = 0
-    # 400 tokens of passage text from the best 3 passages: time to first token 3.9 s mean / 4.6 s max on the
-    # quiet machine vs 5.9 / 6.7 s with the earlier 600 and 4, same accepted answers on 40 seed questions
-    # (`sanad bench --sections answer`, `sanad eval --suite seeds --answers 40`).
+    # 400 tokens of passage text from the best 3 passages (shared by rank, see PromptBuilder): on all 94 seed
+    # questions time to first token p50 4.5 s / p95 6.5 s vs 6.1 / 7.8 s with the earlier 600 and 4, Arabic
+    # accepted answers equal (.784); English .097 vs .194 (3 vs 6 of 31). `sanad eval --suite seeds`.
     prompt_budget_tokens: int = 400
     answer_passages: int = 3
     translate_queries: bool = True
