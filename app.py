@@ -618,7 +618,7 @@ def build_app(sanad: Sanad) -> gr.Blocks:
             with gr.Tab("Ask · اسأل", id="ask"):
                 with gr.Row(equal_height=True):
                     question = gr.Textbox(label="Question (Arabic or English)", lines=2, max_lines=6, scale=5,
-                                          placeholder="كم دولة أصبحت في التحالف الدولي ضد داعش؟  ·  "
+                                          placeholder="كم عدد الدول الأعضاء في التحالف الدولي لهزيمة داعش؟  ·  "
                                                       "How many countries are in the coalition?",
                                           max_length=config.max_question_chars, elem_id="sanad-question")
                     with gr.Column(scale=1, min_width=140):
@@ -638,7 +638,7 @@ def build_app(sanad: Sanad) -> gr.Blocks:
                                            js_on_load=None)
                 with gr.Accordion("Answer as JSON", open=False):
                     answer_json = gr.JSON(label="Answer.to_dict()", elem_id="sanad-answer-json")
-                gr.Examples([["كم دولة أصبحت في التحالف الدولي ضد داعش؟"],
+                gr.Examples([["كم عدد الدول الأعضاء في التحالف الدولي لهزيمة داعش؟"],
                              ["ما قيمة المساعدات الإنسانية التي أعلنتها الولايات المتحدة للشعب السوري؟"],
                              ["How much humanitarian aid for the Syrian people did Blinken announce?"]],
                             inputs=[question], label="Examples")

@@ -53,14 +53,17 @@ class PromptBuilder:
     """Numbers the best passages and keeps the prompt within ``budget_tokens`` of passage text.
 
     Passages are cut to their sentences that share the most words and numbers with the
-    question (kept in reading order), since prompt length dominates answer latency; higher
-    ranked passages get larger shares of the budget.
+    question (kept in reading order), since prompt length dominates answer latency. With
+    ``split="even"`` each passage gets an equal share; with ``"rank"`` higher ranked passages
+    get larger shares (1 : 1/2 : 1/3 of what is left).
     """
 
-    def __init__(self, budget_tokens: int = 600, max_passages: int = 4, count_tokens=approx_token_count) -> None:
+    def __init__(self, budget_tokens: int = 600, max_passages: int = 4, count_tokens=approx_token_count,
+                 split: str = "even") -> None:
         self.budget_tokens = budget_tokens
         self.max_passages = max_passages
         self.count_tokens = count_tokens
+        self.split = split
 
     def excerpt(self, hit: Hit, question: str, budget: int) -> str:
         text = hit.chunk.text
@@ -85,13 +88,17 @@ class PromptBuilder:
         lines = []
         left = self.budget_tokens
         for i, hit in enumerate(hits):
-            if left <= 0:  # budget spent (a passage's one sentence may overrun its share): no more passages
-                hits = hits[:i]
-                break
-            # Rank-weighted shares (1, 1/2, 1/3, ...) of what is left: the best passage, which most
-            # often holds the answer, is cut least; text a passage does not need passes on to the next.
-            weights = [1 / (j + 1) for j in range(i, len(hits))]
-            text = self.excerpt(hit, f"{question} {translation}", int(left * weights[0] / sum(weights)))
+            if self.split == "even":
+                share = max(48, self.budget_tokens // len(hits))
+            else:
+                if left <= 0:  # budget spent (a passage's one sentence may overrun its share): no more passages
+                    hits = hits[:i]
+                    break
+                # Shares 1 : 1/2 : 1/3 ... of what is left: the best passage, which most often holds the
+                # answer, is cut least; text a passage does not need passes on to the next.
+                weights = [1 / (j + 1) for j in range(i, len(hits))]
+                share = int(left * weights[0] / sum(weights))
+            text = self.excerpt(hit, f"{question} {translation}", share)
             left -= self.count_tokens(text)
             lines.append(prompts.PASSAGE.format(n=i + 1, text=text))
         name = prompts.LANGUAGE_NAMES[language]
@@ -125,7 +132,8 @@ class Answerer:
         self._lock = threading.Lock()  # one generation at a time: the model is not re-entrant
 
     def _prompt_builder(self) -> PromptBuilder:
-        return PromptBuilder(self.config.prompt_budget_tokens, self.config.answer_passages, self.generator.count_tokens)
+        return PromptBuilder(self.config.prompt_budget_tokens, self.config.answer_passages, self.generator.count_tokens,
+                             split=self.config.prompt_split)
 
     def translate(self, question: str) -> str:
         """The question in Arabic (for retrieval and as a hint to the model); '' on failure."""

@@ -21,6 +21,7 @@ OFFLINE_EMBEDDING = "offline:multilingual-e5-small"
 OFFLINE_LLM = "offline:qwen2.5-coder-1.5b-instruct-q4_k_m"
 LLM_BACKENDS = ("llama-cpp", "openai", "transformers")
 EMBEDDING_BACKENDS = ("auto", "torch", "openvino")
+PROMPT_SPLITS = ("even", "rank")
 
 
 def _default_model_dir() -> Path:
@@ -86,11 +87,13 @@ class SanadConfig:
     llm_timeout_s: float = 120.0
     temperature: float = 0.0
     seed: int = 0
-    # 400 tokens of passage text from the best 3 passages (shared by rank, see PromptBuilder): on all 94 seed
-    # questions time to first token p50 4.5 s / p95 6.5 s vs 6.1 / 7.8 s with the earlier 600 and 4, Arabic
-    # accepted answers equal (.784); English .097 vs .194 (3 vs 6 of 31). `sanad eval --suite seeds`.
+    # Passage text the LLM reads: 400 tokens from the best 3 passages, shared by rank (the top passage cut least).
+    # All 94 seed questions (`sanad eval --suite seeds`): time to first token p50 4.5 s / p95 6.5 s, Arabic
+    # accepted .784; with 600 / 4 / "even" (the defaults before issue #6) p50 6.1 s / p95 7.8 s, Arabic .784,
+    # English .194 instead of .097 (README "Performance").
     prompt_budget_tokens: int = 400
     answer_passages: int = 3
+    prompt_split: str = "rank"
     translate_queries: bool = True
     english_via_arabic: bool = False  # measured worse: see README "English questions"
 
@@ -102,6 +105,8 @@ class SanadConfig:
         if self.embedding_backend not in EMBEDDING_BACKENDS:
             raise InputError(f"embedding_backend={self.embedding_backend!r} is not valid; choose one of "
                              f"{', '.join(EMBEDDING_BACKENDS)}")
+        if self.prompt_split not in PROMPT_SPLITS:
+            raise InputError(f"prompt_split={self.prompt_split!r} is not valid; choose one of {', '.join(PROMPT_SPLITS)}")
         if self.llm_backend not in LLM_BACKENDS:
             raise InputError(f"llm_backend={self.llm_backend!r} is not valid; choose one of {', '.join(LLM_BACKENDS)}")
         positive = ("embed_batch_size", "embed_threads", "chunk_tokens", "top_k", "candidate_k", "rrf_k",

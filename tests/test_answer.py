@@ -111,7 +111,7 @@ def test_prompt_builder_fitting_passage_unchanged_whitespace_collapsed():
 def test_prompt_builder_best_passage_cut_least_and_unused_share_passed_on():
     """Guards against cutting the top passage (the one that most often holds the answer) as hard as the rest."""
     long_passages = [long_hit(f"d{i}", FILLER * 4 + [TARGET], i + 1) for i in range(3)]
-    builder = PromptBuilder(budget_tokens=300, max_passages=3)
+    builder = PromptBuilder(budget_tokens=300, max_passages=3, split="rank")
 
     def sizes(hits):
         lines = passage_lines(builder.build("ماذا أكد الوزراء؟", hits, "ar").messages[1].content)
@@ -123,6 +123,10 @@ def test_prompt_builder_best_passage_cut_least_and_unused_share_passed_on():
     with_short_first = sizes([short, *long_passages[1:]])
     assert with_short_first[0] == approx_token_count(TARGET)
     assert with_short_first[2] > third  # the budget the short passage left is spent further down
+    even = PromptBuilder(budget_tokens=300, max_passages=3).build("ماذا أكد الوزراء؟", long_passages, "ar")
+    even_sizes = [approx_token_count(re.sub(r"^\[\d+\] ", "", line))
+                  for line in passage_lines(even.messages[1].content)]
+    assert max(even_sizes) <= 100 + approx_token_count(TARGET) and first > max(even_sizes)
 
 
 def test_prompt_builder_over_budget_keeps_question_relevant_sentence():
@@ -134,14 +138,15 @@ def test_prompt_builder_over_budget_keeps_question_relevant_sentence():
 
 @settings(max_examples=60, deadline=None)
 @given(n_passages=st.integers(min_value=1, max_value=4), repeats=st.integers(min_value=1, max_value=6),
-       budget=st.integers(min_value=200, max_value=700), numbered=st.booleans())
-def test_prompt_builder_over_budget_passages_within_budget_plus_one_sentence(n_passages, repeats, budget, numbered):
+       budget=st.integers(min_value=200, max_value=700), numbered=st.booleans(), split=st.sampled_from(["even", "rank"]))
+def test_prompt_builder_over_budget_passages_within_budget_plus_one_sentence(n_passages, repeats, budget, numbered,
+                                                                           split):
     """Guards against long passages blowing the prompt budget (prompt length dominates latency)."""
     fillers = [f"{FILLER[i % 3][:-1]} في الأسبوع رقم {i}." for i in range(3 * repeats)]  # distinct sentences
     sentences = fillers + [TARGET] + ([f"وبلغت قيمة العقد {budget} مليون دولار."] if numbered else [])
     hits = [long_hit(f"d{i}", sentences[i:] + sentences[:i], i + 1) for i in range(n_passages)]
     question = f"ماذا أكد الوزراء عن {budget} مليون؟"
-    prompt = PromptBuilder(budget_tokens=budget, max_passages=4).build(question, hits, "ar")
+    prompt = PromptBuilder(budget_tokens=budget, max_passages=4, split=split).build(question, hits, "ar")
     lines = passage_lines(prompt.messages[1].content)
     longest = max(approx_token_count(s) for s in sentences)
     kept = [piece for line in lines for piece in re.sub(r"^\[\d+\] ", "", line).split(" … ")]

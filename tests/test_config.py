@@ -158,3 +158,9 @@ def test_embedding_backend_validated_and_read_from_env() -> None:
         SanadConfig(embedding_backend="onnx")
     assert SanadConfig().embedding_backend == "auto"
     assert SanadConfig.from_env({"SANAD_EMBEDDING_BACKEND": "torch"}).embedding_backend == "torch"
+
+
+def test_prompt_split_validated() -> None:
+    with pytest.raises(InputError, match="prompt_split"):
+        SanadConfig(prompt_split="greedy")
+    assert SanadConfig.from_env({"SANAD_PROMPT_SPLIT": "rank"}).prompt_split == "rank"

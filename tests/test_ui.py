@@ -37,7 +37,7 @@ if str(REPO_ROOT) not in sys.path:  # app.py lives at the repository root, outsi
     sys.path.insert(0, str(REPO_ROOT))
 
 COALITION_DOC = "003_62634fc958774adb"  # "... نما هذا الائتلاف من 12 إلى 87 دولة"
-ARABIC_QUESTION = "كم دولة أصبحت في التحالف الدولي ضد داعش؟"
+ARABIC_QUESTION = "كم عدد الدول الأعضاء في التحالف الدولي لهزيمة داعش بحسب بلينكن؟"  # eval s046: 87
 ENGLISH_QUESTION = "How much humanitarian aid for the Syrian people did Blinken announce?"  # 535 million, 003
 OUT_OF_SCOPE = "ما هي وصفة كعكة الشوكولاتة بالفراولة؟"  # no word of it occurs in the corpus
 FESTIVAL_QUESTION = "كم عدد الزوار الذين حضروا مهرجان واحة السراب للتمور؟"
