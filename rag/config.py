@@ -87,13 +87,14 @@ class SanadConfig:
     llm_timeout_s: float = 120.0
     temperature: float = 0.0
     seed: int = 0
-    # Passage text the LLM reads: 400 tokens from the best 3 passages, shared by rank (the top passage cut least).
-    # All 94 seed questions (`sanad eval --suite seeds`): time to first token p50 4.5 s / p95 6.5 s, Arabic
-    # accepted .784; with 600 / 4 / "even" (the defaults before issue #6) p50 6.1 s / p95 7.8 s, Arabic .784,
-    # English .194 instead of .097 (README "Performance").
-    prompt_budget_tokens: int = 400
-    answer_passages: int = 3
-    prompt_split: str = "rank"
+    # Passage text the LLM reads. 600 tokens from 4 passages split evenly: the most accurate setting measured
+    # (all 94 seed questions, `sanad eval --suite seeds`: Arabic accepted .784, English .194), time to first
+    # token p50 6.1 s / p95 7.8 s. The fast profile 400 / 3 / "rank" (the best passage cut least) starts
+    # answers 1.6 s sooner (p50 4.5 s) with the same Arabic accuracy, but English questions are mostly
+    # refused (.097; 9 of 10 refused in the CI sample). README "Performance".
+    prompt_budget_tokens: int = 600
+    answer_passages: int = 4
+    prompt_split: str = "even"
     translate_queries: bool = True
     english_via_arabic: bool = False  # measured worse: see README "English questions"
 

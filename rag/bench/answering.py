@@ -28,7 +28,7 @@ DEFAULT_VARIANTS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("budget300", {"prompt_budget_tokens": 300}),
     ("budget200", {"prompt_budget_tokens": 200}),
     ("passages2", {"answer_passages": 2}),
-    ("before:budget600+passages4+even", {"prompt_budget_tokens": 600, "answer_passages": 4, "prompt_split": "even"}),
+    ("fast:budget400+passages3+rank", {"prompt_budget_tokens": 400, "answer_passages": 3, "prompt_split": "rank"}),
     ("llm_threads1", {"llm_threads": 1}),
     ("default_again", {}),  # the default once more, last: how much the machine's load drifted during the run
 )
