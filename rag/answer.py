@@ -86,10 +86,11 @@ class PromptBuilder:
     def build(self, question: str, hits: Sequence[Hit], language: str, translation: str = "") -> Prompt:
         hits = tuple(hits[: self.max_passages])
         lines = []
+        query = f"{question} {translation}"
         left = self.budget_tokens
         for i, hit in enumerate(hits):
             if self.split == "even":
-                share = max(48, self.budget_tokens // len(hits))
+                text = self.excerpt(hit, query, max(48, self.budget_tokens // len(hits)))
             else:
                 if left <= 0:  # budget spent (a passage's one sentence may overrun its share): no more passages
                     hits = hits[:i]
@@ -97,9 +98,8 @@ class PromptBuilder:
                 # Shares 1 : 1/2 : 1/3 ... of what is left: the best passage, which most often holds the
                 # answer, is cut least; text a passage does not need passes on to the next.
                 weights = [1 / (j + 1) for j in range(i, len(hits))]
-                share = int(left * weights[0] / sum(weights))
-            text = self.excerpt(hit, f"{question} {translation}", share)
-            left -= self.count_tokens(text)
+                text = self.excerpt(hit, query, int(left * weights[0] / sum(weights)))
+                left -= self.count_tokens(text)
             lines.append(prompts.PASSAGE.format(n=i + 1, text=text))
         name = prompts.LANGUAGE_NAMES[language]
         system = prompts.SYSTEM.format(refusal=prompts.REFUSALS[language], language=name)

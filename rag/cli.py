@@ -25,8 +25,8 @@ logger = logging.getLogger("rag")
 
 def _config(args: argparse.Namespace) -> SanadConfig:
     overrides = {name: getattr(args, name, None) for name in
-                 ("index_dir", "model_dir", "mode", "top_k", "embedding_model", "embedding_backend", "llm_backend", "llm_model",
-                  "llm_base_url", "corpus_dir", "index_factory", "llm_threads")}
+                 ("index_dir", "model_dir", "mode", "top_k", "embedding_model", "embedding_backend", "llm_backend",
+                  "llm_model", "llm_base_url", "corpus_dir", "index_factory", "llm_threads")}
     return SanadConfig.from_env(**overrides)
 
 

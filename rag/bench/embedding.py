@@ -18,11 +18,11 @@ from rag.bench.core import Stopwatch, load_average
 from rag.bench.data import repeat_to, seed_passages
 from rag.config import SanadConfig
 from rag.embeddings import Embedder
-from rag.models.openvino_encoder import ExportedEncoder, compile_openvino, export_openvino
+from rag.models.openvino_encoder import (SAME_EMBEDDINGS_COSINE, ExportedEncoder, load_openvino_encoder,
+                                         pooling_mode)
 
 logger = logging.getLogger(__name__)
 
-SAME_EMBEDDINGS_COSINE = 0.999
 
 
 def sorts_by_length() -> dict:
@@ -159,16 +159,6 @@ def onnxruntime_encoder(model, onnx_path: Path, threads: int) -> ExportedEncoder
                            name="onnxruntime")
 
 
-def _pooling_is_mean(model) -> bool:
-    try:
-        pooling = model[1]
-        return bool(getattr(pooling, "pooling_mode_mean_tokens", False) or
-                    getattr(pooling, "pooling_mode", "") == "mean" or
-                    (getattr(pooling, "get_config_dict", lambda: {})().get("pooling_mode") == "mean"))
-    except Exception:  # noqa: BLE001 - any odd model layout: no ONNX comparison
-        return False
-
-
 # -- the section -------------------------------------------------------------------------------------
 def bench_indexing(config: SanadConfig, *, n_passages: int = 200, batch_sizes: Sequence[int] = (1, 8, 16, 32),
                    threads: Sequence[int] = (1, 2), repeats: int = 1, unsorted_batch_sizes: Sequence[int] = (16, 32),
@@ -243,7 +233,7 @@ def bench_indexing(config: SanadConfig, *, n_passages: int = 200, batch_sizes: S
         status = onnx_status()
         result["onnx_status"] = status
         if onnx and status.get("onnxruntime") and status.get("onnx") and cache_dir is not None:
-            if not _pooling_is_mean(model):
+            if pooling_mode(model) != "mean":
                 result["onnx_error"] = "the model's pooling is not mean pooling; the ONNX comparison covers mean only"
             else:
                 try:
@@ -306,10 +296,8 @@ def _bench_onnx(model, texts, prompt, reference, n_tokens, threads, batch_sizes,
     try:
         import openvino  # noqa: F401
 
-        ir = cache_dir / "openvino"
-        if not (ir / "model.xml").exists():
-            export_openvino(model, ir)  # the export Sanad's embedding_backend="openvino" runs
-        variants.append(("openvino", lambda t: compile_openvino(model, ir, t)))
+        # the export Sanad's embedding_backend="openvino" runs, exported on first use and probe-checked
+        variants.append(("openvino", lambda t: load_openvino_encoder(model, cache_dir / "openvino", threads=t)))
     except ImportError:
         pass
     for name, make in variants:
