@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -68,6 +69,7 @@ class ExportedEncoder:
         self.pooling = pooling
         self.name = name
         self._run = run
+        self._tokenizer_lock = threading.Lock()
 
     def encode(self, texts: Sequence[str], prompt: str, batch_size: int, *, show_progress: bool = False
                ) -> np.ndarray:
@@ -82,8 +84,9 @@ class ExportedEncoder:
             starts = tqdm(starts, desc="Batches", unit="batch")
         for start in starts:
             batch = [texts[i] for i in order[start:start + batch_size]]
-            enc = self.tokenizer(batch, padding=True, truncation=True, max_length=self.max_length,
-                                 return_tensors="np")
+            with self._tokenizer_lock:  # a fast tokenizer changes its padding state per call: not re-entrant
+                enc = self.tokenizer(batch, padding=True, truncation=True, max_length=self.max_length,
+                                     return_tensors="np")
             mask = enc["attention_mask"].astype(np.int64)
             hidden = self._run({"input_ids": enc["input_ids"].astype(np.int64), "attention_mask": mask})
             if self.pooling == "cls":
@@ -165,9 +168,30 @@ def compile_openvino(st_model: Any, folder: Path, threads: int, pooling: str = "
 
     compiled = ov.Core().compile_model(str(folder / "model.xml"), "CPU",
                                        {"INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"})
-    output = compiled.output(0)
-    return ExportedEncoder(st_model.tokenizer, st_model.max_seq_length, lambda feeds: compiled(feeds)[output],
-                           pooling, name="openvino")
+    return ExportedEncoder(st_model.tokenizer, st_model.max_seq_length, PerThreadInfer(compiled), pooling,
+                           name="openvino")
+
+
+class PerThreadInfer:
+    """Runs a compiled OpenVINO model with one infer request per calling thread.
+
+    Why: ``CompiledModel.__call__`` reuses a single infer request, so two threads calling it at
+    once overwrite each other's inputs and outputs (issue #10: 48 % errors, 19 % of searches
+    answered with another client's passages, and ``free(): invalid size`` aborts). Each thread
+    gets its own request, created on first use; the outputs are copied before they are returned,
+    since a request's output tensor is reused by its next inference.
+    """
+
+    def __init__(self, compiled: Any) -> None:
+        self._compiled = compiled
+        self._output = compiled.output(0)
+        self._local = threading.local()
+
+    def __call__(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
+        request = getattr(self._local, "request", None)
+        if request is None:
+            request = self._local.request = self._compiled.create_infer_request()
+        return np.array(request.infer(feeds)[self._output], dtype=np.float32, copy=True)
 
 
 def probe_cosine(st_model: Any, encoder: ExportedEncoder) -> float:
