@@ -335,7 +335,7 @@ def article_rows(sanad: Sanad) -> list[list[Any]]:
     counts: dict[str, int] = {}
     for c in chunks:
         counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
-    return [[a.doc_id, a.title, counts.get(a.doc_id, 0), len(a.text), Path(a.source).name if a.source else ""]
+    return [[a.doc_id, a.title, counts.get(a.doc_id, 0), len(a.text), Path(a.origin).name if a.origin else ""]
             for a in articles]
 
 
@@ -560,7 +560,7 @@ def build_app(sanad: Sanad) -> gr.Blocks:
             raise InputError(f"{doc_id} is not in the index; the table lists the article ids")
         report = sanad.remove([doc_id])
         moved = ""
-        source = _in_corpus(config, known[doc_id].source)
+        source = _in_corpus(config, known[doc_id].origin)
         if source is not None:  # keep the corpus folder in step, so a rebuild does not bring it back
             bin_dir = config.corpus_dir / ".removed"
             try:

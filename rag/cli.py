@@ -100,7 +100,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     for c in index.chunks:
         counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
     rows = [{"doc_id": a.doc_id, "title": a.title, "chars": len(a.text), "passages": counts.get(a.doc_id, 0),
-             "source": a.source} for a in index.articles.values()]
+             "origin": a.origin} for a in index.articles.values()]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
     else:

@@ -40,7 +40,7 @@ from rag.types import Article, Chunk
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: articles carry origin (was source), published, source (outlet), url, author, suspect_spans
 _CURRENT = "CURRENT"
 _KEEP_OLD_VERSIONS = 1
 

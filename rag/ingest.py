@@ -146,9 +146,9 @@ class Ingestor:
             raise InputError(
                 f"{path.name} is not UTF-8 text (byte {exc.start}); convert it, e.g. "
                 f"`iconv -f cp1256 -t utf-8 {path.name}`") from None
-        return self.parse(raw, doc_id=doc_id or path.stem, suffix=path.suffix.lower(), source=str(path))
+        return self.parse(raw, doc_id=doc_id or path.stem, suffix=path.suffix.lower(), origin=str(path))
 
-    def parse(self, raw: str, *, doc_id: str, suffix: str = ".txt", source: str = "") -> Article:
+    def parse(self, raw: str, *, doc_id: str, suffix: str = ".txt", origin: str = "") -> Article:
         """Clean an article given as a string (used for uploads and tests)."""
         if "\x00" in raw:
             raise InputError(f"{doc_id}: contains NUL bytes; it looks like a binary file, not an article")
@@ -159,7 +159,7 @@ class Ingestor:
         text = clean_text(raw)
         if not text:
             raise InputError(f"{doc_id}: no text left after cleaning; the file is empty or only boilerplate")
-        return Article(doc_id=doc_id, title=guess_title(text), text=text, source=source)
+        return Article(doc_id=doc_id, title=guess_title(text), text=text, origin=origin)
 
     def run(self, paths: list[Path]) -> tuple[list[Article], list[SkippedFile]]:
         """Read every supported file under ``paths``; bad files are skipped and reported, not fatal."""

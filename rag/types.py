@@ -22,32 +22,89 @@ def content_hash(text: str) -> str:
 
 @dataclass(frozen=True)
 class Article:
-    """A cleaned source article.
+    """A cleaned source article with what is known of its publication.
 
     Attributes:
         doc_id: the file stem, e.g. ``000_fa12990bf89f9d00``; unique in an index.
-        title: the headline (first line when it reads as one, else the start of the text).
+        title: the headline (from metadata, else the first line when it reads as one, else the
+            start of the text).
         text: the cleaned text a reader sees; chunk offsets point into it.
-        source: where the article was read from (a path or upload name).
+        origin: where the article was read from (a path or upload name).
         sha: :func:`content_hash` of ``text``; decides whether re-indexing must re-embed.
+        published: the publication date as ``YYYY-MM-DD``, or ``""`` when unknown.
+        source: the outlet that published it (e.g. ``العربي الجديد``), or ``""`` when unknown.
+        url: the article's address, or ``""``.
+        author: the byline, or ``""``.
+        suspect_spans: ``(start, end)`` offsets in ``text`` of sentences that read as instructions
+            to an AI system (prompt injection); they are kept out of prompts and evidence.
     """
 
     doc_id: str
     title: str
     text: str
-    source: str = ""
+    origin: str = ""
     sha: str = ""
+    published: str = ""
+    source: str = ""
+    url: str = ""
+    author: str = ""
+    suspect_spans: tuple[tuple[int, int], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.sha:
             object.__setattr__(self, "sha", content_hash(self.text))
+        object.__setattr__(self, "suspect_spans", tuple(tuple(s) for s in self.suspect_spans))
+
+    @property
+    def flagged(self) -> bool:
+        """Whether the article holds instruction-like text (shown as a warning in lists and the UI)."""
+        return bool(self.suspect_spans)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["suspect_spans"] = [list(s) for s in self.suspect_spans]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Article:
         return cls(**data)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which articles a search may return; applied inside retrieval, before cutting to ``k``.
+
+    Every set field must match (AND); within a field any value matches (OR). Dates are
+    ``YYYY-MM-DD`` strings compared as text (ISO order is date order); an article with an unknown
+    date never matches a date bound.
+
+    Example:
+        >>> Filters(sources=("العربي الجديد",), since="2024-01-01").is_empty
+        False
+    """
+
+    doc_ids: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    since: str = ""
+    until: str = ""
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.doc_ids or self.sources or self.since or self.until)
+
+    def matches(self, article: Article) -> bool:
+        if self.doc_ids and article.doc_id not in self.doc_ids:
+            return False
+        if self.sources and article.source not in self.sources:
+            return False
+        if (self.since or self.until) and not article.published:
+            return False
+        if self.since and article.published < self.since:
+            return False
+        return not (self.until and article.published > self.until)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items() if v}
 
 
 @dataclass(frozen=True)

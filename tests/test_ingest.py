@@ -131,7 +131,7 @@ def test_ingestor_run_tiny_corpus_cleaned(corpus_dir: Path) -> None:
     first = articles[0]
     assert first.title == "القوات العراقية تواصل عملياتها في الأنبار"
     assert "[ad_" not in first.text and not first.text.endswith("المصدر")
-    assert first.source == str(corpus_dir / "a01_iraq_forces.txt")
+    assert first.origin == str(corpus_dir / "a01_iraq_forces.txt")
     assert "نفّذت" in first.text and "١٢" in first.text  # display text is not normalised
 
 
