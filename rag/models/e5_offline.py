@@ -170,7 +170,7 @@ def _compile_charsmap(norm: dict[int, str]) -> bytes:
             sentence_iterator=iter(["abc def"] * 4), model_writer=model, model_type="char",
             vocab_size=8, hard_vocab_limit=False, normalization_rule_tsv=str(rule_file), minloglevel=2,
         )
-    proto = sentencepiece_model_pb2.ModelProto()
+    proto = sentencepiece_model_pb2.ModelProto()  # type: ignore[attr-defined]  # generated protobuf class
     proto.ParseFromString(model.getvalue())
     return proto.normalizer_spec.precompiled_charsmap
 
