@@ -1,4 +1,4 @@
-"""The ``sanad`` command line: setup, index, search, ask, list, remove, serve, eval, bench.
+"""The ``sanad`` command line: setup, index, search, ask, list, remove, serve, eval, bench, doctor.
 
 Every flag maps onto a :class:`~rag.config.SanadConfig` field; ``SANAD_<FIELD>``
 environment variables set the defaults. Errors print one line saying what to do, and
@@ -13,12 +13,16 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from rag.config import EMBEDDING_BACKENDS, SanadConfig
 from rag.errors import InputError, SanadError
 from rag.types import RETRIEVAL_MODES
+
+if TYPE_CHECKING:
+    from rag.embeddings import Embedder
 
 logger = logging.getLogger("rag")
 
@@ -30,7 +34,7 @@ def _config(args: argparse.Namespace) -> SanadConfig:
     return SanadConfig.from_env(**overrides)
 
 
-def _embedder(config: SanadConfig):
+def _embedder(config: SanadConfig) -> Embedder:
     from rag.embeddings import Embedder
 
     embedder = Embedder.from_config(config)
@@ -63,6 +67,11 @@ def cmd_setup(args: argparse.Namespace) -> int:
         from rag.indexer import Indexer
 
         embedder = _embedder(config)
+        if not config.corpus_dir.is_dir():
+            print(f"index: none yet, and no sample articles at {config.corpus_dir} (a source checkout has them); "
+                  f"index your own with `sanad index PATH...`")
+            print(f"embedding engine: {embedder.backend}")
+            return 0
         report = Indexer(config, embedder).index_paths([config.corpus_dir], show_progress=True)
         print(f"index: {config.index_dir}: {report.summary()}")
     if embedder is not None:
@@ -99,7 +108,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     counts: dict[str, int] = {}
     for c in index.chunks:
         counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
-    rows = [{"doc_id": a.doc_id, "title": a.title, "chars": len(a.text), "passages": counts.get(a.doc_id, 0),
+    rows: list[dict[str, Any]] = [{"doc_id": a.doc_id, "title": a.title, "chars": len(a.text), "passages": counts.get(a.doc_id, 0),
              "origin": a.origin} for a in index.articles.values()]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
@@ -114,8 +123,23 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     config = _config(args)
     check_question(args.question, config.max_question_chars)  # before the slow model load
-    embedder = None if config.mode == "bm25" else _embedder(config)
+    embedder, loading = None, None
+    if config.mode != "bm25":
+        from concurrent.futures import ThreadPoolExecutor
+
+        from rag.embeddings import Embedder
+        from rag.index import live_version
+
+        live_version(config.index_dir)  # no index: say so now, not after loading the model
+        embedder = Embedder.from_config(config)
+        embedder.resolve()  # no model: say so now (`sanad setup`), not after reading the index
+        # The model loads while the index does: OpenVINO compiles and infers without holding the GIL.
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sanad-load")
+        loading = pool.submit(embedder.load)
+        pool.shutdown(wait=False)
     retriever = Retriever.load(config, embedder)
+    if loading is not None:
+        loading.result()
     t0 = time.perf_counter()
     hits = retriever.search(args.question, k=config.top_k, mode=config.mode)
     elapsed = time.perf_counter() - t0
@@ -166,8 +190,11 @@ def _import_bench() -> Any:
 
 # -- parser ---------------------------------------------------------------------------------------
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--index-dir", type=Path, help="index folder (default: index, or $SANAD_INDEX_DIR)")
-    p.add_argument("--model-dir", type=Path, help="model cache (default: ~/.cache/sanad/models)")
+    p.add_argument("--index-dir", type=Path,
+                   help="index folder (default: $SANAD_INDEX_DIR, else the user data folder, e.g. "
+                        "~/.local/share/sanad/index; `sanad doctor` shows it)")
+    p.add_argument("--model-dir", type=Path,
+                   help="model cache (default: $SANAD_MODEL_DIR, else ~/.cache/sanad/models)")
     p.add_argument("--embedding-model", help="sentence-transformers id or folder (default: the offline e5)")
     p.add_argument("--embedding-backend", choices=EMBEDDING_BACKENDS,
                    help="engine for the embedding model (default auto: OpenVINO when it gives PyTorch's vectors)")
@@ -193,13 +220,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("setup", help="build the offline models and the sample index")
     _common(p)
-    p.add_argument("--corpus-dir", type=Path, help="articles to index when no index exists (default data/articles)")
+    p.add_argument("--corpus-dir", type=Path, help="articles to index when no index exists (default: the checkout's data/articles)")
     p.add_argument("--skip-llm", action="store_true", help="do not assemble the LLM (retrieval only)")
     p.set_defaults(func=cmd_setup)
 
     p = sub.add_parser("index", help="build or update the index from files and folders")
     _common(p)
-    p.add_argument("paths", nargs="*", help=".txt/.md/.html files or folders (default: data/articles)")
+    p.add_argument("paths", nargs="*", help="article files or folders (default: the checkout's data/articles)")
     p.add_argument("--prune", action="store_true", help="delete indexed articles not found under PATHS")
     p.add_argument("--rebuild", action="store_true", help="start from scratch (after changing model or chunking)")
     p.add_argument("--index-factory", help="FAISS factory string, or 'auto' (default)")
@@ -252,10 +279,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="measure speed and memory")
     _common(p)
     _llm_flags(p)
-    p.add_argument("--out", type=Path, default=Path("bench/results"), help="results folder (default bench/results)")
+    p.add_argument("--out", type=Path, help="results folder (default: results/ in the checkout's bench/)")
     p.add_argument("--sizes", help="corpus sizes for query latency (default 1k,10k,100k,1M; --quick: 1k,10k)")
     p.add_argument("--quick", action="store_true", help="CI-sized: sizes 1k,10k, few repeats, no LLM")
-    p.add_argument("--sections", help="comma list of indexing,search,answer,langchain (default: all)")
+    p.add_argument("--sections", help="comma list of indexing,search,answer,langchain,startup (default: all)")
+    p.add_argument("--runs", type=int, help="startup: whole-process runs of `sanad search` (default 7)")
+    p.add_argument("--startup-compare", type=Path, metavar="CHECKOUT",
+                   help="startup: also time this other source checkout (e.g. a git worktree of an older commit)")
     p.add_argument("--repeats", type=int, help="passes over the questions per latency figure (default 3)")
     p.add_argument("--queries", type=int, help="real questions to time (default 50)")
     p.add_argument("--ef-search", help="HNSW efSearch values to sweep, e.g. 32,64,128,256")
@@ -267,6 +297,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-llm", action="store_true", help="skip the answer and LangChain sections")
     p.add_argument("--no-onnx", action="store_true", help="skip the ONNX Runtime embedding comparison")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("doctor", help="show what is where, versions, and what is missing")
+    _common(p)
+    p.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    p.add_argument("--no-load", action="store_true", help="do not load the embedding model to name its engine")
+    p.set_defaults(func=_lazy("rag.doctor", "cmd_doctor"))
     return parser
 
 

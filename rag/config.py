@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, get_args
+from typing import Any, get_args
 
 from rag.errors import InputError
 from rag.types import RETRIEVAL_MODES, RetrievalMode
@@ -24,8 +25,37 @@ EMBEDDING_BACKENDS = ("auto", "torch", "openvino")
 PROMPT_SPLITS = ("even", "rank")
 
 
-def _default_model_dir() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "sanad" / "models"
+def default_model_dir() -> Path:
+    """Where ``sanad setup`` builds the offline models: ``$XDG_CACHE_HOME/sanad/models`` (``~/.cache/...``).
+
+    That is where every earlier version put them, so existing caches are reused. On a system without
+    ``XDG_CACHE_HOME`` and without that folder, the platform's own cache folder (``platformdirs``,
+    e.g. ``~/Library/Caches/sanad/models`` on macOS). ``SANAD_MODEL_DIR`` / ``--model-dir`` override it.
+    """
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]) / "sanad" / "models"
+    legacy = Path.home() / ".cache" / "sanad" / "models"
+    if legacy.exists():
+        return legacy
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("sanad", appauthor=False)) / "models"
+
+
+def default_index_dir() -> Path:
+    """The index ``sanad setup`` builds and every command reads, the same from any working folder.
+
+    The user's data folder (``platformdirs``): ``$XDG_DATA_HOME/sanad/index``, i.e.
+    ``~/.local/share/sanad/index`` on Linux, ``~/Library/Application Support/sanad/index`` on macOS.
+    ``SANAD_INDEX_DIR`` / ``--index-dir`` override it.
+    """
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("sanad", appauthor=False)) / "index"
+
+
+#: The sample articles shipped in the source checkout (``sanad setup`` indexes them when there is no index).
+SAMPLE_CORPUS = Path(__file__).resolve().parents[1] / "data" / "articles"
 
 
 @dataclass(frozen=True)
@@ -38,10 +68,10 @@ class SanadConfig:
         'bm25'
     """
 
-    # Where things live.
-    corpus_dir: Path = Path("data/articles")
-    index_dir: Path = Path("index")
-    model_dir: Path = field(default_factory=_default_model_dir)
+    # Where things live: absolute defaults, so that every command works from any folder.
+    corpus_dir: Path = SAMPLE_CORPUS
+    index_dir: Path = field(default_factory=default_index_dir)
+    model_dir: Path = field(default_factory=default_model_dir)
 
     # Embeddings. ``embedding_model`` is OFFLINE_EMBEDDING, a sentence-transformers model id or a folder.
     embedding_model: str = OFFLINE_EMBEDDING

