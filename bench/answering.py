@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from bench.core import Stopwatch, load_average, ratio
 from bench.data import SeedQuestion, answer_questions
@@ -96,14 +97,14 @@ def time_to_first_token(generator, messages, *, cache_prompt: bool, max_tokens: 
 
     Uses the LlamaCppGenerator's request path directly (its public API always caches).
     """
-    from rag.generate import _RunStats  # noqa: PLC2701 - the bench needs the uncached request
+    from rag.generate import _RunStats
 
     request = {"messages": [m.to_dict() for m in messages], "max_tokens": max_tokens, "temperature": 0.0, "seed": 0,
                "stream": True, "cache_prompt": cache_prompt}
     stats = _RunStats()
     start = time.perf_counter()
     first = None
-    for piece in generator._stream_request(generator._server, request, stats):  # noqa: SLF001
+    for piece in generator._stream_request(generator._server, request, stats):
         if piece and first is None:
             first = time.perf_counter() - start
     total = time.perf_counter() - start
@@ -206,7 +207,7 @@ def _prefix_cache(config: SanadConfig, sanad, generator, questions: Sequence[See
         hits = hits[:config.answer_passages]
         if len(hits) < 3:
             continue
-        builder = answerer._prompt_builder()  # noqa: SLF001 - the same prompt the answer path builds
+        builder = answerer._prompt_builder()
         reversed_prompt = builder.build(q.question, hits[::-1], lang, translation)
         rotated_prompt = builder.build(q.question, hits[1:] + hits[:1], lang, translation)
         cold, cold_t = time_to_first_token(generator, reversed_prompt.messages, cache_prompt=False)
@@ -244,7 +245,7 @@ def _answer_summary(result: dict) -> dict:
         out["default_again_mean_ttft_s"] = again.get("mean_ttft_s")
         out["drift"] = ratio(again.get("mean_ttft_s"), base.get("mean_ttft_s"))
     ranked = sorted(((name, v["summary"]) for name, v in variants.items()
-                     if v["summary"].get("n") and not v["overrides"] == {}),
+                     if v["summary"].get("n") and v["overrides"] != {}),
                     key=lambda nv: nv[1].get("mean_ttft_s", 99))
     if ranked:
         name, s = ranked[0]

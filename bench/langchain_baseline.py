@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 INSTALL_HINT = "pip install langchain-community   (or: pip install -e '.[bench]')"
 

@@ -15,15 +15,22 @@ import json
 import logging
 import re
 import tracemalloc
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
 from bench.core import Stopwatch, crossing_size, load_average, recall_at_k, rss_bytes, summarize_ms
 from bench.data import seed_passages, seed_questions, xquad_paragraphs
-from bench.synth import (STRUCTURES, SyntheticChunks, bm25_from_tokens, bm25_nbytes, synthetic_token_corpus,
-                             synthetic_vectors, top1_cosines)
+from bench.synth import (
+    STRUCTURES,
+    SyntheticChunks,
+    bm25_from_tokens,
+    bm25_nbytes,
+    synthetic_token_corpus,
+    synthetic_vectors,
+    top1_cosines,
+)
 from rag.config import SanadConfig
 from rag.embeddings import Embedder
 from rag.index import IndexData, Manifest, live_version
@@ -275,9 +282,9 @@ def _bench_size(n, config, result, anchors, texts, seed_texts, seed_lengths, que
     # end to end once: real question embedding + search with the auto store
     retriever = Retriever(IndexData(manifest, {}, chunks, stores.get(auto, flat), bm25), embedder, config)  # type: ignore[arg-type]
     row["retriever"]["dense_end_to_end"] = summarize_ms(
-        _timed(lambda q: retriever.search(q, mode="dense"), questions, 1))
+        _timed(lambda q, r=retriever: r.search(q, mode="dense"), questions, 1))
     row["retriever"]["hybrid_end_to_end"] = summarize_ms(
-        _timed(lambda q: retriever.search(q, mode="hybrid"), questions, 1))
+        _timed(lambda q, r=retriever: r.search(q, mode="hybrid"), questions, 1))
     log(f"    dense end to end ({auto}): p95 {row['retriever']['dense_end_to_end']['p95_ms']} ms")
 
     # memory per passage
@@ -384,7 +391,7 @@ def summarize_search(result: dict, config: SanadConfig) -> dict:
         sizes = [r["n"] for r in rows]
         flat_p95 = [r["flat"]["index_search"]["p95_ms"] for r in rows]
         cross = crossing_size(sizes, flat_p95, TARGET_P95_MS)
-        out["flat_p95_ms_by_size"] = dict(zip(map(str, sizes), flat_p95))
+        out["flat_p95_ms_by_size"] = dict(zip(map(str, sizes), flat_p95, strict=True))
         out["flat_crosses_target_at"] = cross
         out["configured_approx_threshold"] = config.approx_threshold
         q_p95 = (result.get("query_embedding") or {}).get("p95_ms")
@@ -447,7 +454,7 @@ def approx_summary(infos: Sequence[dict], n: int) -> dict:
             per_value.append({"param": points[0]["param"], "value": value,
                               "recall_at_10": min(p["recall_at_10"] for p in points),
                               "p95_ms": max(p["p95_ms"] for p in points),
-                              "by_structure": {r.get("structure", ""): p["recall_at_10"] for r, p in zip(runs, points)}})
+                              "by_structure": {r.get("structure", ""): p["recall_at_10"] for r, p in zip(runs, points, strict=True)}})
         good = [v for v in per_value if v["recall_at_10"] >= RECALL_TARGET]
         pick = good[0] if good else (max(per_value, key=lambda v: v["recall_at_10"]) if per_value else None)
         if pick:

@@ -16,8 +16,8 @@ own per-document Python loop would need minutes and gigabytes at 1M passages.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -234,7 +234,7 @@ def bm25_nbytes(index: BM25Index) -> dict[str, int]:
     """Bytes of the BM25 score matrix and (estimated) of its vocabulary dict."""
     import sys
 
-    retriever = index._retriever  # noqa: SLF001 - the bench measures the wrapped bm25s object
+    retriever = index._retriever
     scores = getattr(retriever, "scores", None) or {}
     matrix = sum(int(scores[k].nbytes) for k in ("data", "indices", "indptr") if k in scores)
     vocab = getattr(retriever, "vocab_dict", {}) or {}
