@@ -41,8 +41,15 @@ _CHECKOUT = Path(__file__).resolve().parents[1]
 VARIANTS = ("default", "bm25", "torch")
 
 
-def bench_startup(config: SanadConfig, *, runs: int = 7, question: str = QUESTION, compare: Path | None = None,
-                  variants: Sequence[str] = VARIANTS, log: Callable[[str], None] = print) -> dict[str, Any]:
+def bench_startup(
+    config: SanadConfig,
+    *,
+    runs: int = 7,
+    question: str = QUESTION,
+    compare: Path | None = None,
+    variants: Sequence[str] = VARIANTS,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
     """Time whole ``sanad search`` processes and break one down by stage (see the module docstring).
 
     ``variants``: any of ``default`` (hybrid, the configured engine), ``bm25`` (no model) and ``torch``
@@ -52,15 +59,24 @@ def bench_startup(config: SanadConfig, *, runs: int = 7, question: str = QUESTIO
 
     config = config.with_overrides(index_dir=config.index_dir.resolve(), model_dir=config.model_dir.resolve())
     live_version(config.index_dir)  # IndexMissingError says to run `sanad setup`
-    flags = ["--index-dir", str(config.index_dir), "--model-dir", str(config.model_dir),
-             "--embedding-model", config.embedding_model]
+    flags = [
+        "--index-dir",
+        str(config.index_dir),
+        "--model-dir",
+        str(config.model_dir),
+        "--embedding-model",
+        config.embedding_model,
+    ]
     fewer = runs if runs < 5 else max(3, runs // 2)
     chosen = {
-        "default": ("search (hybrid, default engine)", _CHECKOUT,
-                    [*flags, "--embedding-backend", config.embedding_backend], runs),
+        "default": (
+            "search (hybrid, default engine)",
+            _CHECKOUT,
+            [*flags, "--embedding-backend", config.embedding_backend],
+            runs,
+        ),
         "bm25": ("search --mode bm25 (no model)", _CHECKOUT, [*flags, "--mode", "bm25"], fewer),
-        "torch": ("search --embedding-backend torch", _CHECKOUT, [*flags, "--embedding-backend", "torch"],
-                  fewer),
+        "torch": ("search --embedding-backend torch", _CHECKOUT, [*flags, "--embedding-backend", "torch"], fewer),
     }
     plan = [chosen[v] for v in variants]
     if compare is not None:
@@ -72,21 +88,39 @@ def bench_startup(config: SanadConfig, *, runs: int = 7, question: str = QUESTIO
             log(f"  {name}: warm-up, then {n} runs")
             first = _run(command, root, Path(cwd))
             samples = [_run(command, root, Path(cwd)) for _ in range(n)]
-            rows.append({"variant": name, "checkout": str(root), "runs": n, "first_run_s": first["wall_s"],
-                         **_summary(samples), "samples": samples})
+            rows.append(
+                {
+                    "variant": name,
+                    "checkout": str(root),
+                    "runs": n,
+                    "first_run_s": first["wall_s"],
+                    **_summary(samples),
+                    "samples": samples,
+                }
+            )
     for r in rows:
-        log(f"  {r['variant']}: median {r['wall_s']['median']:.2f} s (min {r['wall_s']['min']:.2f}, "
-            f"max {r['wall_s']['max']:.2f}), CPU {r['cpu_s']['median']:.2f} s, {r['max_rss_mb']['median']:.0f} MB")
+        log(
+            f"  {r['variant']}: median {r['wall_s']['median']:.2f} s (min {r['wall_s']['min']:.2f}, "
+            f"max {r['wall_s']['max']:.2f}), CPU {r['cpu_s']['median']:.2f} s, {r['max_rss_mb']['median']:.0f} MB"
+        )
     breakdown = stage_breakdown(config, question)
     imports = import_profile(config, question)
-    return {"question": question, "command": "python -m rag.cli search QUESTION -k 5 (from an empty folder)",
-            "rows": rows, "stages": breakdown, "imports": imports}
+    return {
+        "question": question,
+        "command": "python -m rag.cli search QUESTION -k 5 (from an empty folder)",
+        "rows": rows,
+        "stages": breakdown,
+        "imports": imports,
+    }
 
 
 def _run(command: Sequence[str], root: Path, cwd: Path) -> dict[str, Any]:
     """One process: wall seconds, CPU seconds and peak RSS (from ``wait4``); fails loudly on a bad exit."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
-           "HF_HUB_OFFLINE": "1"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+        "HF_HUB_OFFLINE": "1",
+    }
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:  # files, not pipes: wait4 reaps it
         t0 = time.perf_counter()
         proc = subprocess.Popen(list(command), cwd=cwd, env=env, stdout=out, stderr=err)
@@ -98,16 +132,25 @@ def _run(command: Sequence[str], root: Path, cwd: Path) -> dict[str, Any]:
         stdout, stderr = out.read(), err.read()
     if code != 0 or b"passages (" not in stdout:
         raise RuntimeError(f"`{' '.join(command[2:5])} …` exited {code}: {stderr.decode(errors='replace')[-400:]}")
-    return {"wall_s": round(wall, 3), "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
-            "max_rss_mb": round(usage.ru_maxrss / 1024, 1)}
+    return {
+        "wall_s": round(wall, 3),
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
+        "max_rss_mb": round(usage.ru_maxrss / 1024, 1),
+    }
 
 
 def _summary(samples: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
-    return {key: {"min": min(s[key] for s in samples), "median": round(statistics.median(s[key] for s in samples), 3),
-                  "max": max(s[key] for s in samples)} for key in ("wall_s", "cpu_s", "max_rss_mb")}
+    return {
+        key: {
+            "min": min(s[key] for s in samples),
+            "median": round(statistics.median(s[key] for s in samples), 3),
+            "max": max(s[key] for s in samples),
+        }
+        for key in ("wall_s", "cpu_s", "max_rss_mb")
+    }
 
 
-_STAGES = r'''
+_STAGES = r"""
 import json, sys, time
 from pathlib import Path
 rows = []
@@ -152,30 +195,49 @@ retriever.embedder = embedder
 retriever.search(sys.argv[2], k=5); lap("first search (embed question + hybrid)")
 retriever.search(sys.argv[2], k=5); lap("second search")
 print(json.dumps({"stages": rows, "heavy": sorted(m for m in sys.argv[3].split(",") if m in sys.modules)}))
-'''
+"""
 
 
 def stage_breakdown(config: SanadConfig, question: str = QUESTION) -> dict[str, Any]:
     """Per-stage wall and CPU seconds of one fresh process doing the search steps in sequence."""
-    settings = {k: str(getattr(config, k)) for k in ("index_dir", "model_dir", "embedding_model",
-                                                      "embedding_backend")}
+    settings = {k: str(getattr(config, k)) for k in ("index_dir", "model_dir", "embedding_model", "embedding_backend")}
     settings["embed_threads"] = config.embed_threads  # type: ignore[assignment]
     env = {**os.environ, "PYTHONPATH": str(_CHECKOUT), "HF_HUB_OFFLINE": "1"}
     with tempfile.TemporaryDirectory(prefix="sanad-startup-") as cwd:
-        done = subprocess.run([sys.executable, "-c", _STAGES, json.dumps(settings), question, ",".join(HEAVY_MODULES)],
-                              cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False)
+        done = subprocess.run(
+            [sys.executable, "-c", _STAGES, json.dumps(settings), question, ",".join(HEAVY_MODULES)],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
     if done.returncode != 0:
         raise RuntimeError(f"stage breakdown failed: {done.stderr[-600:]}")
     data = json.loads(done.stdout.strip().splitlines()[-1])
-    return {"stages": [{"stage": n, "wall_s": w, "cpu_s": c} for n, w, c in data["stages"]],
-            "heavy_modules_imported": data["heavy"]}
+    return {
+        "stages": [{"stage": n, "wall_s": w, "cpu_s": c} for n, w, c in data["stages"]],
+        "heavy_modules_imported": data["heavy"],
+    }
 
 
 def import_profile(config: SanadConfig, question: str = QUESTION, top: int = 12) -> dict[str, Any]:
     """The top-level imports of a real ``sanad search`` by cumulative time (``python -X importtime``)."""
     env = {**os.environ, "PYTHONPATH": str(_CHECKOUT), "HF_HUB_OFFLINE": "1"}
-    command = [sys.executable, "-X", "importtime", "-m", "rag.cli", "search", question, "--index-dir",
-               str(config.index_dir), "--model-dir", str(config.model_dir)]
+    command = [
+        sys.executable,
+        "-X",
+        "importtime",
+        "-m",
+        "rag.cli",
+        "search",
+        question,
+        "--index-dir",
+        str(config.index_dir),
+        "--model-dir",
+        str(config.model_dir),
+    ]
     with tempfile.TemporaryDirectory(prefix="sanad-startup-") as cwd:
         done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False)
     imported, top_level = set(), []
@@ -189,8 +251,10 @@ def import_profile(config: SanadConfig, question: str = QUESTION, top: int = 12)
         if not name.startswith("  "):  # nested imports are indented below the module that pulled them in
             top_level.append((name.strip(), int(cumulative) / 1e6))
     top_level.sort(key=lambda x: -x[1])
-    return {"top": [{"module": m, "cumulative_s": round(s, 3)} for m, s in top_level[:top]],
-            "heavy_modules_imported": sorted(m for m in HEAVY_MODULES if m in imported)}
+    return {
+        "top": [{"module": m, "cumulative_s": round(s, 3)} for m, s in top_level[:top]],
+        "heavy_modules_imported": sorted(m for m in HEAVY_MODULES if m in imported),
+    }
 
 
 def startup_md(st: dict | None) -> list[str]:
@@ -199,17 +263,37 @@ def startup_md(st: dict | None) -> list[str]:
 
     if not st:
         return []
-    lines = ["## Startup: `sanad search` as a fresh process", "",
-             f"`{st['command']}`; question {st['question']!r}. Wall time is to the printed hits (the process "
-             f"prints them last). CPU is user + sys of the process.", ""]
-    lines += table(["variant", "runs", "wall min s", "median s", "max s", "first run s", "CPU median s",
-                    "peak RSS MB"],
-                   [[r["variant"], r["runs"], r["wall_s"]["min"], r["wall_s"]["median"], r["wall_s"]["max"],
-                     r["first_run_s"], r["cpu_s"]["median"], r["max_rss_mb"]["median"]] for r in st["rows"]])
+    lines = [
+        "## Startup: `sanad search` as a fresh process",
+        "",
+        f"`{st['command']}`; question {st['question']!r}. Wall time is to the printed hits (the process "
+        f"prints them last). CPU is user + sys of the process.",
+        "",
+    ]
+    lines += table(
+        ["variant", "runs", "wall min s", "median s", "max s", "first run s", "CPU median s", "peak RSS MB"],
+        [
+            [
+                r["variant"],
+                r["runs"],
+                r["wall_s"]["min"],
+                r["wall_s"]["median"],
+                r["wall_s"]["max"],
+                r["first_run_s"],
+                r["cpu_s"]["median"],
+                r["max_rss_mb"]["median"],
+            ]
+            for r in st["rows"]
+        ],
+    )
     stages = st.get("stages") or {}
     if stages.get("stages"):
-        lines += ["", "One process, the same steps in sequence (the CLI overlaps the model load with the index "
-                      "load, so these add up to more than the whole-process time):", ""]
+        lines += [
+            "",
+            "One process, the same steps in sequence (the CLI overlaps the model load with the index "
+            "load, so these add up to more than the whole-process time):",
+            "",
+        ]
         lines += table(["stage", "wall s", "CPU s"], [[s["stage"], s["wall_s"], s["cpu_s"]] for s in stages["stages"]])
         heavy = stages.get("heavy_modules_imported")
         lines += ["", f"Heavy modules imported by these steps: {', '.join(heavy) if heavy else 'none'}."]
@@ -218,6 +302,9 @@ def startup_md(st: dict | None) -> list[str]:
         lines += ["", "Top-level imports of a real run (`python -X importtime`, cumulative):", ""]
         lines += table(["module", "s"], [[i["module"], i["cumulative_s"]] for i in imports["top"]])
         heavy = imports.get("heavy_modules_imported")
-        lines += ["", f"Imported by `sanad search` of these: {', '.join(heavy) if heavy else 'none'} "
-                      f"(checked: {', '.join(HEAVY_MODULES)})."]
+        lines += [
+            "",
+            f"Imported by `sanad search` of these: {', '.join(heavy) if heavy else 'none'} "
+            f"(checked: {', '.join(HEAVY_MODULES)}).",
+        ]
     return [*lines, ""]

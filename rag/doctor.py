@@ -19,8 +19,20 @@ from pathlib import Path
 from rag.config import OFFLINE_EMBEDDING, OFFLINE_LLM, SanadConfig
 
 #: Distributions whose versions matter when something misbehaves (read from metadata, never imported).
-KEY_PACKAGES = ("sanad", "numpy", "faiss-cpu", "bm25s", "openvino", "tokenizers", "torch", "transformers",
-                "sentence-transformers", "xllamacpp", "gradio", "platformdirs")
+KEY_PACKAGES = (
+    "sanad",
+    "numpy",
+    "faiss-cpu",
+    "bm25s",
+    "openvino",
+    "tokenizers",
+    "torch",
+    "transformers",
+    "sentence-transformers",
+    "xllamacpp",
+    "gradio",
+    "platformdirs",
+)
 
 
 @dataclass
@@ -38,8 +50,12 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from rag.cli import _config
 
     config = _config(args)
-    report = diagnose(config, index_source=_source(args, "index_dir", "SANAD_INDEX_DIR"),
-                      model_source=_source(args, "model_dir", "SANAD_MODEL_DIR"), load=not args.no_load)
+    report = diagnose(
+        config,
+        index_source=_source(args, "index_dir", "SANAD_INDEX_DIR"),
+        model_source=_source(args, "model_dir", "SANAD_MODEL_DIR"),
+        load=not args.no_load,
+    )
     if args.json:
         print(json.dumps(asdict(report), ensure_ascii=False, indent=1))
     else:
@@ -52,8 +68,9 @@ def _source(args: argparse.Namespace, name: str, env: str) -> str:
     return flag if getattr(args, name, None) else env if os.environ.get(env) else "default"
 
 
-def diagnose(config: SanadConfig, *, index_source: str = "default", model_source: str = "default",
-             load: bool = True) -> Report:
+def diagnose(
+    config: SanadConfig, *, index_source: str = "default", model_source: str = "default", load: bool = True
+) -> Report:
     """Inspect ``config``'s folders and the installed packages (and load the embedder when ``load``)."""
     r = Report()
     r.where["index"] = f"{config.index_dir}  ({index_source})"
@@ -83,14 +100,19 @@ def _index(config: SanadConfig, r: Report) -> None:
     except SanadError as exc:
         fix = "`sanad setup` (indexes the sample articles) or `sanad index PATH...`"
         old = Path("index") / "CURRENT"
-        hint = (f"; an index from the old default location is in {old.parent.resolve()}: use it with "
-                f"`--index-dir {old.parent}` or move it with `mv {old.parent}/* {config.index_dir}/`"
-                if old.exists() and old.parent.resolve() != config.index_dir.resolve() else "")
+        hint = (
+            f"; an index from the old default location is in {old.parent.resolve()}: use it with "
+            f"`--index-dir {old.parent}` or move it with `mv {old.parent}/* {config.index_dir}/`"
+            if old.exists() and old.parent.resolve() != config.index_dir.resolve()
+            else ""
+        )
         r.details["index"] = str(exc).split(";")[0]
         r.missing.append(f"no usable index in {config.index_dir}: run {fix}{hint}")
         return
-    r.details["index"] = (f"live version {version.name}: {m.n_articles} articles, {m.n_chunks} passages, "
-                          f"model {m.embedding_model}, FAISS {m.index_factory}, built {m.created_at}")
+    r.details["index"] = (
+        f"live version {version.name}: {m.n_articles} articles, {m.n_chunks} passages, "
+        f"model {m.embedding_model}, FAISS {m.index_factory}, built {m.created_at}"
+    )
 
 
 def _embedding_model(config: SanadConfig, r: Report) -> bool:
@@ -143,8 +165,10 @@ def _engine(config: SanadConfig) -> str:
     except SanadError as exc:
         return f"cannot load: {exc}"
     quick = "torch" not in sys.modules
-    return (f"{embedder.backend} (embedding_backend={config.embedding_backend}; loaded in "
-            f"{time.perf_counter() - t0:.1f} s{', without PyTorch' if quick else ''})")
+    return (
+        f"{embedder.backend} (embedding_backend={config.embedding_backend}; loaded in "
+        f"{time.perf_counter() - t0:.1f} s{', without PyTorch' if quick else ''})"
+    )
 
 
 def _versions() -> dict[str, str]:

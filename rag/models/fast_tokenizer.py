@@ -83,16 +83,26 @@ def write_tokenizer_files(hf_tokenizer: Any, folder: Path, max_length: int) -> d
     }
     model = spec.get("model") or {}
     vocab = model.get("vocab")
-    if (model.get("type") == "Unigram" and isinstance(vocab, list) and len(vocab) > 1 and not model.get("byte_fallback")
-            and model.get("unk_id") is not None and not any("\n" in piece for piece, _ in vocab)):
+    if (
+        model.get("type") == "Unigram"
+        and isinstance(vocab, list)
+        and len(vocab) > 1
+        and not model.get("byte_fallback")
+        and model.get("unk_id") is not None
+        and not any("\n" in piece for piece, _ in vocab)
+    ):
         pieces = [piece for piece, _ in vocab]
         unk_id = int(model["unk_id"])
         base = dict(spec, model={**model, "vocab": [vocab[unk_id]], "unk_id": 0})
         _write_text(folder / _BASE_FILE, json.dumps(base, ensure_ascii=False))
         PieceTable.write(folder, pieces, [float(score) for _, score in vocab])
-        settings["compact"] = {"unk_id": unk_id, "min_score": float(min(score for _, score in vocab)),
-                               "max_piece_chars": max(len(p) for p in pieces), "n_pieces": len(pieces),
-                               "special": sorted({t["content"] for t in spec.get("added_tokens", [])})}
+        settings["compact"] = {
+            "unk_id": unk_id,
+            "min_score": float(min(score for _, score in vocab)),
+            "max_piece_chars": max(len(p) for p in pieces),
+            "n_pieces": len(pieces),
+            "special": sorted({t["content"] for t in spec.get("added_tokens", [])}),
+        }
     return settings
 
 
@@ -145,9 +155,9 @@ class FastTokenizer:
         mask = np.zeros((len(rows), width), dtype=np.int64)
         for i, row in enumerate(rows):
             if self.padding_side == "right":
-                ids[i, :len(row)], mask[i, :len(row)] = row, 1
+                ids[i, : len(row)], mask[i, : len(row)] = row, 1
             elif row:
-                ids[i, -len(row):], mask[i, -len(row):] = row, 1
+                ids[i, -len(row) :], mask[i, -len(row) :] = row, 1
         return ids, mask
 
     def count(self, text: str) -> int:
@@ -205,8 +215,11 @@ class FastTokenizer:
             normalized = base.normalizer.normalize_str(text) if base.normalizer is not None else text
             if _UNMATCHABLE in normalized or any(s and s in normalized for s in self._special):
                 return None
-            words = ([w for w, _ in base.pre_tokenizer.pre_tokenize_str(normalized)]
-                     if base.pre_tokenizer is not None else [normalized])
+            words = (
+                [w for w, _ in base.pre_tokenizer.pre_tokenize_str(normalized)]
+                if base.pre_tokenizer is not None
+                else [normalized]
+            )
             for word in words:
                 found.update(table.substrings(word, longest))
         unk = int(self._compact["unk_id"])
@@ -236,10 +249,15 @@ class PieceTable:
     def __init__(self, folder: Path, n_pieces: int) -> None:
         stem = folder / _TABLE_PREFIX
         self._blob = Path(f"{stem}.bin").read_bytes()
-        arrays = {name: np.load(f"{stem}.{name}.npy", mmap_mode="r", allow_pickle=False)
-                  for name in ("offsets", "buckets", "entries", "scores")}
-        if len(arrays["offsets"]) != n_pieces + 1 or len(arrays["scores"]) != n_pieces \
-                or int(arrays["offsets"][-1]) != len(self._blob):
+        arrays = {
+            name: np.load(f"{stem}.{name}.npy", mmap_mode="r", allow_pickle=False)
+            for name in ("offsets", "buckets", "entries", "scores")
+        }
+        if (
+            len(arrays["offsets"]) != n_pieces + 1
+            or len(arrays["scores"]) != n_pieces
+            or int(arrays["offsets"][-1]) != len(self._blob)
+        ):
             raise ModelError(f"the tokenizer piece table in {folder} is inconsistent; export the model again")
         self._scores = arrays["scores"]
         # memoryviews: indexing one gives a plain int, ~20x quicker than a numpy scalar
@@ -259,8 +277,12 @@ class PieceTable:
         buckets = np.zeros(size + 1, dtype=np.uint32)
         buckets[1:] = np.cumsum(np.bincount(bucket_of, minlength=size))
         stem = folder / _TABLE_PREFIX
-        for name, array in (("offsets", offsets), ("buckets", buckets), ("entries", ids[order]),
-                            ("scores", np.asarray(scores, dtype=np.float64))):
+        for name, array in (
+            ("offsets", offsets),
+            ("buckets", buckets),
+            ("entries", ids[order]),
+            ("scores", np.asarray(scores, dtype=np.float64)),
+        ):
             tmp = Path(f"{stem}.{name}.{uuid.uuid4().hex[:6]}.tmp.npy")
             np.save(tmp, array, allow_pickle=False)
             os.replace(tmp, f"{stem}.{name}.npy")
@@ -274,7 +296,7 @@ class PieceTable:
         offsets, blob = self._offsets, self._blob
         for k in range(self._buckets[h], self._buckets[h + 1]):
             i = self._entries[k]
-            if blob[offsets[i]:offsets[i + 1]] == key:
+            if blob[offsets[i] : offsets[i + 1]] == key:
                 return i
         return None
 
@@ -288,13 +310,13 @@ class PieceTable:
         n = len(word)
         for i in range(n):
             for j in range(i + 1, min(n, i + longest) + 1):
-                hit = self.lookup(data[bounds[i]:bounds[j]])
+                hit = self.lookup(data[bounds[i] : bounds[j]])
                 if hit is not None:
                     found.add(hit)
         return found
 
     def piece(self, i: int) -> str:
-        return self._blob[self._offsets[i]:self._offsets[i + 1]].decode("utf-8")
+        return self._blob[self._offsets[i] : self._offsets[i + 1]].decode("utf-8")
 
     def score(self, i: int) -> float:
         return float(self._scores[i])

@@ -65,8 +65,12 @@ _CACHE_DIR = "cache"  # OpenVINO's compiled-model cache, inside the export folde
 #: The quick load's probes: two short texts of different lengths (a padded batch), ~20 tokens in all, so the
 #: check costs ~0.03 s, not the ~0.15 s of the full probe set; any change of weights or runtime shows in them.
 _QUICK_PROBES = ("ما هي نتائج الانتخابات العراقية؟", "Who leads the coalition against ISIS in Mosul?")
-_PROBES = ("ما هي نتائج الانتخابات العراقية؟", "Who leads the coalition against ISIS in Mosul?",
-           "قالت وزارة الدفاع إن القوات تقدمت نحو المدينة بعد معارك استمرت ثلاثة أيام، وفق بيان رسمي.", "x")
+_PROBES = (
+    "ما هي نتائج الانتخابات العراقية؟",
+    "Who leads the coalition against ISIS in Mosul?",
+    "قالت وزارة الدفاع إن القوات تقدمت نحو المدينة بعد معارك استمرت ثلاثة أيام، وفق بيان رسمي.",
+    "x",
+)
 
 
 class ExportedEncoder:
@@ -85,8 +89,15 @@ class ExportedEncoder:
     :class:`~rag.models.fast_tokenizer.FastTokenizer`; both give the same ids and masks.
     """
 
-    def __init__(self, tokenizer: Any, max_length: int, run: Callable[[dict[str, np.ndarray]], np.ndarray],
-                 pooling: str = "mean", name: str = "exported", dim: int | None = None) -> None:
+    def __init__(
+        self,
+        tokenizer: Any,
+        max_length: int,
+        run: Callable[[dict[str, np.ndarray]], np.ndarray],
+        pooling: str = "mean",
+        name: str = "exported",
+        dim: int | None = None,
+    ) -> None:
         if pooling not in ("mean", "cls"):
             raise ModelError(f"pooling {pooling!r} is not supported by the exported encoder (mean or cls)")
         self.tokenizer = tokenizer
@@ -97,8 +108,7 @@ class ExportedEncoder:
         self._run = run
         self._tokenizer_lock = threading.Lock()
 
-    def encode(self, texts: Sequence[str], prompt: str, batch_size: int, *, show_progress: bool = False
-               ) -> np.ndarray:
+    def encode(self, texts: Sequence[str], prompt: str, batch_size: int, *, show_progress: bool = False) -> np.ndarray:
         """``(n, dim)`` float32 unit vectors of ``prompt + text`` for each text."""
         texts = [prompt + t.strip() for t in texts]
         order = np.argsort([-len(t) for t in texts], kind="stable")  # as sentence-transformers sorts
@@ -109,7 +119,7 @@ class ExportedEncoder:
 
             starts = tqdm(starts, desc="Batches", unit="batch")
         for start in starts:
-            batch = [texts[i] for i in order[start:start + batch_size]]
+            batch = [texts[i] for i in order[start : start + batch_size]]
             ids, mask = self._tokenize(batch)
             hidden = self._run({"input_ids": ids, "attention_mask": mask})
             if self.pooling == "cls":
@@ -130,8 +140,7 @@ class ExportedEncoder:
         with self._tokenizer_lock:  # a fast tokenizer changes its padding state per call: not re-entrant
             if isinstance(self.tokenizer, FastTokenizer):
                 return self.tokenizer.encode(batch)
-            enc = self.tokenizer(batch, padding=True, truncation=True, max_length=self.max_length,
-                                 return_tensors="np")
+            enc = self.tokenizer(batch, padding=True, truncation=True, max_length=self.max_length, return_tensors="np")
         return enc["input_ids"].astype(np.int64), enc["attention_mask"].astype(np.int64)
 
 
@@ -140,12 +149,12 @@ def pooling_mode(st_model: Any) -> str | None:
     reproduces exactly; ``None`` otherwise (other poolings, prompt-excluding means, extra layers)."""
     modules = list(st_model)
     names = [type(m).__name__ for m in modules]
-    if len(names) < 2 or names[0] != "Transformer" or names[1] != "Pooling" or \
-            any(n != "Normalize" for n in names[2:]):
+    if len(names) < 2 or names[0] != "Transformer" or names[1] != "Pooling" or any(n != "Normalize" for n in names[2:]):
         return None
     cfg = modules[1].get_config_dict() if hasattr(modules[1], "get_config_dict") else {}
-    mode = cfg.get("pooling_mode") or ("mean" if cfg.get("pooling_mode_mean_tokens") else
-                                       "cls" if cfg.get("pooling_mode_cls_token") else None)
+    mode = cfg.get("pooling_mode") or (
+        "mean" if cfg.get("pooling_mode_mean_tokens") else "cls" if cfg.get("pooling_mode_cls_token") else None
+    )
     if isinstance(mode, (list, tuple)):
         mode = mode[0] if len(mode) == 1 else None
     if mode == "mean" and cfg.get("include_prompt", True) is False:
@@ -167,21 +176,24 @@ def export_openvino(st_model: Any, dest: Path) -> Path:
             return self.hf(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
 
     start = time.perf_counter()
-    sample = st_model.tokenizer(["passage: مرحبا", "passage: القوات العراقية في بغداد"], padding=True,
-                                return_tensors="pt")
+    sample = st_model.tokenizer(
+        ["passage: مرحبا", "passage: القوات العراقية في بغداد"], padding=True, return_tensors="pt"
+    )
     shape = ov.PartialShape([-1, -1])
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # tracer warnings about data-dependent branches: shapes stay dynamic
         converted = ov.convert_model(
             _TokenEmbeddings(st_model[0].auto_model).eval(),
             example_input={"input_ids": sample["input_ids"], "attention_mask": sample["attention_mask"]},
-            input=[("input_ids", shape, ov.Type.i64), ("attention_mask", shape, ov.Type.i64)])
+            input=[("input_ids", shape, ov.Type.i64), ("attention_mask", shape, ov.Type.i64)],
+        )
 
     def write(folder: Path) -> None:
         folder.mkdir()
         ov.save_model(converted, str(folder / "model.xml"), compress_to_fp16=False)  # fp16 would move the vectors
-        (folder / _MARKER).write_text(json.dumps({"export_version": _EXPORT_VERSION, "openvino": ov.__version__}),
-                                      encoding="utf-8")
+        (folder / _MARKER).write_text(
+            json.dumps({"export_version": _EXPORT_VERSION, "openvino": ov.__version__}), encoding="utf-8"
+        )
 
     replace_folder(dest, write)
     logger.info("exported the embedding model to OpenVINO in %.1fs: %s", time.perf_counter() - start, dest)
@@ -190,14 +202,18 @@ def export_openvino(st_model: Any, dest: Path) -> Path:
 
 def _is_complete(folder: Path) -> bool:
     marker = read_marker(folder, _MARKER) or {}
-    return marker.get("export_version") == _EXPORT_VERSION and (folder / "model.xml").is_file() \
+    return (
+        marker.get("export_version") == _EXPORT_VERSION
+        and (folder / "model.xml").is_file()
         and (folder / "model.bin").is_file()
+    )
 
 
 def compile_openvino(st_model: Any, folder: Path, threads: int, pooling: str = "mean") -> ExportedEncoder:
     """An encoder running the export in ``folder`` on ``threads`` CPU threads (no equality check)."""
-    return ExportedEncoder(st_model.tokenizer, st_model.max_seq_length, PerThreadInfer(_compile(folder, threads)),
-                           pooling, name="openvino")
+    return ExportedEncoder(
+        st_model.tokenizer, st_model.max_seq_length, PerThreadInfer(_compile(folder, threads)), pooling, name="openvino"
+    )
 
 
 def _compile(folder: Path, threads: int) -> Any:
@@ -217,9 +233,11 @@ def _compile(folder: Path, threads: int) -> Any:
     cache = folder / _CACHE_DIR / f"threads{threads}-nosnippets"
     try:
         cache.mkdir(parents=True, exist_ok=True)
-        return ov.Core().compile_model(str(folder / "model.xml"), "CPU",
-                                       {**settings, "SNIPPETS_MODE": "DISABLE", "CACHE_DIR": str(cache),
-                                        "CACHE_MODE": "OPTIMIZE_SIZE"})
+        return ov.Core().compile_model(
+            str(folder / "model.xml"),
+            "CPU",
+            {**settings, "SNIPPETS_MODE": "DISABLE", "CACHE_DIR": str(cache), "CACHE_MODE": "OPTIMIZE_SIZE"},
+        )
     except Exception as exc:  # noqa: BLE001 - a read-only cache or an older OpenVINO only costs time
         logger.info("OpenVINO model cache or settings unusable in %s (%s); compiling without them", cache, exc)
         return ov.Core().compile_model(str(folder / "model.xml"), "CPU", settings)
@@ -249,8 +267,17 @@ class PerThreadInfer:
 
 def probe_vectors(st_model: Any) -> np.ndarray:
     """PyTorch's ``(len(probes), dim)`` float32 unit vectors of the probe texts."""
-    return np.asarray(st_model.encode(list(_PROBES), prompt="", batch_size=len(_PROBES), normalize_embeddings=True,
-                                      convert_to_numpy=True, show_progress_bar=False), dtype=np.float32)
+    return np.asarray(
+        st_model.encode(
+            list(_PROBES),
+            prompt="",
+            batch_size=len(_PROBES),
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        ),
+        dtype=np.float32,
+    )
 
 
 def _min_cosine(reference: np.ndarray, encoder: ExportedEncoder) -> float:
@@ -300,8 +327,14 @@ def load_verified(folder: Path, source: str, *, threads: int = 1) -> ExportedEnc
     assert ref is not None
     try:
         tokenizer = FastTokenizer.load(folder, ref["tokenizer"])
-        encoder = ExportedEncoder(tokenizer, int(ref["max_length"]), PerThreadInfer(_compile(folder, threads)),
-                                  str(ref["pooling"]), name="openvino", dim=int(ref["dim"]))
+        encoder = ExportedEncoder(
+            tokenizer,
+            int(ref["max_length"]),
+            PerThreadInfer(_compile(folder, threads)),
+            str(ref["pooling"]),
+            name="openvino",
+            dim=int(ref["dim"]),
+        )
         reference = np.asarray(ref["vectors"], dtype=np.float32)
         got = encoder.encode(list(ref["probes"]), "", len(ref["probes"]))
         cosine = float(np.min(np.sum(reference * got, axis=1)))
@@ -309,11 +342,14 @@ def load_verified(folder: Path, source: str, *, threads: int = 1) -> ExportedEnc
         logger.warning("OpenVINO quick load failed in %s (%s); checking against PyTorch", folder, exc)
         return None
     if cosine < SAME_EMBEDDINGS_COSINE:
-        logger.warning("the OpenVINO export in %s no longer gives the stored PyTorch vectors (probe cosine %.6f); "
-                       "checking against PyTorch", folder, cosine)
+        logger.warning(
+            "the OpenVINO export in %s no longer gives the stored PyTorch vectors (probe cosine %.6f); "
+            "checking against PyTorch",
+            folder,
+            cosine,
+        )
         return None
-    logger.info("OpenVINO embedding engine ready without PyTorch (probe cosine to stored PyTorch vectors %.6f)",
-                cosine)
+    logger.info("OpenVINO embedding engine ready without PyTorch (probe cosine to stored PyTorch vectors %.6f)", cosine)
     return encoder
 
 
@@ -347,12 +383,28 @@ def write_reference(st_model: Any, folder: Path, source: str, reference: np.ndar
         settings = _tokenizer_files(st_model, folder, texts)
         if settings is None:
             return False
-        vectors = np.asarray(st_model.encode(list(_QUICK_PROBES), prompt="", batch_size=len(_QUICK_PROBES),
-                                             normalize_embeddings=True, convert_to_numpy=True,
-                                             show_progress_bar=False), dtype=np.float32)
-        ref = {"reference_version": _REFERENCE_VERSION, "source": source, "packages": package_versions(),
-               "pooling": pooling, "dim": int(reference.shape[1]), "max_length": int(st_model.max_seq_length),
-               "tokenizer": settings, "probes": list(_QUICK_PROBES), "vectors": vectors.astype(float).tolist()}
+        vectors = np.asarray(
+            st_model.encode(
+                list(_QUICK_PROBES),
+                prompt="",
+                batch_size=len(_QUICK_PROBES),
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            ),
+            dtype=np.float32,
+        )
+        ref = {
+            "reference_version": _REFERENCE_VERSION,
+            "source": source,
+            "packages": package_versions(),
+            "pooling": pooling,
+            "dim": int(reference.shape[1]),
+            "max_length": int(st_model.max_seq_length),
+            "tokenizer": settings,
+            "probes": list(_QUICK_PROBES),
+            "vectors": vectors.astype(float).tolist(),
+        }
         tmp = folder / f".{REFERENCE_FILE}.tmp"
         tmp.write_text(json.dumps(ref, ensure_ascii=False), encoding="utf-8")
         tmp.replace(folder / REFERENCE_FILE)
@@ -377,8 +429,11 @@ def _tokenizer_files(st_model: Any, folder: Path, texts: list[str]) -> dict[str,
             want = hf(batch, padding=True, truncation=True, max_length=max_length, return_tensors="np")
             got_ids, got_mask = engine.encode(batch)
             if not (np.array_equal(want["input_ids"], got_ids) and np.array_equal(want["attention_mask"], got_mask)):
-                logger.info("the tokenizers-only tokenizer (%s) differs from transformers' on %r; quick load off",
-                            engine.engine, batch[0][:40])
+                logger.info(
+                    "the tokenizers-only tokenizer (%s) differs from transformers' on %r; quick load off",
+                    engine.engine,
+                    batch[0][:40],
+                )
                 return None
     if any(full.count(t) != len(hf(t, add_special_tokens=False)["input_ids"]) for t in short):
         logger.info("the tokenizers-only tokenizer counts tokens differently from transformers'; quick load off")
@@ -386,8 +441,9 @@ def _tokenizer_files(st_model: Any, folder: Path, texts: list[str]) -> dict[str,
     return settings
 
 
-def load_openvino_encoder(st_model: Any, folder: Path, *, threads: int = 1,
-                          source: str | None = None) -> ExportedEncoder:
+def load_openvino_encoder(
+    st_model: Any, folder: Path, *, threads: int = 1, source: str | None = None
+) -> ExportedEncoder:
     """An OpenVINO encoder for ``st_model``, exported to ``folder`` on first use.
 
     With ``source`` (the model folder's :func:`~rag.models.folders.folder_fingerprint`), a good check
@@ -402,8 +458,9 @@ def load_openvino_encoder(st_model: Any, folder: Path, *, threads: int = 1,
 
     pooling = pooling_mode(st_model)
     if pooling is None:
-        raise ModelError("the embedding model is not Transformer + mean/CLS Pooling; OpenVINO export would "
-                         "change its vectors")
+        raise ModelError(
+            "the embedding model is not Transformer + mean/CLS Pooling; OpenVINO export would change its vectors"
+        )
     reference = probe_vectors(st_model)
     for attempt in (1, 2):
         if attempt == 2 or not _is_complete(folder):
@@ -423,7 +480,8 @@ def load_openvino_encoder(st_model: Any, folder: Path, *, threads: int = 1,
                 write_reference(st_model, folder, source, reference, pooling)
             return encoder
         if attempt == 2:
-            raise ModelError(f"the OpenVINO export gives different embeddings (probe cosine {cosine:.6f} < "
-                             f"{SAME_EMBEDDINGS_COSINE})")
+            raise ModelError(
+                f"the OpenVINO export gives different embeddings (probe cosine {cosine:.6f} < {SAME_EMBEDDINGS_COSINE})"
+            )
         logger.warning("the OpenVINO export in %s is stale (probe cosine %.6f); exporting again", folder, cosine)
     raise AssertionError("unreachable")  # pragma: no cover
