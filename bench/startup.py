@@ -172,15 +172,15 @@ target = embedder.resolve()
 try:
     import openvino; lap("import openvino")
     import tokenizers; lap("import tokenizers")
-    from rag.models import openvino_encoder as ove
+    from rag.models import openvino_encoder as ove, openvino_reference as ovr
     from rag.models.folders import folder_fingerprint, read_marker
     fingerprint = folder_fingerprint(Path(target)); lap("model folder fingerprint")
     folder = embedder.export_dir()
-    ref = read_marker(folder, ove.REFERENCE_FILE); lap("read stored PyTorch reference")
-    stale = ove._stale_reason(folder, ref, fingerprint); lap("check reference (package versions)")
+    ref = read_marker(folder, ovr.REFERENCE_FILE); lap("read stored PyTorch reference")
+    stale = ovr._stale_reason(folder, ref, fingerprint); lap("check reference (package versions)")
     if stale:
         raise RuntimeError(stale)
-    tok = ove.FastTokenizer.load(folder, ref["tokenizer"]); lap("load tokenizer (compact engine)")
+    tok = ovr.FastTokenizer.load(folder, ref["tokenizer"]); lap("load tokenizer (compact engine)")
     compiled = ove._compile(folder, config.embed_threads); lap("OpenVINO compile (model cache)")
     enc = ove.ExportedEncoder(tok, int(ref["max_length"]), ove.PerThreadInfer(compiled), ref["pooling"],
                               name="openvino", dim=int(ref["dim"]))

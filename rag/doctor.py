@@ -121,7 +121,7 @@ def _embedding_model(config: SanadConfig, r: Report) -> bool:
         return True
     from rag.embeddings import Embedder
     from rag.models.e5_offline import MODEL_NAME
-    from rag.models.openvino_encoder import REFERENCE_FILE
+    from rag.models.openvino_reference import REFERENCE_FILE
 
     folder = config.model_dir / MODEL_NAME
     if not (folder / "modules.json").exists():
@@ -191,7 +191,7 @@ def _size(path: Path) -> str:
 def render(r: Report) -> str:
     """The report as aligned text: where, what is there, packages, engine, and what to do."""
     lines = ["where"]
-    width = max(len(k) for k in (*r.where, *r.details))
+    width = max(len(k) for k in (*r.where, *r.details, "embedding engine"))
     lines += [f"  {k:<{width}}  {v}" for k, v in r.where.items()]
     lines.append("what is there")
     lines += [f"  {k:<{width}}  {v}" for k, v in r.details.items()]

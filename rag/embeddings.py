@@ -115,7 +115,7 @@ class Embedder:
         if not Path(target).is_dir():
             return False  # a hub id: its files are found by sentence-transformers, so it takes the full path
         from rag.models.folders import folder_fingerprint
-        from rag.models.openvino_encoder import load_verified
+        from rag.models.openvino_reference import load_verified
 
         try:
             encoder = load_verified(self.export_dir(), folder_fingerprint(Path(target)), threads=self.threads)

@@ -16,6 +16,7 @@ from rag.config import OFFLINE_EMBEDDING
 from rag.embeddings import Embedder
 from rag.errors import ModelError
 from rag.models import openvino_encoder as ove
+from rag.models import openvino_reference as ovr
 from tests.models import MODEL_DIR, needs_e5
 
 pytestmark = [pytest.mark.slow, needs_e5]
@@ -161,7 +162,7 @@ def test_quick_load_after_full_load_skips_torch_same_vectors(
     import subprocess
     import sys
 
-    assert (ov_embedder.export_dir() / ove.REFERENCE_FILE).is_file()
+    assert (ov_embedder.export_dir() / ovr.REFERENCE_FILE).is_file()
     root = Path(__file__).resolve().parents[1]
     done = subprocess.run(
         [sys.executable, "-c", _QUICK_CHILD, str(model_dir), json.dumps(TEXTS, ensure_ascii=False)],
@@ -191,20 +192,20 @@ def test_quick_load_refuses_stale_reference_then_full_path_restores_it(
     from rag.models.folders import folder_fingerprint
 
     folder, source = ov_embedder.export_dir(), folder_fingerprint(model_dir / MODEL_NAME)
-    assert ove.load_verified(folder, source) is not None
-    assert ove.load_verified(folder, "another-model-folder") is None
+    assert ovr.load_verified(folder, source) is not None
+    assert ovr.load_verified(folder, "another-model-folder") is None
     with monkeypatch.context() as m:
-        m.setattr(ove, "package_versions", lambda: {"torch": "0.0"})
-        assert ove.load_verified(folder, source) is None
-    path = folder / ove.REFERENCE_FILE
+        m.setattr(ovr, "package_versions", lambda: {"torch": "0.0"})
+        assert ovr.load_verified(folder, source) is None
+    path = folder / ovr.REFERENCE_FILE
     ref = json.loads(path.read_text(encoding="utf-8"))
     ref["vectors"] = [list(reversed(v)) for v in ref["vectors"]]  # what a drifted runtime would look like
     path.write_text(json.dumps(ref), encoding="utf-8")
-    assert ove.load_verified(folder, source) is None
+    assert ovr.load_verified(folder, source) is None
     again = Embedder(OFFLINE_EMBEDDING, model_dir=model_dir, backend="auto")
     again.load()
     assert again.backend == "openvino" and again._model is not None  # the full path: PyTorch loaded and compared
-    assert ove.load_verified(folder, source) is not None  # and the reference is good again
+    assert ovr.load_verified(folder, source) is not None  # and the reference is good again
 
 
 def test_quick_loaded_embedder_20_threads_match_serial(model_dir: Path, ov_embedder: Embedder) -> None:
