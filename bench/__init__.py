@@ -8,6 +8,8 @@ Sections (each can be run alone with ``--sections``):
   memory per passage at 1k..1M synthetic passages built around real data (:mod:`bench.synth`).
 * ``answer`` (:mod:`bench.answering`): per-stage answer latency and the levers on time to first token.
 * ``langchain``: the same questions through a textbook LangChain pipeline (``bench/langchain_baseline.py``).
+* ``startup`` (:mod:`bench.startup`): ``sanad search`` as a fresh process, min/median/max over runs, and
+  where its time goes (stages, imports).
 
 Results go to ``<out>/bench-<timestamp>.json``, ``bench-latest.json`` and ``bench-latest.md``.
 
