@@ -33,8 +33,13 @@ def summarize_ms(seconds: Sequence[float]) -> dict[str, float]:
     ms = [float(s) * 1000.0 for s in seconds]
     if not ms:
         return {"n": 0}
-    return {"n": len(ms), "mean_ms": round(sum(ms) / len(ms), 3), "p50_ms": round(percentile(ms, 50), 3),
-            "p95_ms": round(percentile(ms, 95), 3), "max_ms": round(max(ms), 3)}
+    return {
+        "n": len(ms),
+        "mean_ms": round(sum(ms) / len(ms), 3),
+        "p50_ms": round(percentile(ms, 50), 3),
+        "p95_ms": round(percentile(ms, 95), 3),
+        "max_ms": round(max(ms), 3),
+    }
 
 
 def recall_at_k(approx: Sequence[Sequence[int]], exact: Sequence[Sequence[int]], k: int = 10) -> float:
@@ -79,8 +84,12 @@ def load_average() -> list[float]:
 
 def host_info() -> dict:
     """What the figures were measured on: CPUs, memory, load, library versions."""
-    info: dict = {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count(),
-                  "load_avg": load_average()}
+    info: dict = {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "load_avg": load_average(),
+    }
     try:
         with open("/proc/meminfo") as handle:
             mem = {line.split(":")[0]: int(line.split()[1]) * 1024 for line in handle if ":" in line}

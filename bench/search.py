@@ -106,10 +106,12 @@ def metadata_bytes(config: SanadConfig, copies: int = 20) -> dict[str, float]:
     tracemalloc.stop()
     del kept
     articles = version / "articles.json"
-    return {"chunks_jsonl_disk": round((version / "chunks.jsonl").stat().st_size / n, 1),
-            "articles_json_disk": round(articles.stat().st_size / n, 1) if articles.exists() else 0.0,
-            "embeddings_npy_disk": round((version / "embeddings.npy").stat().st_size / n, 1),
-            "chunk_objects_ram": round((after - before) / (n * copies), 1)}
+    return {
+        "chunks_jsonl_disk": round((version / "chunks.jsonl").stat().st_size / n, 1),
+        "articles_json_disk": round(articles.stat().st_size / n, 1) if articles.exists() else 0.0,
+        "embeddings_npy_disk": round((version / "embeddings.npy").stat().st_size / n, 1),
+        "chunk_objects_ram": round((after - before) / (n * copies), 1),
+    }
 
 
 def _anchor_texts(config: SanadConfig, use_xquad: bool) -> list[str]:
@@ -118,7 +120,9 @@ def _anchor_texts(config: SanadConfig, use_xquad: bool) -> list[str]:
 
 def real_passage_vectors(embedder: Embedder, texts: Sequence[str], cache_dir: Path | None) -> np.ndarray:
     """Passage embeddings of ``texts`` (cached on disk by model and text hash)."""
-    key = hashlib.sha256(("\x00".join([embedder.fingerprint, embedder.passage_prompt, *texts])).encode()).hexdigest()[:16]
+    key = hashlib.sha256(("\x00".join([embedder.fingerprint, embedder.passage_prompt, *texts])).encode()).hexdigest()[
+        :16
+    ]
     path = cache_dir / f"anchors-{key}.npy" if cache_dir else None
     if path is not None and path.exists():
         return np.load(path)
@@ -129,13 +133,23 @@ def real_passage_vectors(embedder: Embedder, texts: Sequence[str], cache_dir: Pa
     return vectors
 
 
-def bench_search(config: SanadConfig, *, sizes: Sequence[int], repeats: int = 3, n_queries: int = 50,
-                 ef_searches: Sequence[int] = (16, 32, 64, 128, 256, 512, 1024),
-                 nprobes: Sequence[int] = (8, 16, 32, 64, 128), approx_factories: Sequence[str] | None = None,
-                 approx_min_size: int = 10_000, use_xquad: bool = True, faiss_threads: Sequence[int] = (1, 2),
-                 structures: Sequence[str] = STRUCTURES,
-                 cache_dir: Path | None = None,
-                 embedder: Embedder | None = None, log: Callable[[str], None] = print) -> dict:
+def bench_search(
+    config: SanadConfig,
+    *,
+    sizes: Sequence[int],
+    repeats: int = 3,
+    n_queries: int = 50,
+    ef_searches: Sequence[int] = (16, 32, 64, 128, 256, 512, 1024),
+    nprobes: Sequence[int] = (8, 16, 32, 64, 128),
+    approx_factories: Sequence[str] | None = None,
+    approx_min_size: int = 10_000,
+    use_xquad: bool = True,
+    faiss_threads: Sequence[int] = (1, 2),
+    structures: Sequence[str] = STRUCTURES,
+    cache_dir: Path | None = None,
+    embedder: Embedder | None = None,
+    log: Callable[[str], None] = print,
+) -> dict:
     """Latency, recall and memory per corpus size; see the module doc."""
     import faiss
 
@@ -143,18 +157,29 @@ def bench_search(config: SanadConfig, *, sizes: Sequence[int], repeats: int = 3,
     embedder = embedder or Embedder.from_config(config)
     embedder.load()
     questions = [q.question for q in seed_questions(lang="ar")][:n_queries]
-    result: dict = {"queries": len(questions), "repeats": repeats, "recall_k": RECALL_K, "k": config.top_k,
-                    "candidate_k": config.candidate_k, "approx_factories": list(approx_factories),
-                    "faiss_threads": faiss.omp_get_max_threads(), "target_p95_ms": TARGET_P95_MS,
-                    "recall_target": RECALL_TARGET, "load_avg_start": load_average(), "sizes": []}
+    result: dict = {
+        "queries": len(questions),
+        "repeats": repeats,
+        "recall_k": RECALL_K,
+        "k": config.top_k,
+        "candidate_k": config.candidate_k,
+        "approx_factories": list(approx_factories),
+        "faiss_threads": faiss.omp_get_max_threads(),
+        "target_p95_ms": TARGET_P95_MS,
+        "recall_target": RECALL_TARGET,
+        "load_avg_start": load_average(),
+        "sizes": [],
+    }
 
     # 1. the question vectors, and what embedding one question costs on its own
     embedder.embed_queries(questions[:2])
     result["query_embedding"] = summarize_ms(_timed(lambda q: embedder.embed_queries([q]), questions, 1, warmup=0))
     result["query_embedding"]["threads"] = config.embed_threads
     query_vectors = embedder.embed_queries(questions)
-    log(f"  query embedding (1 question, {config.embed_threads} thread(s)): "
-        f"p50 {result['query_embedding']['p50_ms']} ms, p95 {result['query_embedding']['p95_ms']} ms")
+    log(
+        f"  query embedding (1 question, {config.embed_threads} thread(s)): "
+        f"p50 {result['query_embedding']['p50_ms']} ms, p95 {result['query_embedding']['p95_ms']} ms"
+    )
 
     # 2. real passages as anchors for synthetic vectors; real text for synthetic BM25 passages
     texts = _anchor_texts(config, use_xquad)
@@ -163,10 +188,16 @@ def bench_search(config: SanadConfig, *, sizes: Sequence[int], repeats: int = 3,
     from rag.textnorm import tokenize
 
     seed_lengths = [max(1, len(tokenize(t))) for t in seed_texts]
-    result["anchors"] = {"passages": len(anchors), "seed": len(seed_texts), "xquad": len(texts) - len(seed_texts),
-                         "bm25_tokens_per_passage": round(float(np.mean(seed_lengths)), 1)}
-    result["realism"] = {"query_top1_cosine_real": top1_cosines(query_vectors, anchors),
-                         "passage_nn_cosine_real": top1_cosines(anchors, anchors, k=2)}
+    result["anchors"] = {
+        "passages": len(anchors),
+        "seed": len(seed_texts),
+        "xquad": len(texts) - len(seed_texts),
+        "bm25_tokens_per_passage": round(float(np.mean(seed_lengths)), 1),
+    }
+    result["realism"] = {
+        "query_top1_cosine_real": top1_cosines(query_vectors, anchors),
+        "passage_nn_cosine_real": top1_cosines(anchors, anchors, k=2),
+    }
     result["metadata_bytes_per_chunk"] = metadata_bytes(config)
 
     cached = PrecomputedQueries(embedder, questions, query_vectors)
@@ -174,9 +205,29 @@ def bench_search(config: SanadConfig, *, sizes: Sequence[int], repeats: int = 3,
     default_threads = faiss.omp_get_max_threads()
     try:
         for n in sizes:
-            rows.append(_bench_size(n, config, result, anchors, texts, seed_texts, seed_lengths, questions,
-                                    query_vectors, cached, embedder, approx_factories, approx_min_size, ef_searches,
-                                    nprobes, faiss_threads, structures, repeats, log))
+            rows.append(
+                _bench_size(
+                    n,
+                    config,
+                    result,
+                    anchors,
+                    texts,
+                    seed_texts,
+                    seed_lengths,
+                    questions,
+                    query_vectors,
+                    cached,
+                    embedder,
+                    approx_factories,
+                    approx_min_size,
+                    ef_searches,
+                    nprobes,
+                    faiss_threads,
+                    structures,
+                    repeats,
+                    log,
+                )
+            )
     finally:
         faiss.omp_set_num_threads(default_threads)
     result["sizes"] = rows
@@ -185,9 +236,27 @@ def bench_search(config: SanadConfig, *, sizes: Sequence[int], repeats: int = 3,
     return result
 
 
-def _bench_size(n, config, result, anchors, texts, seed_texts, seed_lengths, questions, query_vectors, cached,
-                embedder, approx_factories, approx_min_size, ef_searches, nprobes, faiss_threads, structures, repeats,
-                log) -> dict:
+def _bench_size(
+    n,
+    config,
+    result,
+    anchors,
+    texts,
+    seed_texts,
+    seed_lengths,
+    questions,
+    query_vectors,
+    cached,
+    embedder,
+    approx_factories,
+    approx_min_size,
+    ef_searches,
+    nprobes,
+    faiss_threads,
+    structures,
+    repeats,
+    log,
+) -> dict:
     """Everything measured at one corpus size (data is freed before returning)."""
     import faiss
 
@@ -211,7 +280,8 @@ def _bench_size(n, config, result, anchors, texts, seed_texts, seed_lengths, que
     for t in faiss_threads:
         faiss.omp_set_num_threads(t)
         by_threads[t] = summarize_ms(
-            _timed(lambda q, s=flat: s.search(cached.embed_queries([q]), RECALL_K), questions, repeats))
+            _timed(lambda q, s=flat: s.search(cached.embed_queries([q]), RECALL_K), questions, repeats)
+        )
         log(f"    Flat, {t} FAISS thread(s): p50 {by_threads[t]['p50_ms']} ms, p95 {by_threads[t]['p95_ms']} ms")
     best_t = min(by_threads, key=lambda t: by_threads[t]["p95_ms"])
     faiss.omp_set_num_threads(best_t)
@@ -239,8 +309,20 @@ def _bench_size(n, config, result, anchors, texts, seed_texts, seed_lengths, que
             if nlist and n < 39 * int(nlist.group(1)):  # FAISS's own minimum of training points per list
                 log(f"    skipping {factory}: {n:,} vectors are too few to train {nlist.group(1)} lists")
                 continue
-            store, info = _bench_approx(factory, vectors, query_vectors, exact, questions, cached, config,
-                                        ef_searches, nprobes, repeats, log, structure=structure)
+            store, info = _bench_approx(
+                factory,
+                vectors,
+                query_vectors,
+                exact,
+                questions,
+                cached,
+                config,
+                ef_searches,
+                nprobes,
+                repeats,
+                log,
+                structure=structure,
+            )
             if structure == primary:
                 approx[factory] = store
             else:
@@ -254,8 +336,12 @@ def _bench_size(n, config, result, anchors, texts, seed_texts, seed_lengths, que
     with Stopwatch() as sw:
         corpus = synthetic_token_corpus(texts, n, lengths=seed_lengths, seed=n)
         bm25 = bm25_from_tokens(corpus)
-    row["bm25"] = {"build_s": round(sw.s, 2), "vocab": len(corpus.vocab), "tokens": int(corpus.offsets[-1]),
-                   "bytes": bm25_nbytes(bm25)}
+    row["bm25"] = {
+        "build_s": round(sw.s, 2),
+        "vocab": len(corpus.vocab),
+        "tokens": int(corpus.offsets[-1]),
+        "bytes": bm25_nbytes(bm25),
+    }
     del corpus
     gc.collect()
     row["bm25"]["rss_delta_bytes"] = rss_bytes() - rss0
@@ -263,8 +349,14 @@ def _bench_size(n, config, result, anchors, texts, seed_texts, seed_lengths, que
     # searches through the Retriever (what `sanad search` runs), with the store "auto" would pick
     auto = choose_factory("auto", n, approx_factory=config.approx_factory, approx_threshold=config.approx_threshold)
     chunks = SyntheticChunks(n, seed_texts)
-    manifest = Manifest(embedding_model=embedder.fingerprint, dim=flat.dim, chunk_tokens=config.chunk_tokens,
-                        chunk_overlap_tokens=config.chunk_overlap_tokens, index_factory=auto, n_chunks=n)
+    manifest = Manifest(
+        embedding_model=embedder.fingerprint,
+        dim=flat.dim,
+        chunk_tokens=config.chunk_tokens,
+        chunk_overlap_tokens=config.chunk_overlap_tokens,
+        index_factory=auto,
+        n_chunks=n,
+    )
     stores = {"Flat": flat, **approx}
     if auto not in stores:
         auto = "Flat"
@@ -281,21 +373,29 @@ def _bench_size(n, config, result, anchors, texts, seed_texts, seed_lengths, que
     # end to end once: real question embedding + search with the auto store
     retriever = Retriever(IndexData(manifest, {}, chunks, stores.get(auto, flat), bm25), embedder, config)  # type: ignore[arg-type]
     row["retriever"]["dense_end_to_end"] = summarize_ms(
-        _timed(lambda q, r=retriever: r.search(q, mode="dense"), questions, 1))
+        _timed(lambda q, r=retriever: r.search(q, mode="dense"), questions, 1)
+    )
     row["retriever"]["hybrid_end_to_end"] = summarize_ms(
-        _timed(lambda q, r=retriever: r.search(q, mode="hybrid"), questions, 1))
+        _timed(lambda q, r=retriever: r.search(q, mode="hybrid"), questions, 1)
+    )
     log(f"    dense end to end ({auto}): p95 {row['retriever']['dense_end_to_end']['p95_ms']} ms")
 
     # memory per passage
     fb = row["flat"]["bytes"]
-    mem = {"vectors": fb["vectors"] / n, "flat_structure": fb["structure"] / n,
-           "bm25_matrix": row["bm25"]["bytes"]["matrix"] / n, "bm25_vocab": row["bm25"]["bytes"]["vocab"] / n,
-           "chunk_objects_ram": result["metadata_bytes_per_chunk"]["chunk_objects_ram"]}
+    mem = {
+        "vectors": fb["vectors"] / n,
+        "flat_structure": fb["structure"] / n,
+        "bm25_matrix": row["bm25"]["bytes"]["matrix"] / n,
+        "bm25_vocab": row["bm25"]["bytes"]["vocab"] / n,
+        "chunk_objects_ram": result["metadata_bytes_per_chunk"]["chunk_objects_ram"],
+    }
     for info in row["approx"]:
         if info["structure"] == primary:
             mem[f"structure:{info['factory']}"] = info["bytes"]["structure"] / n
     store_extra = mem.get(f"structure:{auto}", mem["flat_structure"])
-    mem["total_ram_auto"] = mem["vectors"] + store_extra + mem["bm25_matrix"] + mem["bm25_vocab"] + mem["chunk_objects_ram"]
+    mem["total_ram_auto"] = (
+        mem["vectors"] + store_extra + mem["bm25_matrix"] + mem["bm25_vocab"] + mem["chunk_objects_ram"]
+    )
     row["bytes_per_chunk"] = {k: round(v, 1) for k, v in mem.items()}
     del flat, approx, bm25, stores, retriever, chunks
     gc.collect()
@@ -309,7 +409,7 @@ def _realism(result: dict, n: int, structure: str, anchors, vectors, query_vecto
         key = f"{structure}_{n}"
         result["realism"][f"query_top1_cosine_{key}"] = top1_cosines(query_vectors, vectors[real:])
         result["realism"][f"query_top10_cosine_{key}"] = top1_cosines(query_vectors, vectors, k=10)
-        result["realism"][f"passage_nn_cosine_{key}"] = top1_cosines(vectors[real:real + 200], vectors[real:], k=2)
+        result["realism"][f"passage_nn_cosine_{key}"] = top1_cosines(vectors[real : real + 200], vectors[real:], k=2)
 
 
 def _exact(vectors: np.ndarray, query_vectors: np.ndarray) -> np.ndarray:
@@ -320,8 +420,20 @@ def _exact(vectors: np.ndarray, query_vectors: np.ndarray) -> np.ndarray:
     return index.search(query_vectors, RECALL_K)[1]
 
 
-def _bench_approx(factory, vectors, query_vectors, exact, questions, cached, config, ef_searches, nprobes, repeats,
-                  log, structure: str = "spread") -> tuple[VectorStore, dict]:
+def _bench_approx(
+    factory,
+    vectors,
+    query_vectors,
+    exact,
+    questions,
+    cached,
+    config,
+    ef_searches,
+    nprobes,
+    repeats,
+    log,
+    structure: str = "spread",
+) -> tuple[VectorStore, dict]:
     """Build one approximate index and sweep its search breadth (HNSW efSearch or IVF nprobe)."""
     import faiss
 
@@ -329,9 +441,14 @@ def _bench_approx(factory, vectors, query_vectors, exact, questions, cached, con
     log(f"    building {factory} over {len(vectors):,} vectors ({structure})")
     with Stopwatch() as sw:
         store = VectorStore.build(vectors, factory)
-    info: dict = {"factory": factory, "structure": structure, "build_s": round(sw.s, 2),
-                  "rss_delta_bytes": rss_bytes() - rss0,
-                  "bytes": faiss_nbytes(store), "sweep": []}
+    info: dict = {
+        "factory": factory,
+        "structure": structure,
+        "build_s": round(sw.s, 2),
+        "rss_delta_bytes": rss_bytes() - rss0,
+        "bytes": faiss_nbytes(store),
+        "sweep": [],
+    }
     base = faiss.downcast_index(store.index)
     params = ParameterSpaceSetter(store.index)
     if hasattr(base, "hnsw"):
@@ -346,9 +463,12 @@ def _bench_approx(factory, vectors, query_vectors, exact, questions, cached, con
             params.set(param, value)
         _, rows_ = store.index.search(query_vectors, RECALL_K)
         lat = summarize_ms(_timed(lambda q, s=store: s.search(cached.embed_queries([q]), RECALL_K), questions, repeats))
-        info["sweep"].append({"param": param, "value": value, "recall_at_10": round(recall_at_k(rows_, exact, RECALL_K), 4),
-                              **lat})
-        log(f"    {factory} ({structure}) {param}={value}: recall@10 {info['sweep'][-1]['recall_at_10']}, p95 {lat['p95_ms']} ms")
+        info["sweep"].append(
+            {"param": param, "value": value, "recall_at_10": round(recall_at_k(rows_, exact, RECALL_K), 4), **lat}
+        )
+        log(
+            f"    {factory} ({structure}) {param}={value}: recall@10 {info['sweep'][-1]['recall_at_10']}, p95 {lat['p95_ms']} ms"
+        )
     good = [s for s in info["sweep"] if s["recall_at_10"] >= RECALL_TARGET]
     if good:
         info["best"] = min(good, key=lambda s: s["p95_ms"])
@@ -357,9 +477,11 @@ def _bench_approx(factory, vectors, query_vectors, exact, questions, cached, con
         params.set(param, chosen["value"])
         info["retriever_setting"] = {"param": param, "value": chosen["value"]}
     if configured is not None:
-        info["configured"] = {"param": param, "value": configured,
-                              "recall_at_10": next((s["recall_at_10"] for s in info["sweep"] if s["value"] == configured),
-                                                   None)}
+        info["configured"] = {
+            "param": param,
+            "value": configured,
+            "recall_at_10": next((s["recall_at_10"] for s in info["sweep"] if s["value"] == configured), None),
+        }
     return store, info
 
 

