@@ -162,7 +162,6 @@ def lap(name):
 import rag.cli; lap("import rag.cli")
 import numpy; lap("import numpy")
 import faiss; lap("import faiss")
-import bm25s; lap("import bm25s (+ scipy.sparse)")
 from rag.retrieval import Retriever; lap("import rag.retrieval")
 from rag.config import SanadConfig
 from rag.embeddings import Embedder
