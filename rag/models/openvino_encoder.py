@@ -248,13 +248,13 @@ class PerThreadInfer:
         return np.array(request.infer(feeds)[self._output], dtype=np.float32, copy=True)
 
 
-def probe_vectors(st_model: Any) -> np.ndarray:
-    """PyTorch's ``(len(probes), dim)`` float32 unit vectors of the probe texts."""
+def probe_vectors(st_model: Any, texts: Sequence[str] = _PROBES) -> np.ndarray:
+    """PyTorch's ``(len(texts), dim)`` float32 unit vectors of ``texts`` (the probe texts by default)."""
     return np.asarray(
         st_model.encode(
-            list(_PROBES),
+            list(texts),
             prompt="",
-            batch_size=len(_PROBES),
+            batch_size=len(texts),
             normalize_embeddings=True,
             convert_to_numpy=True,
             show_progress_bar=False,

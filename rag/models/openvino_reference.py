@@ -38,6 +38,7 @@ from rag.models.openvino_encoder import (
     PerThreadInfer,
     _compile,
     _is_complete,
+    probe_vectors,
 )
 
 logger = logging.getLogger(__name__)
@@ -147,17 +148,7 @@ def write_reference(st_model: Any, folder: Path, source: str, reference: np.ndar
         settings = _tokenizer_files(st_model, folder, texts)
         if settings is None:
             return False
-        vectors = np.asarray(
-            st_model.encode(
-                list(_QUICK_PROBES),
-                prompt="",
-                batch_size=len(_QUICK_PROBES),
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            ),
-            dtype=np.float32,
-        )
+        vectors = probe_vectors(st_model, _QUICK_PROBES)
         ref = {
             "reference_version": _REFERENCE_VERSION,
             "source": source,
