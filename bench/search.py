@@ -203,31 +203,11 @@ def bench_search(
     cached = PrecomputedQueries(embedder, questions, query_vectors)
     rows = []
     default_threads = faiss.omp_get_max_threads()
+    local = locals()
+    shared = {name: local[name] for name in _SIZE_INPUTS}  # what every size is measured with
     try:
         for n in sizes:
-            rows.append(
-                _bench_size(
-                    n,
-                    config,
-                    result,
-                    anchors,
-                    texts,
-                    seed_texts,
-                    seed_lengths,
-                    questions,
-                    query_vectors,
-                    cached,
-                    embedder,
-                    approx_factories,
-                    approx_min_size,
-                    ef_searches,
-                    nprobes,
-                    faiss_threads,
-                    structures,
-                    repeats,
-                    log,
-                )
-            )
+            rows.append(_bench_size(n, **shared))
     finally:
         faiss.omp_set_num_threads(default_threads)
     result["sizes"] = rows
@@ -236,8 +216,31 @@ def bench_search(
     return result
 
 
+_SIZE_INPUTS = (
+    "config",
+    "result",
+    "anchors",
+    "texts",
+    "seed_texts",
+    "seed_lengths",
+    "questions",
+    "query_vectors",
+    "cached",
+    "embedder",
+    "approx_factories",
+    "approx_min_size",
+    "ef_searches",
+    "nprobes",
+    "faiss_threads",
+    "structures",
+    "repeats",
+    "log",
+)
+
+
 def _bench_size(
     n,
+    *,
     config,
     result,
     anchors,
