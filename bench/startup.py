@@ -208,7 +208,8 @@ def stage_breakdown(config: SanadConfig, question: str = QUESTION) -> dict[str, 
             cwd=cwd,
             env=env,
             capture_output=True,
-            text=True,
+            encoding="utf-8",
+            errors="replace",
             timeout=600,
             check=False,
         )
@@ -238,7 +239,9 @@ def import_profile(config: SanadConfig, question: str = QUESTION, top: int = 12)
         str(config.model_dir),
     ]
     with tempfile.TemporaryDirectory(prefix="sanad-startup-") as cwd:
-        done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False)
+        done = subprocess.run(
+            command, cwd=cwd, env=env, capture_output=True, encoding="utf-8", errors="replace", timeout=600, check=False
+        )
     imported, top_level = set(), []
     for line in done.stderr.splitlines():
         if not line.startswith("import time:") or "|" not in line:
