@@ -165,7 +165,7 @@ class Answerer:
             by_id = {h.chunk_id: h for h in (*extra, *hits)}
             fused = rrf({"question": [h.chunk_id for h in hits], "translation": [h.chunk_id for h in extra]},
                         k=self.config.rrf_k)
-            hits = [Hit(by_id[c].chunk, s, i + 1, by_id[c].title, {**by_id[c].scores, **r})
+            hits = [replace(by_id[c], score=s, rank=i + 1, scores={**by_id[c].scores, **r})
                     for i, (c, s, r) in enumerate(fused)]
         timings["retrieval_s"] = time.perf_counter() - t
         return hits[: max(k, self.config.answer_passages)], translation, timings
