@@ -148,7 +148,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     for h in hits:
         snippet = " ".join(h.chunk.text.split())
         where = _one_line(h.byline + (f" (also: {', '.join(h.also_in)})" if h.also_in else ""))
-        print(f"\n[{h.rank}] {where or 'outlet and date unknown'}  {_one_line(h.doc_id)}  score={h.score:.4f}  "
+        print(f"\n[{h.rank}] {_one_line(h.doc_id)}  {where or '(outlet and date unknown)'}  score={h.score:.4f}  "
               f"chars {h.chunk.start}-{h.chunk.end}\n    {_one_line(h.title)[:80]}\n"
               f"    {snippet[:300]}{'…' if len(snippet) > 300 else ''}" + (f"\n    {h.url}" if h.url else ""))
     return 0
