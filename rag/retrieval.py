@@ -31,6 +31,10 @@ from rag.types import RETRIEVAL_MODES, Article, Filters, Hit, RetrievalMode
 
 logger = logging.getLogger(__name__)
 
+#: Below this many allowed rows a filtered dense search over an approximate index scans them exactly
+#: (50k x 384 float32 products: a few ms); above it FAISS searches with an ID selector.
+EXACT_FILTERED_ROWS = 50_000
+
 _ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 _LATIN = re.compile(r"[A-Za-z]")
 
@@ -222,11 +226,17 @@ class Retriever:
             raise InputError("dense and hybrid search need the embedding model; use mode='bm25' or pass an Embedder")
         self.embedder.load()
         vector = self.embedder.embed_queries([question])
-        found = self.index.store.search(vector, k, allowed=allowed)[0] if allowed is not None else \
-            self.index.store.search(vector, k)[0]
-        if allowed is not None and len(found) < min(k, int(allowed.sum())):
-            # An approximate index visited too few allowed rows: search those rows exactly.
+        if allowed is None:
+            found = self.index.store.search(vector, k)[0]
+        elif not getattr(self.index.store, "exact", True) and int(allowed.sum()) <= EXACT_FILTERED_ROWS:
+            # A filter that leaves few rows: scanning them exactly is cheap and beats an approximate
+            # index, whose probed lists may hold few of them.
             found = self._exact_dense(np.asarray(vector, dtype=np.float32)[0], k, allowed)
+        else:
+            found = self.index.store.search(vector, k, allowed=allowed)[0]
+            if len(found) < min(k, int(allowed.sum())):
+                # The approximate index visited too few allowed rows: search those rows exactly.
+                found = self._exact_dense(np.asarray(vector, dtype=np.float32)[0], k, allowed)
         return [self._hit(v.row, v.score, i + 1, "dense") for i, v in enumerate(found)]
 
     def _exact_dense(self, vector: np.ndarray, k: int, allowed: np.ndarray) -> list:
