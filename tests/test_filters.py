@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import FakeEmbedder
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import FakeEmbedder
 from rag.cli import main
 from rag.config import SanadConfig
 from rag.errors import InputError
@@ -28,9 +28,12 @@ from rag.types import Article, Filters
 
 OUTLETS = ("العربي الجديد", "الشرق الأوسط", "سبق", "عكاظ")
 DATES = [f"2024-{m:02d}-{d:02d}" for m in (1, 3, 6, 9, 12) for d in (1, 15, 28)]
-VOCAB = ("القوات العراقية التحالف الدولي داعش البنتاغون واشنطن بغداد الرياض الاقتصاد النفط الأسعار "
-         "الانتخابات البرلمان الوزير الرئيس المساعدات الإنسانية سوريا اليمن الحدود الأمن الاستقرار "
-         "الصحة التعليم الكهرباء الماء الطاقة الشركات الاستثمار المصارف").split()
+VOCAB = (
+    "القوات", "العراقية", "التحالف", "الدولي", "داعش", "البنتاغون", "واشنطن", "بغداد", "الرياض", "الاقتصاد",
+    "النفط", "الأسعار", "الانتخابات", "البرلمان", "الوزير", "الرئيس", "المساعدات", "الإنسانية", "سوريا", "اليمن",
+    "الحدود", "الأمن", "الاستقرار", "الصحة", "التعليم", "الكهرباء", "الماء", "الطاقة", "الشركات", "الاستثمار",
+    "المصارف",
+)
 
 
 def _corpus(n: int, seed: int = 7) -> list[Article]:
@@ -99,7 +102,8 @@ def _same_ranking(got: list[tuple[str, float]], want: list[tuple[str, float]]) -
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(filters=filters_st, question=question_st, k=st.integers(1, 12), mode=st.sampled_from(("dense", "bm25", "hybrid")))
+@given(filters=filters_st, question=question_st, k=st.integers(1, 12),
+       mode=st.sampled_from(("dense", "bm25", "hybrid")))
 def test_search_filtered_no_hit_outside_filter_and_equals_brute_force(flat: Retriever, filters: Filters, question: str,
                                                                      k: int, mode: str) -> None:
     """Guards against filtering after the cut to k (too few hits) or a hit that does not match the filter."""
@@ -159,7 +163,7 @@ def test_search_filter_matching_nothing_returns_empty(flat: Retriever) -> None:
 
 def test_search_filters_wrong_type_raises(flat: Retriever) -> None:
     """Guards against a dict of filters being silently ignored."""
-    with pytest.raises(InputError, match="filters must be a rag.types.Filters"):
+    with pytest.raises(InputError, match=r"filters must be a rag\.types\.Filters"):
         flat.search("القوات", filters={"sources": ["سبق"]})  # type: ignore[arg-type]
 
 
@@ -173,10 +177,9 @@ def test_hits_carry_article_metadata(flat: Retriever) -> None:
 
 
 # -- building filters from user input ----------------------------------------------------------
-@pytest.mark.parametrize(("value", "end", "expected"), [("2024", False, "2024-01-01"), ("2024", True, "2024-12-31"),
-                                                        ("2024-02", True, "2024-02-29"), ("2023-02", True, "2023-02-28"),
-                                                        ("16/04/2024", False, "2024-04-16"),
-                                                        ("١٦ نيسان ٢٠٢٤", True, "2024-04-16")])
+@pytest.mark.parametrize(("value", "end", "expected"), [
+    ("2024", False, "2024-01-01"), ("2024", True, "2024-12-31"), ("2024-02", True, "2024-02-29"),
+    ("2023-02", True, "2023-02-28"), ("16/04/2024", False, "2024-04-16"), ("١٦ نيسان ٢٠٢٤", True, "2024-04-16")])
 def test_date_bound_partial_and_written_dates(value: str, end: bool, expected: str) -> None:
     assert date_bound(value, end=end) == expected
 
