@@ -5,12 +5,17 @@
 # Sanad reads the text back. Called by `make test` (target `office`), so CI's clean clone gets it.
 #
 # Debian packages (checked with `apt-cache search libreoffice`): libreoffice-writer-nogui (Writer
-# without the GUI toolkits: ~200 MB instead of ~600), fonts-noto-core (Noto Naskh/Sans Arabic: without
-# an Arabic font LibreOffice substitutes one with no Arabic shaping tables and the PDF text is wrong).
+# without the GUI toolkits), fonts-dejavu-core (DejaVu Sans: Arabic letters and curly quotes in one
+# font, what the round-trip documents are set in) and fonts-noto-core (Noto Naskh Arabic: the
+# second set of documents, whose quotes come from a fallback font).
 # Safe to run again: does nothing when soffice and the font are already there.
 set -euo pipefail
 
-have_font() { fc-list 2>/dev/null | grep -qi "Noto Naskh Arabic\|Noto Sans Arabic"; }
+have_font() {  # (fc-list into a variable: with pipefail, grep -q closing the pipe early would fail it)
+    local fonts
+    fonts=$(fc-list 2>/dev/null || true)
+    grep -qi "Noto Naskh Arabic" <<<"$fonts" && grep -qi "DejaVu Sans" <<<"$fonts"
+}
 
 if command -v soffice >/dev/null 2>&1 && have_font; then
     echo "office already installed: $(soffice --version 2>/dev/null | head -1)"
@@ -31,6 +36,7 @@ export DEBIAN_FRONTEND=noninteractive
 # Another apt run (e.g. install_browser.sh) may hold the lock: wait for it rather than fail.
 APT=(-o DPkg::Lock::Timeout=600)
 $SUDO apt-get "${APT[@]}" update
-$SUDO apt-get "${APT[@]}" install -y --no-install-recommends libreoffice-writer-nogui fonts-noto-core fontconfig
+$SUDO apt-get "${APT[@]}" install -y --no-install-recommends libreoffice-writer-nogui fonts-dejavu-core fonts-noto-core \
+    fontconfig
 fc-cache -f >/dev/null 2>&1 || true
 soffice --version || true

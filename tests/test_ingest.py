@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import SEED_CORPUS, TINY_CORPUS
+
 from rag.errors import InputError
 from rag.ingest import Ingestor, clean_text, guess_title, markdown_to_text
 from rag.ingest.html import extract_html
@@ -188,7 +188,7 @@ def test_indexer_index_paths_empty_folder_raises(tmp_path: Path, sanad_config, f
 
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(InputError, match="no .txt, .md, .html, .pdf or .docx files found"):
+    with pytest.raises(InputError, match=r"no \.txt, \.md, \.html, \.pdf or \.docx files found"):
         Indexer(sanad_config, fake_embedder).index_paths([empty])
     assert not (sanad_config.index_dir / "CURRENT").exists()
 
