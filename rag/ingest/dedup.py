@@ -107,8 +107,25 @@ def near_duplicate_groups(texts: Sequence[str], threshold: float = 0.8, *, bands
         raise ValueError(f"threshold={threshold} must be in (0, 1]")
     cache: dict[str, int] = {}
     sets = [shingles(t, cache=cache) for t in texts]
-    pairs = candidate_pairs(sets, bands=bands, num_perm=num_perm)
-    parent = list(range(len(texts)))
+    return groups_from_pairs(sets, similar_pairs(sets, threshold, bands=bands, num_perm=num_perm), threshold)
+
+
+def similar_pairs(sets: Sequence[np.ndarray], threshold: float, *, bands: int = BANDS, num_perm: int = NUM_PERM
+                  ) -> list[tuple[int, int, float]]:
+    """``(i, j, similarity)`` for every LSH candidate pair whose exact Jaccard similarity is >= ``threshold``."""
+    out = []
+    for i, j in sorted(candidate_pairs(sets, bands=bands, num_perm=num_perm)):
+        if len(sets[i]) and len(sets[j]):
+            sim = jaccard(sets[i], sets[j])
+            if sim >= threshold:
+                out.append((i, j, sim))
+    return out
+
+
+def groups_from_pairs(sets: Sequence[np.ndarray], pairs: Sequence[tuple[int, int, float]], threshold: float
+                      ) -> list[DuplicateGroup]:
+    """Transitive groups (union-find) of the pairs at or above ``threshold``."""
+    parent = list(range(len(sets)))
 
     def find(i: int) -> int:
         while parent[i] != i:
@@ -116,13 +133,13 @@ def near_duplicate_groups(texts: Sequence[str], threshold: float = 0.8, *, bands
             i = parent[i]
         return i
 
-    for i, j in sorted(pairs):
-        if len(sets[i]) and len(sets[j]) and jaccard(sets[i], sets[j]) >= threshold:
+    for i, j, sim in pairs:
+        if sim >= threshold:
             ri, rj = find(i), find(j)
             if ri != rj:
                 parent[max(ri, rj)] = min(ri, rj)
     groups: dict[int, list[int]] = {}
-    for i in range(len(texts)):
+    for i in range(len(sets)):
         groups.setdefault(find(i), []).append(i)
     out = []
     for members in groups.values():
