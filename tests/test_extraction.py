@@ -1,5 +1,5 @@
 """Extraction quality on files made from the seed articles: office PDFs and Word files (LibreOffice),
-a legacy visual-order PDF, a scan, and saved web pages full of boilerplate (rag.bench.extraction).
+a legacy visual-order PDF, a scan, and saved web pages full of boilerplate (bench/extraction.py).
 
 The LibreOffice round trips are marked ``office`` (and ``slow``: about a minute); they are skipped
 where ``soffice`` is missing and run in CI, whose ``make test`` installs it (scripts/install_office.sh).
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.bench import extraction as ex
-from rag.bench import newsroom_fixtures as fx
+from bench import extraction as ex
+from bench import newsroom_fixtures as fx
 from rag.errors import InputError
 from rag.ingest import Ingestor
 

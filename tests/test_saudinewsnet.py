@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO_ROOT, FakeEmbedder
 
-from rag.bench.duplicates import read_saudinewsnet, write_manifest_subset
+from bench.duplicates import read_saudinewsnet, write_manifest_subset
 from rag.config import SanadConfig
 from rag.indexer import Indexer
 from rag.retrieval import Retriever, make_filters

@@ -8,7 +8,7 @@ come from MinHash signatures with locality-sensitive hashing (100 hash functions
 of 5: a pair at similarity 0.8 is proposed with probability > 0.999, one at 0.3 with ~0.05),
 and every candidate is then checked exactly, so the result has no false positives.
 Groups are closed transitively (union-find). Pure numpy; 31k articles take a few minutes
-on one core (``python -m rag.bench.duplicates``).
+on one core (``python -m bench.duplicates``).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ A page saved from a news site is mostly not the article: menus, share bars, rela
 lists, cookie notices, comment threads and footers, often in plain ``<div>``s. trafilatura
 (a maintained news-extraction library, evaluated on thousands of real pages) finds the
 article body; Sanad adds no boilerplate rules of its own. Its figures on pages built around
-the seed articles are printed by ``python -m rag.bench.extraction``.
+the seed articles are printed by ``python -m bench.extraction``.
 
 Metadata from the page itself, best first per field (a sidecar or manifest still wins, see
 :mod:`rag.ingest.metadata`):
@@ -87,9 +87,24 @@ def extract_html(markup: str, name: str) -> PageText:
     found = Metadata.from_mapping({"title": doc.title, "date": doc.date, "source": doc.sitename, "url": doc.url,
                                    "author": doc.author}, name, strict=False)
     meta = own.over(found)
-    if meta.title and meta.title not in body.split("\n", 1)[0]:
-        body = f"{meta.title}\n{body}"  # the headline carries the story's key words: keep it searchable
+    body = _untable(body)
+    headline = meta.title
+    if headline and headline not in body.split("\n", 1)[0] and headline not in (meta.source, own.source):
+        body = f"{headline}\n{body}"  # the headline carries the story's key words: keep it searchable
     return PageText(body, meta)
+
+
+def _untable(text: str) -> str:
+    """trafilatura writes table rows as ``| cell | cell |``; pages laid out in tables get plain paragraphs."""
+    lines = []
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped and not stripped.strip("| "):
+            continue  # a row of empty cells
+        if stripped.startswith("|") and stripped.endswith("|"):
+            line = " | ".join(c.strip() for c in stripped.strip("|").split(" | ") if c.strip())
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def _page_metadata(tree: Any) -> Metadata:

@@ -20,7 +20,7 @@ Arabic wrong in two known ways, both handled here:
 Lines are joined into paragraphs by their vertical spacing; a lone page number is dropped.
 A PDF without a text layer (a scan) is refused with the OCR command to run, never indexed
 as an empty article. Round-trip figures on PDFs made by LibreOffice from the seed articles:
-``python -m rag.bench.extraction``.
+``python -m bench.extraction``.
 """
 
 from __future__ import annotations

@@ -29,7 +29,6 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\n((?:[^\n]*\n){0,60}?)---[ \t]*(?:\n|\Z
 _FM_LINE = re.compile(r"^([A-Za-z_][\w-]*)[ \t]*:[ \t]*(.*?)[ \t]*$")
 _MAX_TITLE_CHARS = 160
 _ARABIC_LETTER = re.compile(r"[\u0621-\u064a\u0671-\u06d3]")
-_LETTER = re.compile(r"[^\W\d_]")
 
 
 def clean_text(raw: str) -> str:
@@ -108,11 +107,15 @@ def decode(data: bytes, name: str) -> str:
         except UnicodeDecodeError as exc:
             raise InputError(f"{name} starts with a UTF-16 byte-order mark but is not valid UTF-16 "
                              f"(byte {exc.start}); re-save it as UTF-8") from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        where = exc.start
-    guess = _guess_legacy(data)
+    guess = _guess_legacy(data) if b"\x00" in data else ""  # UTF-16 Arabic/ASCII can pass as UTF-8 with NULs
+    if not guess:
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            where = exc.start
+            guess = _guess_legacy(data)
+    else:
+        where = data.index(b"\x00")
     if guess == "utf-16-le" or guess == "utf-16-be":
         code = guess.upper().replace("UTF-16-", "UTF-16")
         raise InputError(f"{name} is not UTF-8 text (byte {where}); it looks like {code} without a byte-order "
@@ -135,8 +138,11 @@ def _guess_legacy(data: bytes) -> str:
                     return codec
                 except UnicodeDecodeError:
                     pass
-    sample = data.decode("cp1256", errors="replace")
-    letters = _LETTER.findall(sample)
-    if letters and len(_ARABIC_LETTER.findall(sample)) >= 0.5 * len(letters):
-        return "cp1256"
+    # Windows-1256 Arabic text: nearly every byte above 0x7f is an Arabic letter or Arabic punctuation.
+    high = bytes(b for b in data if b >= 0x80)
+    if high:
+        decoded = high.decode("cp1256", errors="replace")
+        arabic = sum(1 for ch in decoded if _ARABIC_LETTER.match(ch) or ch in "،؛؟ـ")
+        if arabic >= 0.9 * len(high):
+            return "cp1256"
     return ""

@@ -1,6 +1,6 @@
 """Extraction quality: do PDF, Word and saved-page versions of the seed articles read back as the text?
 
-Run ``python -m rag.bench.extraction`` (needs LibreOffice for the office rows: ``scripts/install_office.sh``).
+Run ``python -m bench.extraction`` (needs LibreOffice for the office rows: ``scripts/install_office.sh``).
 It builds, from the five seed articles (their cleaned text is the reference):
 
 * **PDF and DOCX made by a real office suite**: each article as right-to-left paragraphs in an
@@ -41,7 +41,7 @@ import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from rag.bench.newsroom_fixtures import (
+from bench.newsroom_fixtures import (
     FONTS,
     TEMPLATES,
     office_convert,
@@ -275,8 +275,19 @@ def markdown(summary: list[dict[str, object]]) -> str:
     return "\n".join(lines)
 
 
+def bench_extraction(config: object = None, *, office: bool = True, log=print) -> dict[str, object]:
+    """The ``extraction`` section of ``sanad bench``: builds the files in a temporary folder, returns the
+    summary rows and their Markdown table (``config`` is unused: extraction has no settings)."""
+    with tempfile.TemporaryDirectory(prefix="sanad-extraction-") as tmp:
+        rows = run(Path(tmp), office=office)
+    summary = summarise(rows)
+    table = markdown(summary)
+    log(table)
+    return {"summary": summary, "markdown": table, "rows": [asdict(r) for r in rows]}
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m rag.bench.extraction", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.extraction", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, help="also write the rows and summary as JSON here")
     parser.add_argument("--keep", type=Path, help="build the fixture files in this folder (kept) instead of a temp one")
     parser.add_argument("--no-office", action="store_true", help="skip the LibreOffice rows")

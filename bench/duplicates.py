@@ -1,6 +1,6 @@
 """How much of a news corpus is the same story run by several outlets? (SaudiNewsNet, or any folder of articles)
 
-Run ``python -m rag.bench.duplicates --corpus ../shared/corpora/saudinewsnet`` (the upstream daily
+Run ``python -m bench.duplicates --corpus ../shared/corpora/saudinewsnet`` (the upstream daily
 ZIP files, read in place, never copied). Every article's word 5-gram shingles (normalised
 Arabic) go through MinHash-LSH (:mod:`rag.ingest.dedup`, 100 hash functions in 20 bands); each
 candidate pair's exact Jaccard similarity is computed; pairs at or above a threshold are
@@ -127,7 +127,7 @@ def markdown(result: dict[str, object]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m rag.bench.duplicates", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.duplicates", description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, required=True, help="folder of SaudiNewsNet daily ZIP files")
     parser.add_argument("--limit", type=int, help="only the first N articles")
     parser.add_argument("--out", type=Path, help="write the full report (with examples) as JSON here")

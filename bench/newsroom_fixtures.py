@@ -1,4 +1,4 @@
-"""Test files built from the seed articles, for :mod:`rag.bench.extraction` and the extraction tests.
+"""Test files built from the seed articles, for :mod:`bench.extraction` and the extraction tests.
 
 Office documents (LibreOffice, headless), a legacy visual-order PDF and a scan (matplotlib), and
 saved news pages in four layouts full of boilerplate. Each builder is independent of Sanad's
@@ -18,7 +18,7 @@ import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
-SEED_CORPUS = Path(__file__).resolve().parents[2] / "data" / "articles"
+SEED_CORPUS = Path(__file__).resolve().parents[1] / "data" / "articles"
 FONTS = {"dejavu": "DejaVu Sans", "naskh": "Noto Naskh Arabic"}
 TEMPLATES = ("portal", "blog", "tables", "hashed")
 
