@@ -26,7 +26,7 @@ logger = logging.getLogger("rag")
 def _config(args: argparse.Namespace) -> SanadConfig:
     overrides = {name: getattr(args, name, None) for name in
                  ("index_dir", "model_dir", "mode", "top_k", "embedding_model", "embedding_backend", "llm_backend",
-                  "llm_model", "llm_base_url", "corpus_dir", "index_factory", "llm_threads")}
+                  "llm_model", "llm_base_url", "corpus_dir", "index_factory", "llm_threads", "near_duplicates")}
     return SanadConfig.from_env(**overrides)
 
 
@@ -250,6 +250,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prune", action="store_true", help="delete indexed articles not found under PATHS")
     p.add_argument("--rebuild", action="store_true", help="start from scratch (after changing model or chunking)")
     p.add_argument("--index-factory", help="FAISS factory string, or 'auto' (default)")
+    p.add_argument("--near-duplicates", choices=("keep", "merge"),
+                   help="near-verbatim copies of one story from several outlets: index each (keep, the default) or "
+                        "once with every outlet listed (merge); identical texts are always indexed once")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_index)
 
