@@ -85,7 +85,7 @@ def _classes():
                                      convert_to_numpy=True)[0].tolist()
 
     class GeneratorChatModel(BaseChatModel):
-        """A LangChain chat model around a ``rag.generate.Generator`` (the same llama.cpp model Sanad uses)."""
+        """A LangChain chat model around a ``rag.generators.Generator`` (the same llama.cpp model Sanad uses)."""
 
         model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -99,7 +99,7 @@ def _classes():
             return "sanad-generator"
 
         def _chat(self, messages: list[BaseMessage]):
-            from rag.generate import ChatMessage
+            from rag.generators import ChatMessage
 
             roles = {"system": "system", "human": "user", "ai": "assistant"}
             return [ChatMessage(roles.get(m.type, "user"), str(m.content)) for m in messages]

@@ -201,6 +201,30 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """A source sentence chosen before generation: what an answer may rest on.
+
+    The model reads only these (numbered ``[n]``); citations in the answer point at them.
+    ``start``/``end`` are offsets in the article's cleaned text, so
+    ``article.text[start:end] == text``.
+    """
+
+    n: int
+    doc_id: str
+    chunk_id: str
+    title: str
+    text: str
+    start: int
+    end: int
+    score: float = 0.0
+    published: str = ""
+    source: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class SentenceCheck:
     """How one answer sentence fared in citation checking."""
 
@@ -227,6 +251,7 @@ class Answer:
     raw_answer: str = ""
     refusal_reason: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+    evidence: tuple[Evidence, ...] = ()
 
     @property
     def unsupported(self) -> tuple[SentenceCheck, ...]:
@@ -242,6 +267,7 @@ class Answer:
             "citations": [c.to_dict() for c in self.citations],
             "sentences": [s.to_dict() for s in self.sentences],
             "passages": [{"n": i + 1, **h.to_dict()} for i, h in enumerate(self.passages)],
+            "evidence": [e.to_dict() for e in self.evidence],
             "raw_answer": self.raw_answer,
             "timings": {k: round(float(v), 4) for k, v in self.timings.items()},
         }
