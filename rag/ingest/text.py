@@ -29,6 +29,8 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\n((?:[^\n]*\n){0,60}?)---[ \t]*(?:\n|\Z
 _FM_LINE = re.compile(r"^([A-Za-z_][\w-]*)[ \t]*:[ \t]*(.*?)[ \t]*$")
 _MAX_TITLE_CHARS = 160
 _ARABIC_LETTER = re.compile(r"[\u0621-\u064a\u0671-\u06d3]")
+_WORD_LETTER = re.compile(r"[^\W\d_]")
+_ARABIC_OR_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 
 
 def clean_text(raw: str) -> str:
@@ -103,10 +105,14 @@ def decode(data: bytes, name: str) -> str:
         data = data[len(codecs.BOM_UTF8):]
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{name} starts with a UTF-16 byte-order mark but is not valid UTF-16 "
-                             f"(byte {exc.start}); re-save it as UTF-8") from None
+            text = data.decode("utf-16") if len(data) % 2 == 0 else None
+        except UnicodeDecodeError:
+            text = None
+        letters = _WORD_LETTER.findall(text or "")
+        if text is None or (letters and sum(1 for ch in letters if _ARABIC_OR_LATIN.match(ch)) < 0.7 * len(letters)):
+            raise InputError(f"{name} starts with a UTF-16 byte-order mark but does not read as UTF-16 text; "
+                             f"re-save it as UTF-8") from None
+        return text
     guess = _guess_legacy(data) if b"\x00" in data else ""  # UTF-16 Arabic/ASCII can pass as UTF-8 with NULs
     if not guess:
         try:
