@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 SAMPLE_INDEX := $(CURDIR)/index
 LINT_PATHS := rag bench tests scripts app.py
 
-.PHONY: run setup install models browser lint test test-fast eval bench doctor clean
+.PHONY: run setup install models browser office lint test test-fast eval bench doctor clean
 
 ## make run: set everything up (venv, pinned deps, offline models, sample index) and start the web UI
 run: setup
@@ -40,10 +40,14 @@ lint: install
 	$(PY) -m ruff format --check $(LINT_PATHS)
 	$(PY) -m mypy
 
-## make test: lint first, then everything above plus a headless Chromium, the whole test suite (slow tests
-## included), then the evaluation gate (metrics must stay above eval/thresholds.json) on the sample index
+## make office: headless LibreOffice Writer and an Arabic font, for the PDF/DOCX round-trip tests
+office:
+	bash scripts/install_office.sh
+
+## make test: lint first, then everything above plus a headless Chromium and LibreOffice, the whole test suite
+## (slow tests included), then the evaluation gate (metrics must stay above eval/thresholds.json) on the sample index
 test: export SANAD_INDEX_DIR := $(SAMPLE_INDEX)
-test: lint setup browser
+test: lint setup browser office
 	$(PY) -m pytest; status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$status
 	$(SANAD) eval --suite seeds --answers 20 --check

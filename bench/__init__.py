@@ -10,6 +10,11 @@ Sections (each can be run alone with ``--sections``):
 * ``langchain``: the same questions through a textbook LangChain pipeline (``bench/langchain_baseline.py``).
 * ``startup`` (:mod:`bench.startup`): ``sanad search`` as a fresh process, min/median/max over runs, and
   where its time goes (stages, imports).
+* ``extraction`` (:mod:`bench.extraction`): PDF/DOCX (LibreOffice), legacy and scanned PDFs and saved pages
+  made from the seed articles, read back by ``rag.ingest``: character error rate, boilerplate left in.
+
+Not a section (needs a corpus path): ``python -m bench.duplicates --corpus ...`` (:mod:`bench.duplicates`),
+near-verbatim republication across outlets.
 
 Results go to ``<out>/bench-<timestamp>.json``, ``bench-latest.json`` and ``bench-latest.md``.
 

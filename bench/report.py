@@ -84,7 +84,7 @@ def render_markdown(result: dict) -> str:
     from bench.startup import startup_md
 
     for key, render in (("startup", startup_md), ("indexing", _indexing_md), ("search", _search_md),
-                        ("answer", _answer_md), ("langchain", _langchain_md)):
+                        ("answer", _answer_md), ("langchain", _langchain_md), ("extraction", _extraction_md)):
         try:
             lines += render(result.get(key))
         except (KeyError, TypeError, ValueError) as exc:  # a partial section still leaves a readable report
@@ -101,6 +101,13 @@ def render_markdown(result: dict) -> str:
     if skipped:
         lines += ["## Skipped", ""] + [f"- {k}: {v}" for k, v in skipped.items()] + [""]
     return "\n".join(lines)
+
+
+def _extraction_md(ex: dict | None) -> list[str]:
+    if not ex:
+        return []
+    return ["## Extraction quality", "", "Files made from the seed articles (bench/extraction.py): character error "
+            "rate against the article text, boilerplate left in saved pages.", "", ex["markdown"], ""]
 
 
 def _indexing_md(ix: dict | None) -> list[str]:

@@ -19,7 +19,7 @@ from rag.errors import InputError
 
 logger = logging.getLogger(__name__)
 
-SECTIONS = ("indexing", "search", "answer", "langchain", "startup")
+SECTIONS = ("indexing", "search", "answer", "langchain", "extraction", "startup")
 FULL_SIZES = (1_000, 10_000, 100_000, 1_000_000)
 QUICK_SIZES = (1_000, 10_000)
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -170,6 +170,12 @@ def run_bench(config: SanadConfig, options: BenchOptions, *, log: Callable[[str]
                                                                               result, log))
     elif "langchain" in sections:
         result["skipped"]["langchain"] = "no questions to answer (--quick runs without the LLM)"
+
+    if "extraction" in sections:
+        from bench.extraction import bench_extraction
+
+        log("== extraction quality (PDF, DOCX, saved pages made from the seed articles)")
+        result["extraction"] = guarded("extraction", lambda: bench_extraction(config, log=log))
 
     result["recommendations"] = recommendations(result, config)
     result["meta"]["duration_s"] = round(time.perf_counter() - t0, 1)

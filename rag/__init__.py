@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time each name is i
     from rag.ingest import Ingestor
     from rag.pipeline import Sanad
     from rag.retrieval import Retriever
-    from rag.types import Answer, Article, Chunk, Citation, Hit, SentenceCheck
+    from rag.types import Answer, Article, Chunk, Citation, Filters, Hit, SentenceCheck
 
 #: Public name -> the module that defines it. Imported lazily (PEP 562) so that ``import rag.cli`` or
 #: ``import rag.config`` does not pull in FAISS, the LLM client and the answer pipeline: `sanad search`
@@ -45,7 +45,8 @@ _EXPORTS = {
     "IndexMissingError": "rag.errors", "InputError": "rag.errors", "ModelError": "rag.errors",
     "SanadError": "rag.errors", "Indexer": "rag.indexer", "IndexReport": "rag.indexer", "Ingestor": "rag.ingest",
     "Sanad": "rag.pipeline", "Retriever": "rag.retrieval", "Answer": "rag.types", "Article": "rag.types",
-    "Chunk": "rag.types", "Citation": "rag.types", "Hit": "rag.types", "SentenceCheck": "rag.types",
+    "Chunk": "rag.types", "Citation": "rag.types", "Filters": "rag.types", "Hit": "rag.types",
+    "SentenceCheck": "rag.types",
 }
 
 
@@ -65,7 +66,7 @@ def __dir__() -> list[str]:
 __version__ = "0.1.0"
 
 __all__ = [
-    "Answer", "Answerer", "Article", "Chunk", "Chunker", "Citation", "CitationChecker", "Embedder",
+    "Answer", "Answerer", "Article", "Chunk", "Chunker", "Citation", "CitationChecker", "Embedder", "Filters",
     "GenerationError", "Hit", "IndexCorruptError", "IndexMismatchError", "IndexMissingError", "IndexReport",
     "Indexer", "Ingestor", "InputError", "ModelError", "Retriever", "Sanad", "SanadConfig", "SanadError",
     "SentenceCheck", "StreamEvent",
