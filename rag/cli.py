@@ -23,6 +23,7 @@ from rag.types import RETRIEVAL_MODES
 
 if TYPE_CHECKING:
     from rag.embeddings import Embedder
+    from rag.types import Filters
 
 logger = logging.getLogger("rag")
 
@@ -101,7 +102,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
     return 0
 
 
-def filters_from_args(args: argparse.Namespace):
+def filters_from_args(args: argparse.Namespace) -> Filters | None:
     """The :class:`~rag.types.Filters` of ``--since/--until/--source/--doc`` (``None`` when none is given)."""
     from rag.retrieval import make_filters
 
@@ -178,7 +179,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
-def _describe(filters) -> str:
+def _describe(filters: Filters) -> str:
     parts = []
     if filters.sources:
         parts.append("source " + " | ".join(filters.sources))
