@@ -310,11 +310,14 @@ def test_bench_quick_smoke(tmp_path: Path) -> None:
     options = BenchOptions.quick_preset(sizes=(1000, 2000), queries=6, embed_passages=16, batch_sizes=(16,),
                                         unsorted_batch_sizes=(16,), ef_searches=(32,), use_xquad=False,
                                         out=tmp_path)
+    import os
     import time
 
     t0 = time.perf_counter()
     result = run_bench(config, options, log=lambda line: None)
-    assert time.perf_counter() - t0 < 60
+    # under a minute on a quiet machine; a shared one stretches every figure by its load per core
+    busy = max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
+    assert time.perf_counter() - t0 < 60 * busy
     paths = write_results(result, tmp_path)
     data = json.loads(paths["latest_json"].read_text(encoding="utf-8"))
     assert [r["n"] for r in data["search"]["sizes"]] == [1000, 2000]
