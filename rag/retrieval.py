@@ -1,4 +1,8 @@
-"""Finding the passages that answer a question: dense, BM25 or hybrid (RRF) retrieval."""
+"""Finding the passages that answer a question: dense, BM25 or hybrid retrieval.
+
+Hybrid fuses the two candidate lists in one place, :meth:`Retriever._fuse` (z-score fusion
+weighted by the question's BM25 term coverage by default, or RRF; see :mod:`rag.hybrid`).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import faiss
 from rag.config import SanadConfig
 from rag.embeddings import Embedder
 from rag.errors import InputError
-from rag.hybrid import rrf
+from rag.hybrid import lexical_weight, rrf, zscore_fusion
 from rag.index import IndexData, load_index
 from rag.indexer import expected_manifest
 from rag.types import RETRIEVAL_MODES, Hit, RetrievalMode
@@ -82,16 +86,30 @@ class Retriever:
             return self._bm25(question, k)
         dense = self._dense(question, depth)
         lexical = self._bm25(question, depth)
+        return self._fuse(question, dense, lexical, k)
+
+    def _fuse(self, question: str, dense: list[Hit], lexical: list[Hit], k: int) -> list[Hit]:
+        """The hybrid ranking of two candidate lists (``config.fusion``); hits keep both sides' scores."""
         by_id = {h.chunk_id: h for h in (*lexical, *dense)}
         raw = {h.chunk_id: dict(h.scores) for h in (*lexical, *dense)}
         for h in dense:
             raw[h.chunk_id]["dense"] = h.score
         for h in lexical:
             raw[h.chunk_id]["bm25"] = h.score
-        fused = rrf({"dense": [h.chunk_id for h in dense], "bm25": [h.chunk_id for h in lexical]}, k=self.config.rrf_k)
+        if self.config.fusion == "rrf":
+            fused = rrf({"dense": [h.chunk_id for h in dense], "bm25": [h.chunk_id for h in lexical]},
+                        k=self.config.rrf_k)
+        else:
+            weight = self.config.fusion_dense_weight
+            coverage = self.index.bm25.coverage(question) if lexical else 0.0
+            fused = zscore_fusion({"dense": [(h.chunk_id, h.score) for h in dense],
+                                   "bm25": [(h.chunk_id, h.score) for h in lexical]},
+                                  {"dense": weight, "bm25": lexical_weight(weight, coverage)})
+            for _, _, info in fused:
+                info["bm25_coverage"] = coverage
         return [Hit(chunk=by_id[cid].chunk, score=score, rank=i + 1, title=by_id[cid].title,
-                    scores={**raw[cid], **ranks})
-                for i, (cid, score, ranks) in enumerate(fused[:k])]
+                    scores={**raw[cid], **info})
+                for i, (cid, score, info) in enumerate(fused[:k])]
 
     def _hit(self, row: int, score: float, rank: int, side: str) -> Hit:
         chunk = self.index.chunks[row]

@@ -121,3 +121,13 @@ def test_bm25_load_garbled_file_raises(tmp_path: Path, bm25: BM25Index) -> None:
     (tmp_path / "bm25" / "vocab.index.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(IndexCorruptError, match="cannot read the BM25 index"):
         BM25Index.load(tmp_path / "bm25", len(PASSAGES))
+
+
+def test_bm25_coverage_is_the_share_of_known_query_terms() -> None:
+    """Guards against hybrid weighting BM25 for questions it cannot match (English over Arabic text)."""
+    bm = BM25Index.build(["القوات العراقية في الأنبار", "المساعدات الإنسانية للشعب السوري"])
+    assert bm.coverage("القوات العراقية") == 1.0
+    assert bm.coverage("القوات العراقية في البصرة") == pytest.approx(2 / 3)  # "في" is a stopword
+    assert bm.coverage("How many Iraqi troops?") == 0.0
+    assert bm.coverage("؟") == 0.0
+    assert BM25Index.build([]).coverage("القوات") == 0.0
