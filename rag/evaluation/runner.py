@@ -1,8 +1,8 @@
 """``sanad eval``: score retrieval, answers, citations and refusals on a suite, and write a report.
 
 Suites: ``seeds`` (the hand-written questions over the seed articles, asked against the
-configured index), ``xquad`` (the XQuAD benchmark, indexed into its own folder), or a
-path to a Q&A ``.jsonl`` file in the seeds format.
+configured index), ``xquad`` and ``arcd`` (external benchmarks, each indexed into its own
+folder), or a path to a Q&A ``.jsonl`` file in the seeds format.
 
 For each run, ``<out>/<suite>-<timestamp>.json`` holds every per-question record,
 ``.md`` the summary tables (also printed), ``.png`` a chart of recall@k; the same three
@@ -23,27 +23,38 @@ import logging
 import shutil
 import sys
 import time
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from rag.errors import IndexMismatchError, IndexMissingError, InputError, SanadError
 from rag.evaluation import metrics as M
 from rag.evaluation.datasets import QAItem, Suite, eval_dir, load_suite, paired_sample, stratified_sample
+from rag.evaluation.evidence_eval import Selector, evaluate_evidence, evidence_markdown, gold_evidence, load_selector
+from rag.evaluation.scoring import (
+    aggregate_answers,
+    aggregate_breakdown,
+    answer_record,
+    answers_markdown,
+    flatten_breakdown,
+    score_answer,
+)
 from rag.pipeline import Sanad
-from rag.types import RETRIEVAL_MODES, Answer
+from rag.types import RETRIEVAL_MODES
 
 logger = logging.getLogger(__name__)
 
 SEED = 13
 RETRIEVAL_K = 10
-#: LLM answers for XQuAD when neither --answers nor --limit is given (seeds answer every question).
+#: LLM answers for a benchmark that brings its own articles (XQuAD, ARCD) when neither --answers nor
+#: --limit is given (seeds and user files answer every question).
 XQUAD_DEFAULT_ANSWERS = 40
+#: Questions whose evidence selection is scored (no LLM) on XQuAD / ARCD when --evidence is not given.
+EVIDENCE_DEFAULT = 300
 LANG_GROUPS = ("ar", "en", "all")
 RETRIEVAL_COLUMNS = ("n", *(f"hit@{k}" for k in M.KS), *(f"recall@{k}" for k in M.KS), "mrr", "ndcg@10")
-ANSWER_COLUMNS = ("n", "answered", "refused", "errors", "em", "f1", "accepted", "citation_precision",
-                  "citation_recall", "support", "refusal_precision", "refusal_recall")
 
 
 # -- index preparation ---------------------------------------------------------------------------
@@ -165,7 +176,7 @@ def aggregate_retrieval(items: Sequence[QAItem], results: Mapping[str, Sequence[
     for mode, rows in results.items():
         table[mode] = {}
         for group in LANG_GROUPS:
-            scored = [M.retrieval_scores(r["doc_ids"], it.gold_doc_ids) for it, r in zip(items, rows)
+            scored = [M.retrieval_scores(r["doc_ids"], it.gold_doc_ids) for it, r in zip(items, rows, strict=False)
                       if group in ("all", it.lang)]
             scored = [s for s in scored if s is not None]
             if not scored:
@@ -183,7 +194,7 @@ def evidence_spans(item: QAItem, articles: Mapping[str, Any]) -> tuple[list[tupl
     if item.evidence_spans is not None:
         return list(item.evidence_spans), []
     spans, missing = [], []
-    for doc_id, quote in zip(item.gold_doc_ids, item.evidence):
+    for doc_id, quote in zip(item.gold_doc_ids, item.evidence, strict=False):
         article = articles.get(doc_id)
         where = M.locate_quote(article.text, quote) if article is not None else None
         if where is None:
@@ -193,43 +204,10 @@ def evidence_spans(item: QAItem, articles: Mapping[str, Any]) -> tuple[list[tupl
     return spans, missing
 
 
-def score_answer(item: QAItem, answer: Answer, spans: Sequence[tuple[str, int, int]]) -> dict[str, Any]:
-    """Per-question answer scores (``None`` where a score does not apply)."""
-    chunks = {h.chunk_id: h.chunk for h in answer.passages}
-    cited = []
-    for c in answer.citations:
-        chunk = chunks.get(c.chunk_id)
-        if chunk is None and 1 <= c.n <= len(answer.passages):
-            chunk = answer.passages[c.n - 1].chunk
-        if chunk is not None:
-            cited.append((chunk.doc_id, chunk.start, chunk.end))
-    scores: dict[str, Any] = {"refused": answer.refused}
-    if item.answerable:
-        text = "" if answer.refused else answer.answer
-        scores["em"] = M.exact_match(text, item.answers)
-        scores["f1"] = M.token_f1(text, item.answers)
-        scores["accepted"] = M.contains_answer(text, item.answers)
-        precision, recall = M.citation_scores(cited, spans)
-        scores["citation_precision"] = precision
-        scores["citation_recall"] = recall if spans else None
-    else:
-        scores.update(em=None, f1=None, accepted=None, citation_precision=None, citation_recall=None)
-    supported = [s.supported for s in answer.sentences]
-    scores["sentences_supported"], scores["sentences"] = M.support_counts(supported)
-    return scores
-
-
-def _answer_record(answer: Answer) -> dict[str, Any]:
-    data = answer.to_dict()
-    data["passages"] = [{k: p[k] for k in ("n", "doc_id", "chunk_id", "start", "end", "score")}
-                        for p in data["passages"]]
-    return data
-
-
 def answer_sample(items: Sequence[QAItem], n: int | None, suite: Suite, seed: int = SEED) -> list[QAItem]:
     """The questions to answer: all, or a seeded sample (stratified by language and type; XQuAD: paired ar/en)."""
     if n is None:
-        n = XQUAD_DEFAULT_ANSWERS if suite.name == "xquad" else len(items)
+        n = XQUAD_DEFAULT_ANSWERS if suite.articles else len(items)
     if n >= len(items):
         return list(items)
     if suite.name == "xquad":
@@ -237,12 +215,15 @@ def answer_sample(items: Sequence[QAItem], n: int | None, suite: Suite, seed: in
     return stratified_sample(items, n, key=lambda it: (it.lang, it.type), seed=seed)
 
 
-def answer_all(sanad: Sanad, sample: Sequence[QAItem], *, retries: int = 1, show_progress: bool = True
+def answer_all(sanad: Sanad, sample: Sequence[QAItem], *, retries: int = 1, show_progress: bool = True,
+               sentences: Mapping[str, tuple[tuple[int, int], ...]] | None = None
                ) -> tuple[dict[str, dict], list[str]]:
     """Ask each sampled question; ``{item id: record}`` and the evidence quotes that could not be located.
 
     A question whose generation fails (e.g. times out on a busy machine) is asked again up
     to ``retries`` times; if it still fails it is recorded as an error and left out of the scores.
+    ``sentences`` (XQuAD-R's, for XQuAD) make the gold evidence sentences the answer's selected
+    evidence is scored against.
     """
     articles = sanad.retriever.index.articles
     records: dict[str, dict] = {}
@@ -265,8 +246,9 @@ def answer_all(sanad: Sanad, sample: Sequence[QAItem], *, retries: int = 1, show
             records[item.id] = {"error": errors[-1], "attempts": len(errors), "seconds": time.perf_counter() - t,
                                 "scores": {"refused": False}}
             continue
-        records[item.id] = {"answer": _answer_record(answer), "evidence_spans": [list(s) for s in spans],
-                            "scores": score_answer(item, answer, spans), "timings": dict(answer.timings),
+        gold = gold_evidence(item, articles, sentences) if item.answerable else []
+        records[item.id] = {"answer": answer_record(answer), "evidence_spans": [list(s) for s in spans],
+                            "scores": score_answer(item, answer, spans, gold), "timings": dict(answer.timings),
                             "attempts": len(errors) + 1}
     return records, missing
 
@@ -284,42 +266,14 @@ def warm_up(sanad: Sanad) -> float:
     return time.perf_counter() - t
 
 
-def aggregate_answers(items: Sequence[QAItem], records: Mapping[str, dict]) -> dict[str, dict]:
-    """``{lang group: {metric: value}}`` over the answered sample."""
-    table: dict[str, dict] = {}
-    for group in LANG_GROUPS:
-        chosen = [(it, records[it.id]) for it in items if it.id in records and group in ("all", it.lang)]
-        if not chosen:
-            continue
-        ok = [(it, r) for it, r in chosen if "error" not in r]
-        answerable = [r["scores"] for it, r in ok if it.answerable]
-        refusal_p, refusal_r = M.refusal_scores([r["scores"]["refused"] for _, r in ok],
-                                                [it.answerable for it, _ in ok])
-        supported = sum(r["scores"]["sentences_supported"] for _, r in ok)
-        sentences = sum(r["scores"]["sentences"] for _, r in ok)
-        table[group] = {
-            "n": len(chosen),
-            "answered": sum(1 for _, r in ok if not r["scores"]["refused"]),
-            "refused": sum(1 for _, r in ok if r["scores"]["refused"]),
-            "errors": len(chosen) - len(ok),
-            "em": M.mean(s["em"] for s in answerable),
-            "f1": M.mean(s["f1"] for s in answerable),
-            "accepted": M.mean(s["accepted"] for s in answerable),
-            "citation_precision": M.mean(s["citation_precision"] for s in answerable),
-            "citation_recall": M.mean(s["citation_recall"] for s in answerable),
-            "support": supported / sentences if sentences else None,
-            "refusal_precision": refusal_p,
-            "refusal_recall": refusal_r,
-        }
-    return table
-
-
 # -- metrics, thresholds ---------------------------------------------------------------------------
-def flatten_metrics(retrieval: Mapping[str, dict], answers: Mapping[str, dict], latency: Mapping[str, dict]
-                    ) -> dict[str, float | None]:
+def flatten_metrics(retrieval: Mapping[str, dict], answers: Mapping[str, dict], latency: Mapping[str, dict],
+                    evidence: Mapping[str, dict] | None = None,
+                    breakdown: Mapping[str, Mapping[str, dict]] | None = None) -> dict[str, float | None]:
     """One flat ``{name: value}`` map; names as used in ``eval/thresholds.json``.
 
     ``retrieval.<mode>.<ar|en|all>.<metric>``, ``answers.<ar|en|all>.<metric>``,
+    ``answers.by_<type|answer_type>.<value>.<metric>``, ``evidence.<ar|en|all>.<metric>``,
     ``latency.<stage>.<mean|p50|p95>``.
     """
     flat: dict[str, float | None] = {}
@@ -330,6 +284,10 @@ def flatten_metrics(retrieval: Mapping[str, dict], answers: Mapping[str, dict], 
     for group, row in answers.items():
         for key, value in row.items():
             flat[f"answers.{group}.{key}"] = value
+    flat.update(flatten_breakdown(breakdown or {}))
+    for group, row in (evidence or {}).items():
+        for key, value in row.items():
+            flat[f"evidence.{group}.{key}"] = value
     for stage, row in latency.items():
         for key in ("mean", "p50", "p95"):
             flat[f"latency.{stage}.{key}"] = row[key]
@@ -372,7 +330,8 @@ def check_thresholds(metrics: Mapping[str, float | None], thresholds: Mapping[st
         elif high is not None and value > high:
             out["failures"].append(f"{name} = {value:.4f} is above its limit {high}")
         else:
-            out["passed"].append(f"{name} = {value:.4f} (bound {'≥ ' + str(low) if low is not None else '≤ ' + str(high)})")
+            bound_text = f"≥ {low}" if low is not None else f"≤ {high}"
+            out["passed"].append(f"{name} = {value:.4f} (bound {bound_text})")
     return out
 
 
@@ -415,22 +374,19 @@ def render_markdown(report: Mapping[str, Any], chart_name: str | None) -> str:
     for mode, groups in report["retrieval"].items():
         for group, row in groups.items():
             rows.append([mode, group, _fmt(row["n"])] + [_fmt(row[c]) for c in RETRIEVAL_COLUMNS[1:]])
-    lines += _table(header, rows) + [""]
+    lines += [*_table(header, rows), ""]
     if chart_name:
         lines += [f"![recall@k per mode and language]({chart_name})", ""]
     lines += ["## Answers", ""]
     if report["answers"]:
-        lines += ["EM / F1 / accepted: over answerable questions (a refusal scores 0); accepted = an accepted "
-                  "answer string occurs in the answer. Citation P: share of cited passages that hold gold "
-                  "evidence; citation R: share of gold evidence quotes inside a cited passage. Support: share of "
-                  "answer sentences the citation checker verified. Refusal P/R: positive class = refused, "
-                  "truth = unanswerable. Errors: generation failed twice (e.g. timed out); left out of the scores.", ""]
-        header = ["lang", "n", "answered", "refused", "errors", "EM", "F1", "accepted", "cit. P", "cit. R",
-                  "support", "refusal P", "refusal R"]
-        rows = [[g, *(_fmt(r[c]) for c in ANSWER_COLUMNS)] for g, r in report["answers"].items()]
-        lines += _table(header, rows) + [""]
+        lines += answers_markdown(report["answers"], report.get("answer_breakdown", {}))
     else:
         lines += ["Not run (`--answers 0`).", ""]
+    evidence = report.get("evidence") or {}
+    if evidence.get("table"):
+        lines += evidence_markdown(evidence["table"], evidence["selector"], evidence["gold"], evidence["k"])
+    elif evidence.get("skipped"):
+        lines += ["## Evidence selection (no LLM)", "", f"Not run: {evidence['skipped']}.", ""]
     lines += ["## Latency", "",
               "`search.<mode>`: one `sanad.search` call"
               + (" with the question vector computed beforehand in a batch (batched embedding: "
@@ -442,7 +398,7 @@ def render_markdown(report: Mapping[str, Any], chart_name: str | None) -> str:
         unit, scale, digits = (("tokens", 1, 0) if stage.endswith("_tokens") else
                                ("ms", 1000, 2) if stage.startswith("search.") else ("s", 1, 2))
         rows.append([stage, unit, _fmt(row["n"]), *(_fmt(row[c] * scale, digits) for c in ("mean", "p50", "p95"))])
-    lines += _table(["stage", "unit", "n", "mean", "p50", "p95"], rows) + [""]
+    lines += [*_table(["stage", "unit", "n", "mean", "p50", "p95"], rows), ""]
     check = report.get("check")
     if check is not None:
         lines += ["## Threshold check", ""]
@@ -465,7 +421,7 @@ def render_chart(report: Mapping[str, Any], path: Path) -> None:
     groups = [g for g in LANG_GROUPS if any(g in v for v in report["retrieval"].values())]
     fig, axes = plt.subplots(1, max(1, len(groups)), figsize=(4.2 * max(1, len(groups)), 3.6), sharey=True,
                              squeeze=False)
-    for ax, group in zip(axes[0], groups):
+    for ax, group in zip(axes[0], groups, strict=False):
         for mode, rows in report["retrieval"].items():
             if group in rows:
                 ax.plot(M.KS, [rows[group][f"recall@{k}"] for k in M.KS], marker="o", label=mode)
@@ -481,12 +437,50 @@ def render_chart(report: Mapping[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+# -- evidence selection ----------------------------------------------------------------------------
+def suite_sentences(suite: Suite) -> dict[str, tuple[tuple[int, int], ...]] | None:
+    """XQuAD-R's sentence spans for the XQuAD suite (the gold evidence sentences), else ``None``."""
+    if suite.name != "xquad":
+        return None
+    from rag.evaluation.external import load_xquad_sentences
+
+    try:
+        return load_xquad_sentences()
+    except SanadError as exc:
+        logger.warning("no XQuAD-R sentences (%s); evidence is scored against the answer spans", exc)
+        return None
+
+
+def evidence_stage(target: Sanad, items: Sequence[QAItem], suite: Suite, n: int | None, selector: Selector | None,
+                   sentences: Mapping[str, tuple[tuple[int, int], ...]] | None, seed: int = SEED,
+                   show_progress: bool = True) -> dict[str, Any]:
+    """Score evidence selection on a sample of the answerable questions (no LLM); ``{}`` when ``n`` is 0."""
+    if n == 0:
+        return {}
+    name = getattr(selector, "label", "the given selector")
+    if selector is None:
+        selector, name = load_selector(target)
+        if selector is None:
+            return {"skipped": name}
+    answerable = [it for it in items if it.answerable]
+    if n is None:
+        n = EVIDENCE_DEFAULT if suite.articles else len(answerable)
+    chosen = (paired_sample(answerable, n, seed=seed) if suite.name == "xquad"
+              else stratified_sample(answerable, n, key=lambda it: (it.lang, it.type), seed=seed))
+    t = time.perf_counter()
+    table, records = evaluate_evidence(target, chosen, selector, sentences=sentences, show_progress=show_progress)
+    return {"table": table, "records": records, "selector": name, "k": target.config.answer_passages,
+            "gold": "XQuAD-R sentence of the gold answer" if sentences else "the gold evidence quote / answer span",
+            "n": len(chosen), "seconds": time.perf_counter() - t}
+
+
 # -- the library entry point -----------------------------------------------------------------------
 def run_eval(sanad: Sanad, suite: str | Suite = "seeds", modes: Sequence[str] | None = None,
              answers_n: int | None = None, out_dir: Path | str = Path("eval/reports"), *,
              thresholds: Mapping[str, Any] | None = None, xquad_index_dir: Path | None = None,
              batch_queries: bool = True, seed: int = SEED, command: str = "", show_progress: bool = True,
-             write: bool = True) -> dict[str, Any]:
+             write: bool = True, evidence_n: int | None = None, selector: Selector | None = None
+             ) -> dict[str, Any]:
     """Evaluate ``sanad`` on a suite and write the report files.
 
     Args:
@@ -499,6 +493,9 @@ def run_eval(sanad: Sanad, suite: str | Suite = "seeds", modes: Sequence[str] | 
             ``xquad_index_dir`` is given.
         thresholds: ``{metric: bound}`` for this suite; when given, ``report["check"]`` holds the result.
         batch_queries: embed all questions in one batch before searching.
+        evidence_n: questions whose evidence selection is scored without the LLM (``0``: none; ``None``:
+            all for seeds/custom suites, :data:`EVIDENCE_DEFAULT` for XQuAD / ARCD).
+        selector: the evidence selector to score (default: :func:`~rag.evaluation.evidence_eval.load_selector`).
 
     Returns:
         The report: ``metrics`` (flat), ``retrieval``, ``answers``, ``latency`` tables,
@@ -538,6 +535,10 @@ def run_eval(sanad: Sanad, suite: str | Suite = "seeds", modes: Sequence[str] | 
     retrieval_seconds = time.perf_counter() - t
     retrieval = aggregate_retrieval(items, results)
 
+    # Evidence selection, without the LLM.
+    sentences = suite_sentences(suite_obj)
+    evidence = evidence_stage(target, items, suite_obj, evidence_n, selector, sentences, seed, show_progress)
+
     # Answers: a sample, with the LLM.
     sample = answer_sample(items, answers_n, suite_obj, seed)
     records: dict[str, dict] = {}
@@ -546,11 +547,12 @@ def run_eval(sanad: Sanad, suite: str | Suite = "seeds", modes: Sequence[str] | 
     warmup_s = None
     if sample:
         warmup_s = warm_up(target)
-        records, missing = answer_all(target, sample, show_progress=show_progress)
+        records, missing = answer_all(target, sample, show_progress=show_progress, sentences=sentences)
         for line in missing:
             logger.warning("evidence quote not found in the indexed article: %s", line)
     answer_seconds = time.perf_counter() - t
     answers = aggregate_answers(items, records)
+    breakdown = {field: aggregate_breakdown(items, records, field) for field in ("type", "answer_type")}
 
     latency_samples: list[dict[str, float]] = []
     for i in range(len(items)):
@@ -558,7 +560,7 @@ def run_eval(sanad: Sanad, suite: str | Suite = "seeds", modes: Sequence[str] | 
     for rec in records.values():
         latency_samples.append({f"answer.{k}": v for k, v in rec.get("timings", {}).items()})
     latency = M.latency_summary(latency_samples)
-    flat = flatten_metrics(retrieval, answers, latency)
+    flat = flatten_metrics(retrieval, answers, latency, evidence.get("table"), breakdown)
 
     questions = []
     for i, it in enumerate(items):
@@ -568,6 +570,7 @@ def run_eval(sanad: Sanad, suite: str | Suite = "seeds", modes: Sequence[str] | 
                                 "scores": M.retrieval_scores(results[m][i]["doc_ids"], it.gold_doc_ids)}
                             for m in modes}
         row["answer"] = records.get(it.id)
+        row["evidence"] = evidence.get("records", {}).get(it.id)
         questions.append(row)
 
     by_lang: dict[str, int] = {}
@@ -587,6 +590,8 @@ def run_eval(sanad: Sanad, suite: str | Suite = "seeds", modes: Sequence[str] | 
         "metrics": flat,
         "retrieval": retrieval,
         "answers": answers,
+        "answer_breakdown": breakdown,
+        "evidence": {k: v for k, v in evidence.items() if k != "records"},
         "latency": latency,
         "run": {
             "created_at": created, "command": command, "source": suite_obj.source, "suite_info": suite_obj.info,
@@ -671,8 +676,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             thresholds = {}
     command = "sanad " + " ".join(sys.argv[1:]) if sys.argv and Path(sys.argv[0]).name == "sanad" else ""
+    evidence_n = getattr(args, "evidence", None)
+    if evidence_n is not None and evidence_n < 0:
+        raise InputError(f"--evidence must be 0 or more, got {evidence_n}")
     report = run_eval(Sanad(config), suite, modes=args.modes, answers_n=_answers_n(args), out_dir=args.out,
-                      thresholds=thresholds, command=command or f"sanad eval --suite {args.suite}")
+                      thresholds=thresholds, command=command or f"sanad eval --suite {args.suite}",
+                      evidence_n=evidence_n)
     print(report["markdown"])
     for path in report["files"]:
         print(f"wrote {path}", file=sys.stderr)
@@ -688,5 +697,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["run_eval", "cmd_eval", "check_thresholds", "load_thresholds", "flatten_metrics", "score_answer",
-           "aggregate_retrieval", "aggregate_answers", "answer_sample", "ensure_suite_index"]
+__all__ = [
+    "aggregate_answers",
+    "aggregate_retrieval",
+    "answer_sample",
+    "check_thresholds",
+    "cmd_eval",
+    "ensure_suite_index",
+    "flatten_metrics",
+    "load_thresholds",
+    "run_eval",
+    "score_answer",
+]
