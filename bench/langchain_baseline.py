@@ -201,8 +201,8 @@ class LangChainRAG:
 
 
 def run_baseline(config: Any, questions: Sequence[Any], *, sanad: Any = None, log=print) -> dict[str, Any]:
-    """Answer ``questions`` (``rag.bench.data.SeedQuestion``) with the LangChain pipeline; per-question rows."""
-    from rag.bench.answering import answer_contains, summarize_rows
+    """Answer ``questions`` (``bench.data.SeedQuestion``) with the LangChain pipeline; per-question rows."""
+    from bench.answering import answer_contains, summarize_rows
     from rag.pipeline import Sanad
 
     sanad = sanad or Sanad(config)
@@ -236,7 +236,7 @@ def main() -> int:
     except ImportError:
         print(f"LangChain is not installed: {INSTALL_HINT}", file=sys.stderr)
         return 1
-    from rag.bench.data import answer_questions
+    from bench.data import answer_questions
     from rag.config import SanadConfig
 
     result = run_baseline(SanadConfig.from_env(), answer_questions(5))

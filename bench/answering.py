@@ -13,8 +13,8 @@ import logging
 import time
 from typing import Any, Callable, Sequence
 
-from rag.bench.core import Stopwatch, load_average, ratio
-from rag.bench.data import SeedQuestion, answer_questions
+from bench.core import Stopwatch, load_average, ratio
+from bench.data import SeedQuestion, answer_questions
 from rag.config import SanadConfig
 
 logger = logging.getLogger(__name__)
