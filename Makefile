@@ -35,16 +35,18 @@ test: setup browser
 	$(PY) -m pytest; status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$status
 	$(SANAD) eval --suite seeds --answers 20 --check
-	$(SANAD) eval --suite xquad --answers 8 --check
+	$(SANAD) eval --suite xquad --answers 8 --evidence 100 --check
+	$(SANAD) eval --suite arcd --answers 0 --evidence 100 --check
 
 ## make test-fast: unit tests only (no models needed)
 test-fast: install
 	$(PY) -m pytest -m "not slow"
 
-## make eval: the full evaluation report (seeds and XQuAD)
+## make eval: the full evaluation report (seeds, XQuAD and ARCD)
 eval: setup
 	$(SANAD) eval --suite seeds
 	$(SANAD) eval --suite xquad --answers 40
+	$(SANAD) eval --suite arcd --answers 40
 
 bench: setup
 	$(SANAD) bench

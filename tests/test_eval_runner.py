@@ -80,7 +80,7 @@ def test_thresholds_file_names_real_metrics():
             continue
         for name in bounds:
             if not name.startswith("_"):
-                assert name.split(".")[0] in ("retrieval", "answers", "latency"), name
+                assert name.split(".")[0] in ("retrieval", "answers", "evidence", "latency"), name
 
 
 def test_answer_samples():
