@@ -95,34 +95,41 @@ def zscore_fusion(lists: dict[str, Sequence[tuple[str, float]]], weights: dict[s
         >>> [i for i, _, _ in zscore_fusion(lists, {"dense": 0.65, "bm25": 0.0})]
         ['a', 'b', 'c']
     """
-    fused: dict[str, float] = {}
-    info: dict[str, dict[str, float]] = {}
-    sides = [(side, pairs) for side, pairs in lists.items() if pairs]
-    for _, pairs in sides:
-        for item, _ in pairs:
-            fused.setdefault(item, 0.0)
-            info.setdefault(item, {})
-    for side, pairs in sides:
-        w = weights.get(side, 0.0)
-        z = zscores([float(s) for _, s in pairs])
-        floor = min(z)
-        seen = {}
+    # Per side: its weight, its lowest z-score, and each id's first (best) rank and z-score.
+    sides = []
+    for side, pairs in lists.items():
+        if not pairs:
+            continue
+        z = zscores([float(score) for _, score in pairs])
+        first: dict[str, tuple[int, float]] = {}
         for rank, ((item, _), zi) in enumerate(zip(pairs, z, strict=True), start=1):
-            if item in seen:  # a repeated id keeps its best (first) entry
-                continue
-            seen[item] = zi
-            info[item][f"{side}_rank"] = float(rank)
-            info[item][f"{side}_z"] = zi
-        for item in fused:
-            fused[item] += w * seen.get(item, floor)
+            first.setdefault(item, (rank, zi))
+        sides.append((side, weights.get(side, 0.0), min(z), first))
+    fused: dict[str, float] = {}
+    for _, _, _, first in sides:
+        for item in first:
+            fused[item] = 0.0
+    for _, w, floor, first in sides:
+        if w:
+            for item in fused:
+                got = first.get(item)
+                fused[item] += w * (got[1] if got is not None else floor)
     # Ties follow the weighted sides' ranks in the order given, then the id: a side weighted 0 changes nothing.
-    ranked = [side for side, _ in sides if weights.get(side, 0.0) > 0]
-
-    def key(item: str) -> tuple:
-        return (-fused[item], *(info[item].get(f"{side}_rank", math.inf) for side in ranked), item)
-
-    order = sorted(fused, key=key)
-    return [(i, fused[i], info[i]) for i in order]
+    ranked = [first for _, w, _, first in sides if w > 0]
+    keys = {}
+    for item, score in fused.items():
+        keys[item] = (-score, *[first[item][0] if item in first else math.inf for first in ranked], item)
+    order = sorted(fused, key=keys.__getitem__)
+    out: Fused = []
+    for item in order:
+        info: dict[str, float] = {}
+        for side, _, _, first in sides:
+            if item in first:
+                rank, zi = first[item]
+                info[f"{side}_rank"] = float(rank)
+                info[f"{side}_z"] = zi
+        out.append((item, fused[item], info))
+    return out
 
 
 def lexical_weight(dense_weight: float, coverage: float) -> float:
