@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.evaluation.grounding import names, numbers, ungrounded, ungrounded_in
+from rag.evaluation.grounding import names, numbers, script_of, shown, ungrounded, ungrounded_in
 from rag.types import Answer, Chunk, Citation, Evidence, Hit, SentenceCheck
 
 QUOTE_TROOPS = "وفي الوقت الحاضر، تحتفظ الولايات المتحدة بحوالي 2500 جندي في العراق"
@@ -64,3 +64,15 @@ def test_answer_level_uses_each_sentences_own_citations():
     # Refusals state nothing; an answer without sentence checks is read as one sentence citing everything.
     assert ungrounded(_answer("The sources do not say 2025.", (uncited,), refused=True)) == []
     assert [u.text for u in ungrounded(_answer("$148 million and 168 [1]", ()))] == ["168"]
+
+
+def test_removed_sentences_do_not_count_and_each_sentence_keeps_its_script():
+    kept = SentenceCheck("The US will give $148 million [1].", (1,), True)
+    removed = SentenceCheck("It also gave 999 million [1].", (1,), False, "number not in the passage")
+    answer = _answer(kept.text, (kept, removed))  # the checker dropped the second sentence from the answer
+    assert ungrounded(answer) == []
+    # An English question answered in Arabic: Arabic words are not "names" to find verbatim.
+    arabic = SentenceCheck("ستقدم الولايات المتحدة 148 مليون دولار [1].", (1,), True)
+    assert ungrounded(_answer(arabic.text, (arabic,))) == []
+    assert script_of("ستقدم الولايات المتحدة 148 مليون دولار") == "ar" and script_of("It gave $148 million") == "en"
+    assert shown("It also gave 999 million [1].", "It also gave 999 million. [1]")

@@ -127,3 +127,31 @@ def test_run_eval_seeds_retrieval_only(tmp_path):
     assert report["check"]["failures"] == []
     md = (out / "seeds-latest.md").read_text(encoding="utf-8")
     assert "| hybrid | ar |" in md and "(seeds-latest.png)" in md and "Not run" in md
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not E5_FOLDER.exists(), reason="the offline e5 model is not set up (`sanad setup --skip-llm`)")
+def test_run_eval_scores_new_answer_metrics_end_to_end(tmp_path):
+    """The real answer pipeline and checker with a canned model: false refusals, ungrounded numbers and the
+    per-type tables come out of a run (the LLM itself is exercised by the answer integration tests)."""
+    from fakes import FakeGenerator
+
+    from rag import Sanad
+    from rag.evaluation.runner import run_eval
+
+    config = SanadConfig(index_dir=tmp_path / "index", corpus_dir=ROOT / "data" / "articles")
+    canned = "تحتفظ الولايات المتحدة بحوالي 2500 جندي في العراق [1]. وأعلنت 999 مليون دولار [2]."
+    report = run_eval(Sanad(config, generator=FakeGenerator(canned)), "seeds", modes=["hybrid"], answers_n=8,
+                      out_dir=tmp_path / "reports", show_progress=False, evidence_n=0)
+    answers = report["answers"]["all"]
+    assert answers["n"] == 8 and answers["answered"] + answers["refused"] == 8
+    assert answers["false_refusal"] is not None and isinstance(answers["ungrounded"], int)
+    answered = [q["answer"] for q in report["questions"] if q["answer"] and not q["answer"]["scores"]["refused"]]
+    for record in answered:  # whatever survived the checker: 999 is in no cited sentence
+        flagged = {u["text"] for u in record["scores"]["ungrounded"]}
+        assert ("999" in flagged) == ("999" in record["answer"]["answer"])
+    assert answers["ungrounded"] == sum(bool(r["scores"]["ungrounded"]) for r in answered)
+    assert set(report["answer_breakdown"]["type"]) <= {"factoid", "explanatory", "multi_doc", "unanswerable"}
+    assert sum(row["n"] for row in report["answer_breakdown"]["type"].values()) == 8
+    assert "answers.by_type.unanswerable.refusal_recall" in report["metrics"]
+    assert "By question type" in report["markdown"] and report["evidence"] == {}

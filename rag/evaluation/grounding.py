@@ -16,7 +16,9 @@ source's script occurs in a sentence it cites: the :class:`~rag.types.Citation` 
 What is not checked: an Arabic name invented inside an Arabic answer (telling a name from any
 other Arabic word needs a name tagger the project does not have) and English names with no
 Arabic original beside them; the citation checker and the accepted-answer scores cover those.
-A sentence that cites nothing has nothing to rest on: all its numbers and names count.
+A sentence that cites nothing has nothing to rest on: all its numbers and names count. Sentences the
+citation checker removed from the answer are not counted (the user never reads them); each sentence
+is read by the rules of its own script, whatever the question's language.
 
 Pure functions over plain values and :class:`~rag.types.Answer` records; no model.
 """
@@ -119,21 +121,42 @@ def cited_sources(answer: Answer, cited: Iterable[int]) -> list[str]:
     return out
 
 
+def script_of(text: str) -> str:
+    """``"ar"`` when Arabic letters outnumber Latin ones, else ``"en"``: which rules a sentence is read by
+    (an English question answered in Arabic is read as Arabic)."""
+    arabic = len(_ARABIC_WORD.findall(text))
+    latin = len(_LATIN_NAME.findall(text))
+    return "ar" if arabic >= latin and arabic else "en"
+
+
+def _flat(text: str) -> str:
+    return " ".join(_MARKER.sub(" ", text).split()).strip(" .،؛,;:!?؟")
+
+
+def shown(sentence: str, answer_text: str) -> bool:
+    """Whether a checked sentence is still in the answer the user sees (markers and spacing aside)."""
+    core = _flat(sentence)
+    return bool(core) and core in _flat(answer_text)
+
+
 def ungrounded(answer: Answer) -> list[Ungrounded]:
     """Every number or name of a (not refused) answer absent from the sentences its sentence cites.
 
-    Uses ``answer.sentences`` (the checker's split, with each sentence's citation numbers); an answer
-    without sentence checks is read as one sentence citing all its citations. A refusal has none.
+    Uses ``answer.sentences`` (the checker's split, with each sentence's citation numbers), keeping
+    those the user sees: verified ones, and any other still in ``answer.answer`` (a sentence the
+    checker removed is not an answer the user reads). An answer without sentence checks is read as
+    one sentence citing all its citations. A refusal has none.
     """
     if answer.refused or not answer.answer.strip():
         return []
-    lang = answer.language
     if answer.sentences:
         found: list[Ungrounded] = []
         for i, s in enumerate(answer.sentences):
-            found += ungrounded_in(s.text, cited_sources(answer, s.cited), lang, i)
+            if s.supported or shown(s.text, answer.answer):
+                found += ungrounded_in(s.text, cited_sources(answer, s.cited), script_of(s.text), i)
         return found
-    return ungrounded_in(answer.answer, cited_sources(answer, [c.n for c in answer.citations]), lang, 0)
+    text = answer.answer
+    return ungrounded_in(text, cited_sources(answer, [c.n for c in answer.citations]), script_of(text), 0)
 
 
-__all__ = ["Ungrounded", "cited_sources", "names", "numbers", "ungrounded", "ungrounded_in"]
+__all__ = ["Ungrounded", "cited_sources", "names", "numbers", "script_of", "shown", "ungrounded", "ungrounded_in"]
