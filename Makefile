@@ -51,17 +51,19 @@ test: lint setup browser office
 	$(PY) -m pytest; status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$status
 	$(SANAD) eval --suite seeds --answers 20 --check
-	$(SANAD) eval --suite xquad --answers 8 --check
+	$(SANAD) eval --suite xquad --answers 8 --evidence 100 --check
+	$(SANAD) eval --suite arcd --answers 0 --evidence 100 --check
 
 ## make test-fast: unit tests only (no models needed)
 test-fast: install
 	$(PY) -m pytest -m "not slow"
 
-## make eval: the full evaluation report (seeds and XQuAD) on the sample index
+## make eval: the full evaluation report (seeds, XQuAD and ARCD) on the sample index
 eval: export SANAD_INDEX_DIR := $(SAMPLE_INDEX)
 eval: setup
 	$(SANAD) eval --suite seeds
 	$(SANAD) eval --suite xquad --answers 40
+	$(SANAD) eval --suite arcd --answers 40
 
 ## make bench: every bench section on the sample index (`sanad bench --sections startup` for startup alone)
 bench: export SANAD_INDEX_DIR := $(SAMPLE_INDEX)

@@ -78,6 +78,18 @@ class BM25Index:
         order = sorted(top.tolist(), key=lambda r: (-scores[r], r))
         return [LexicalHit(int(r), float(scores[r])) for r in order if scores[r] > 0]
 
+    def coverage(self, query: str) -> float:
+        """Share of the query's terms (stopwords dropped, stemmed) that occur in the indexed passages.
+
+        Near 0 for an English question over Arabic passages (BM25 cannot match it), 1 when every
+        term is known; 0 for a query with no terms. Used to weight BM25 in hybrid fusion.
+        """
+        terms = tokenize(query)
+        if not terms or self.n_docs == 0:
+            return 0.0
+        vocab = self._retriever.vocab_dict
+        return sum(t in vocab for t in terms) / len(terms)
+
     def save(self, folder: Path) -> None:
         if self.n_docs:
             self._retriever.save(str(folder), allow_pickle=False)

@@ -320,11 +320,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="score retrieval, answers and citations")
     _common(p)
     _llm_flags(p)
-    p.add_argument("--suite", default="seeds", help="seeds, xquad, or a path to a Q&A .jsonl file")
+    p.add_argument("--suite", default="seeds", help="seeds, xquad, arcd, or a path to a Q&A .jsonl file")
     p.add_argument("--mode", action="append", choices=RETRIEVAL_MODES, dest="modes",
                    help="retrieval mode(s) to score (default: all)")
     p.add_argument("--limit", type=int, help="answer at most N questions (retrieval always uses all)")
     p.add_argument("--answers", type=int, default=None, help="number of questions to answer with the LLM")
+    p.add_argument("--evidence", type=int, default=None,
+                   help="questions whose evidence selection is scored without the LLM (default: all seeds, "
+                        "300 for xquad/arcd; 0: skip)")
     p.add_argument("--out", type=Path, default=Path("eval/reports"), help="report folder")
     p.add_argument("--check", action="store_true", help="exit 1 when a metric falls below its README threshold")
     p.set_defaults(func=_lazy("rag.evaluation.runner", "cmd_eval"))

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 from rag.errors import InputError
+from rag.hybrid import FUSIONS
 from rag.types import RETRIEVAL_MODES, RetrievalMode
 
 #: Marker values that select the models shipped through PyPI packages (see ``sanad setup``).
@@ -103,6 +104,13 @@ class SanadConfig:
     mode: RetrievalMode = "hybrid"
     top_k: int = 5
     candidate_k: int = 50
+    # How hybrid mode fuses the dense and BM25 lists: "zscore" (weighted z-scores, BM25 weighted by how many
+    # of the question's terms its vocabulary knows) or "rrf" (equal-weight reciprocal rank fusion, rrf_k).
+    # zscore at dense weight 0.65 (calibrated on half of the articles: `python -m rag.evaluation.fusion`) is
+    # never below max(dense, bm25) - 0.005 at hit@1 and MRR on seeds ar/en, XQuAD ar/en and ARCD; RRF is on
+    # XQuAD-en (hit@1 .734 vs dense .750) and where BM25 is weak (README "Retrieval fusion").
+    fusion: str = "zscore"
+    fusion_dense_weight: float = 0.65
     rrf_k: int = 60
 
     # Questions.
@@ -157,6 +165,11 @@ class SanadConfig:
             raise InputError(f"near_duplicate_threshold={self.near_duplicate_threshold!r} must be in (0, 1]")
         if self.recency_half_life_days < 0:
             raise InputError(f"recency_half_life_days={self.recency_half_life_days!r} must be 0 (off) or positive")
+        if self.fusion not in FUSIONS:
+            raise InputError(f"fusion={self.fusion!r} is not valid; choose one of {', '.join(FUSIONS)}")
+        if not 0.0 <= self.fusion_dense_weight <= 1.0:
+            raise InputError(f"fusion_dense_weight={self.fusion_dense_weight!r} must be between 0 and 1 "
+                             f"(the dense side's share; BM25 gets the rest)")
         if self.llm_backend not in LLM_BACKENDS:
             raise InputError(f"llm_backend={self.llm_backend!r} is not valid; choose one of {', '.join(LLM_BACKENDS)}")
         positive = ("embed_batch_size", "embed_threads", "chunk_tokens", "top_k", "candidate_k", "rrf_k",

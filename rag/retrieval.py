@@ -1,4 +1,4 @@
-"""Finding the passages that answer a question: dense, BM25 or hybrid (RRF) retrieval.
+"""Finding the passages that answer a question: dense, BM25 or hybrid retrieval.
 
 Filters (:class:`~rag.types.Filters`: article ids, outlets, a date range) are applied *inside*
 candidate generation, before anything is cut to ``k``: the dense side searches FAISS with an ID
@@ -7,6 +7,9 @@ too few), the BM25 side masks scores before its top ``k``. A filtered search the
 the best ``k`` allowed passages whenever ``k`` exist, never the allowed remainder of an
 unfiltered top ``k``. An optional recency preference (``recency_half_life_days``) reorders
 candidates by age before the cut.
+
+Hybrid fuses the two candidate lists in one place, :meth:`Retriever._fuse` (z-score fusion
+weighted by the question's BM25 term coverage by default, or RRF; see :mod:`rag.hybrid`).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import numpy as np
 from rag.config import SanadConfig
 from rag.embeddings import Embedder
 from rag.errors import InputError
-from rag.hybrid import rrf
+from rag.hybrid import lexical_weight, rrf, zscore_fusion
 from rag.index import IndexData, load_index
 from rag.indexer import expected_manifest
 from rag.textnorm import has_words
@@ -183,16 +186,30 @@ class Retriever:
             return self._finish(self._bm25(question, cut, allowed), k)
         dense = self._dense(question, depth, allowed)
         lexical = self._bm25(question, depth, allowed)
+        return self._finish(self._fuse(question, dense, lexical, cut), k)
+
+    def _fuse(self, question: str, dense: list[Hit], lexical: list[Hit], k: int) -> list[Hit]:
+        """The hybrid ranking of two candidate lists (``config.fusion``); hits keep both sides' scores."""
         by_id = {h.chunk_id: h for h in (*lexical, *dense)}
         raw = {h.chunk_id: dict(h.scores) for h in (*lexical, *dense)}
         for h in dense:
             raw[h.chunk_id]["dense"] = h.score
         for h in lexical:
             raw[h.chunk_id]["bm25"] = h.score
-        fused = rrf({"dense": [h.chunk_id for h in dense], "bm25": [h.chunk_id for h in lexical]}, k=self.config.rrf_k)
-        return self._finish([Hit(chunk=by_id[cid].chunk, score=score, rank=i + 1, title=by_id[cid].title,
-                                 scores={**raw[cid], **ranks})
-                             for i, (cid, score, ranks) in enumerate(fused[:cut])], k)
+        if self.config.fusion == "rrf":
+            fused = rrf({"dense": [h.chunk_id for h in dense], "bm25": [h.chunk_id for h in lexical]},
+                        k=self.config.rrf_k)
+        else:
+            weight = self.config.fusion_dense_weight
+            coverage = self.index.bm25.coverage(question) if lexical else 0.0
+            fused = zscore_fusion({"dense": [(h.chunk_id, h.score) for h in dense],
+                                   "bm25": [(h.chunk_id, h.score) for h in lexical]},
+                                  {"dense": weight, "bm25": lexical_weight(weight, coverage)})
+            for _, _, info in fused:
+                info["bm25_coverage"] = coverage
+        return [Hit(chunk=by_id[cid].chunk, score=score, rank=i + 1, title=by_id[cid].title,
+                    scores={**raw[cid], **info})
+                for i, (cid, score, info) in enumerate(fused[:k])]
 
     def allowed_rows(self, filters: Filters | None) -> np.ndarray | None:
         """(n_chunks,) bool: rows whose article matches ``filters``; ``None`` when nothing is filtered."""

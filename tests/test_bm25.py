@@ -151,3 +151,13 @@ def test_bm25_load_and_search_without_importing_bm25s(tmp_path: Path, bm25: BM25
                           cwd=Path(__file__).resolve().parents[1])
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_bm25_coverage_is_the_share_of_known_query_terms() -> None:
+    """Guards against hybrid weighting BM25 for questions it cannot match (English over Arabic text)."""
+    bm = BM25Index.build(["القوات العراقية في الأنبار", "المساعدات الإنسانية للشعب السوري"])
+    assert bm.coverage("القوات العراقية") == 1.0
+    assert bm.coverage("القوات العراقية في البصرة") == pytest.approx(2 / 3)  # "في" is a stopword
+    assert bm.coverage("How many Iraqi troops?") == 0.0
+    assert bm.coverage("؟") == 0.0
+    assert BM25Index.build([]).coverage("القوات") == 0.0
