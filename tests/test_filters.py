@@ -13,14 +13,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import FakeEmbedder
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import FakeEmbedder
 from rag.cli import main
 from rag.config import SanadConfig
 from rag.errors import InputError
-from rag.hybrid import rrf
 from rag.indexer import Indexer
 from rag.pipeline import Sanad
 from rag.retrieval import Retriever, date_bound, make_filters
@@ -122,13 +121,12 @@ def test_search_filtered_no_hit_outside_filter_and_equals_brute_force(flat: Retr
     else:
         # Each side's candidates equal brute force over the allowed rows (up to ties), and the hybrid
         # result is exactly their fusion: nothing is filtered after fusing or cutting.
-        sides = {name: [(h.chunk_id, h.score) for h in side(question, depth, allowed if filters.is_empty is False
-                                                                   else None)]
-                 for name, side in (("dense", flat._dense), ("bm25", flat._bm25))}
-        _same_ranking(sides["dense"], dense)
-        _same_ranking(sides["bm25"], lexical)
-        fused = rrf({name: [c for c, _ in pairs] for name, pairs in sides.items()}, k=flat.config.rrf_k)
-        assert got == [(c, s) for c, s, _ in fused[:k]]
+        mask = allowed if filters.is_empty is False else None
+        side_hits = {"dense": flat._dense(question, depth, mask), "bm25": flat._bm25(question, depth, mask)}
+        _same_ranking([(h.chunk_id, h.score) for h in side_hits["dense"]], dense)
+        _same_ranking([(h.chunk_id, h.score) for h in side_hits["bm25"]], lexical)
+        fused = flat._fuse(question, side_hits["dense"], side_hits["bm25"], k)
+        assert got == [(h.chunk_id, h.score) for h in fused]
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
