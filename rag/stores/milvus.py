@@ -1,0 +1,424 @@
+"""Serving from Milvus: one collection per index version, published by switching an alias.
+
+``SANAD_STORE=milvus`` with ``SANAD_MILVUS_URI`` either a Milvus Lite folder (``index/milvus.db``:
+pymilvus starts Milvus Lite's gRPC server inside this process) or a server
+(``http://host:19530``: Milvus standalone or cluster, or ``milvus-lite server``). Needs
+``pip install -e '.[scale]'``.
+
+Each index version becomes a collection ``<alias>_<version>`` holding, per passage row: the row
+number (primary key, = the line of ``chunks.jsonl``), ``chunk_id``, ``doc_id``, the article's
+``source`` (outlet) and ``published`` date for filters, the passage text, the dense e5 vector
+and Sanad's own BM25 weights as a sparse vector (:mod:`rag.stores.lexical`: the same
+tokenizer, stemming and scores as :class:`rag.bm25.BM25Index`). A version is written and
+loaded aside, then :meth:`MilvusStore.publish` points the alias at it in one server-side
+switch (the Milvus equivalent of the atomic ``CURRENT`` swap); older collections are dropped,
+keeping the previous one so that readers which opened it serve on.
+
+Search pushes :class:`~rag.types.Filters` down as a Milvus filter expression, and hybrid
+search is one ``hybrid_search`` call fusing a dense and a sparse request with Milvus's
+``RRFRanker`` (the same formula as :func:`rag.hybrid.rrf`). An unreachable server raises
+:class:`StoreUnavailableError` naming the URI: never an empty result.
+
+Example:
+    >>> store = MilvusStore("index/milvus.db")                           # doctest: +SKIP
+    >>> store.write_version("v-1", rows, dim=384)                        # doctest: +SKIP
+    >>> store.publish("v-1")                                             # doctest: +SKIP
+    >>> store.open().dense(query_vectors, k=5)[0][0].row                 # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag.errors import IndexMissingError, InputError, SanadError
+from rag.stores.lexical import passage_weights, query_weights
+from rag.types import Filters
+
+logger = logging.getLogger(__name__)
+
+INSTALL_HINT = "pip install -e '.[scale]'"
+_BATCH = 1000
+_MAX_TEXT_BYTES = 65_535
+_MAX_KEY_BYTES = 1_024
+
+
+class StoreUnavailableError(SanadError):
+    """The configured store (a Milvus server or Milvus Lite folder) cannot be reached or opened."""
+
+
+@dataclass(frozen=True)
+class StoreHit:
+    """A passage row of the searched index version and its score (higher is better)."""
+
+    row: int
+    score: float
+
+
+@dataclass(frozen=True)
+class StoreRow:
+    """What a store keeps of one passage: the row number is its position in ``chunks.jsonl``."""
+
+    chunk_id: str
+    doc_id: str
+    text: str
+    source: str = ""
+    published: str = ""
+
+
+def filter_expression(filters: Filters | None) -> str:
+    """A Milvus boolean expression for ``filters`` (``""`` when nothing is filtered).
+
+    Values are written as JSON string literals, so quotes or backslashes in an outlet name or
+    article id cannot change the expression. An article without a date never matches a date
+    bound (as :meth:`Filters.matches`).
+
+    Example:
+        >>> filter_expression(Filters(sources=("a\\"b",), since="2015-08-01"))
+        'source in ["a\\\\"b"] and published != "" and published >= "2015-08-01"'
+    """
+    if filters is None or filters.is_empty:
+        return ""
+
+    def lit(value: str) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    parts: list[str] = []
+    if filters.doc_ids:
+        parts.append(f"doc_id in [{', '.join(lit(d) for d in filters.doc_ids)}]")
+    if filters.sources:
+        parts.append(f"source in [{', '.join(lit(s) for s in filters.sources)}]")
+    if filters.since or filters.until:
+        parts.append('published != ""')
+    if filters.since:
+        parts.append(f"published >= {lit(filters.since)}")
+    if filters.until:
+        parts.append(f"published <= {lit(filters.until)}")
+    return " and ".join(parts)
+
+
+def index_params(factory: str, *, nprobe: int = 64, ef_search: int = 128) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Milvus index and search parameters for a FAISS factory string (the same index, server side).
+
+    ``Flat`` → ``FLAT`` (exact), ``IVF<n>,Flat`` → ``IVF_FLAT`` (nlist n, nprobe), ``HNSW<M>[,Flat]`` →
+    ``HNSW`` (M, efConstruction 40 as FAISS, ef). All with the inner-product metric.
+    """
+    if factory == "Flat":
+        return {"index_type": "FLAT", "params": {}}, {}
+    ivf = re.fullmatch(r"IVF(\d+),Flat", factory)
+    if ivf:
+        return {"index_type": "IVF_FLAT", "params": {"nlist": int(ivf.group(1))}}, {"nprobe": nprobe}
+    hnsw = re.fullmatch(r"HNSW(\d+)(,Flat)?", factory)
+    if hnsw:
+        return {"index_type": "HNSW", "params": {"M": int(hnsw.group(1)), "efConstruction": 40}}, {"ef": ef_search}
+    raise InputError(f"index_factory={factory!r} has no Milvus equivalent; use 'Flat', 'IVF<n>,Flat' or 'HNSW<M>,Flat'")
+
+
+def collection_name(alias: str, version: str) -> str:
+    """The collection holding ``version`` (Milvus names allow letters, digits and underscores)."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", f"{alias}_{version}")
+
+
+def _connect(uri: str, timeout_s: float):
+    try:
+        from pymilvus import MilvusClient
+    except ImportError as exc:
+        raise ImportError(f"the Milvus store needs pymilvus and milvus-lite: {INSTALL_HINT}") from exc
+    if not uri.startswith(("http://", "https://", "tcp://", "unix:")):
+        folder = Path(uri).expanduser()
+        if folder.suffix != ".db":
+            raise InputError(f"SANAD_MILVUS_URI={uri!r}: give a Milvus Lite folder ending in .db "
+                             f"(e.g. index/milvus.db) or a server address such as http://127.0.0.1:19530")
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        uri = str(folder)
+    try:
+        return MilvusClient(uri=uri, timeout=timeout_s)
+    except Exception as exc:
+        local = "" if uri.startswith(("http", "tcp", "unix")) else (
+            " Milvus Lite lets one process at a time open a folder: if another Sanad process (the UI, an index "
+            "build) holds it, run a Milvus server (`milvus-lite server --data-dir ... --port 19530`, or Milvus "
+            "standalone) and point SANAD_MILVUS_URI at it.")
+        raise StoreUnavailableError(f"cannot connect to Milvus at {uri}: {_reason(exc)}.{local} Check that the "
+                                    f"server runs and SANAD_MILVUS_URI is right; nothing was searched or changed"
+                                    ) from None
+
+
+def _reason(exc: BaseException) -> str:
+    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    return " ".join(str(message).split())[:300]
+
+
+class MilvusStore:
+    """Sanad's index versions in one Milvus deployment.
+
+    Args:
+        uri: a Milvus Lite folder (``index/milvus.db``) or a server address (``http://host:19530``).
+        alias: the alias readers follow; collections are named ``<alias>_<version>``.
+        timeout_s: per-call timeout, so that a dead server fails a call instead of hanging it.
+    """
+
+    def __init__(self, uri: str, *, alias: str = "sanad", timeout_s: float = 30.0) -> None:
+        if not uri:
+            raise InputError("the Milvus store needs SANAD_MILVUS_URI (e.g. index/milvus.db or http://host:19530)")
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", alias):
+            raise InputError(f"milvus alias {alias!r} must be letters, digits and underscores, not starting "
+                             f"with a digit")
+        self.uri = uri
+        self.alias = alias
+        self.timeout_s = timeout_s
+        self._client = None
+
+    # -- connection -------------------------------------------------------------------------
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = _connect(self.uri, self.timeout_s)
+        return self._client
+
+    def call(self, what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run one client call; a connection failure becomes :class:`StoreUnavailableError` naming the URI."""
+        try:
+            return fn(*args, timeout=self.timeout_s, **kwargs)
+        except SanadError:
+            raise
+        except Exception as exc:
+            if _is_missing_collection(exc):
+                raise IndexMissingError(f"Milvus at {self.uri} has no collection for this index ({_reason(exc)}); "
+                                        f"rebuild it with `sanad index --rebuild`") from None
+            raise StoreUnavailableError(f"Milvus at {self.uri} failed to {what}: {_reason(exc)}. Check that the "
+                                        f"server runs and SANAD_MILVUS_URI is right") from None
+
+    def close(self) -> None:
+        """Close the connection (a Milvus Lite server started for a folder stops when the process exits)."""
+        if self._client is not None:
+            try:
+                self._client.close()
+            finally:
+                self._client = None
+
+    # -- writing ----------------------------------------------------------------------------
+    def write_version(self, version: str, rows: Sequence[StoreRow], vectors: np.ndarray, *, factory: str = "Flat",
+                      nprobe: int = 64, ef_search: int = 128) -> str:
+        """Create, fill, index and load the collection for ``version``; it is not live until :meth:`publish`.
+
+        Args:
+            version: the index version name (the version folder's name).
+            rows: the passages in row order (row ``i`` is ``rows[i]``).
+            vectors: (n, dim) float32 unit vectors, row-aligned with ``rows``.
+
+        Returns:
+            The collection name. On failure the half-written collection is dropped.
+        """
+        from pymilvus import DataType, MilvusClient
+
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or len(vectors) != len(rows):
+            raise InputError(f"{len(rows)} passages but vectors of shape {vectors.shape}; they must be row-aligned")
+        _check_sizes(rows)
+        name = collection_name(self.alias, version)
+        build, _ = index_params(factory, nprobe=nprobe, ef_search=ef_search)
+        if self.call("list collections", self.client.has_collection, name):
+            self.call("drop a stale collection", self.client.drop_collection, name)
+        schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+        schema.add_field("row", DataType.INT64, is_primary=True)
+        schema.add_field("chunk_id", DataType.VARCHAR, max_length=_MAX_KEY_BYTES)
+        schema.add_field("doc_id", DataType.VARCHAR, max_length=_MAX_KEY_BYTES)
+        schema.add_field("source", DataType.VARCHAR, max_length=_MAX_KEY_BYTES)
+        schema.add_field("published", DataType.VARCHAR, max_length=64)
+        schema.add_field("text", DataType.VARCHAR, max_length=_MAX_TEXT_BYTES)
+        schema.add_field("dense", DataType.FLOAT_VECTOR, dim=int(vectors.shape[1]))
+        schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+        self.call("create a collection", self.client.create_collection, name, schema=schema,
+                  consistency_level="Strong")
+        try:
+            sparse = passage_weights([r.text for r in rows]).rows
+            for start in range(0, len(rows), _BATCH):
+                batch = [{"row": i, "chunk_id": rows[i].chunk_id, "doc_id": rows[i].doc_id, "source": rows[i].source,
+                          "published": rows[i].published, "text": rows[i].text, "dense": vectors[i],
+                          "sparse": sparse[i]} for i in range(start, min(len(rows), start + _BATCH))]
+                self.call("insert passages", self.client.insert, name, batch)
+            self.call("flush", self.client.flush, name)
+            params = self.client.prepare_index_params()
+            params.add_index(field_name="dense", index_type=build["index_type"], metric_type="IP",
+                             params=build["params"])
+            params.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
+            params.add_index(field_name="doc_id", index_type="INVERTED")
+            params.add_index(field_name="source", index_type="INVERTED")
+            self.call("build the indexes", self.client.create_index, name, params)
+            self.call("load the collection", self.client.load_collection, name)
+            props = {"sanad.factory": factory, "sanad.rows": str(len(rows)), "sanad.dim": str(vectors.shape[1])}
+            self.call("describe the version", self.client.alter_collection_properties, name, properties=props)
+        except BaseException:
+            self.discard(version)
+            raise
+        logger.info("Milvus collection %s holds %d passages (%s)", name, len(rows), factory)
+        return name
+
+    def publish(self, version: str) -> None:
+        """Point the alias at ``version``'s collection (one server-side switch; readers of the alias move at once)."""
+        name = collection_name(self.alias, version)
+        if self.live_collection() is None:
+            self.call("create the alias", self.client.create_alias, name, self.alias)
+        else:
+            self.call("switch the alias", self.client.alter_alias, name, self.alias)
+        logger.info("Milvus alias %s -> %s", self.alias, name)
+
+    def live_collection(self) -> str | None:
+        """The collection the alias points at, or ``None`` before the first publish."""
+        aliases = self.call("list aliases", self.client.list_aliases)
+        if self.alias not in (aliases.get("aliases", []) if isinstance(aliases, dict) else aliases):
+            return None
+        return self.call("describe the alias", self.client.describe_alias, self.alias)["collection_name"]
+
+    def discard(self, version: str) -> None:
+        """Drop ``version``'s collection (after a failed build); never the live one."""
+        name = collection_name(self.alias, version)
+        try:
+            if name != self.live_collection() and self.client.has_collection(name, timeout=self.timeout_s):
+                self.client.drop_collection(name, timeout=self.timeout_s)
+        except Exception as exc:  # cleanup after a failure must not hide the failure
+            logger.warning("could not drop the unfinished Milvus collection %s: %s", name, _reason(exc))
+
+    def prune(self, keep: Iterable[str]) -> list[str]:
+        """Drop this alias's version collections except ``keep`` (version names) and the live one."""
+        keep_names = {collection_name(self.alias, v) for v in keep}
+        live = self.live_collection()
+        dropped = []
+        for name in self.call("list collections", self.client.list_collections):
+            if name.startswith(f"{self.alias}_") and name not in keep_names and name != live:
+                self.call("drop an old version", self.client.drop_collection, name)
+                dropped.append(name)
+        return dropped
+
+    def versions(self) -> list[str]:
+        """Collections of this alias's versions, oldest name first."""
+        return sorted(n for n in self.call("list collections", self.client.list_collections)
+                      if n.startswith(f"{self.alias}_"))
+
+    # -- reading ----------------------------------------------------------------------------
+    def open(self, version: str | None = None) -> MilvusSearcher:
+        """A searcher on ``version``'s collection, or on whatever the alias points at when ``None``."""
+        if version is None:
+            name = self.live_collection()
+            if name is None:
+                raise IndexMissingError(f"Milvus at {self.uri} has no published index (alias {self.alias!r}); "
+                                        f"build one with `sanad index`")
+        else:
+            name = collection_name(self.alias, version)
+        desc = self.call("describe the collection", self.client.describe_collection, name)
+        props = desc.get("properties", {}) or {}
+        dim = next(int(f["params"]["dim"]) for f in desc["fields"] if f["name"] == "dense")
+        rows = int(props.get("sanad.rows", -1))
+        if rows < 0:
+            rows = int(self.call("count passages", self.client.get_collection_stats, name)["row_count"])
+        factory = str(props.get("sanad.factory", "Flat"))
+        return MilvusSearcher(self, name, dim=dim, count=rows, factory=factory)
+
+
+class MilvusSearcher:
+    """Searches one index version's collection: dense, lexical (BM25) and hybrid (RRF), filters pushed down.
+
+    Hits carry row numbers of that version's ``chunks.jsonl``, best first.
+    """
+
+    def __init__(self, store: MilvusStore, collection: str, *, dim: int, count: int, factory: str = "Flat",
+                 nprobe: int = 64, ef_search: int = 128) -> None:
+        self.store = store
+        self.collection = collection
+        self._dim = dim
+        self._count = count
+        self.factory = factory
+        self.set_search_params(nprobe=nprobe, ef_search=ef_search)
+
+    def set_search_params(self, *, nprobe: int = 64, ef_search: int = 128) -> None:
+        """Search breadth of an approximate dense index (``nprobe`` for IVF, ``ef`` for HNSW)."""
+        _, self._dense_params = index_params(self.factory, nprobe=nprobe, ef_search=ef_search)
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def __len__(self) -> int:
+        return self._count
+
+    def dense(self, queries: np.ndarray, k: int, filters: Filters | None = None) -> list[list[StoreHit]]:
+        """Top ``k`` rows per query by inner product; queries are (n, dim) float32 unit vectors."""
+        queries = self._queries(queries)
+        if self._count == 0 or k <= 0:
+            return [[] for _ in range(len(queries))]
+        result = self.store.call("search", self.store.client.search, self.collection, data=list(queries),
+                                 anns_field="dense", limit=min(k, self._count), filter=filter_expression(filters),
+                                 output_fields=["row"], search_params={"metric_type": "IP",
+                                                                       "params": self._dense_params})
+        return [_hits(per_query) for per_query in result]
+
+    def lexical(self, query: str, k: int, filters: Filters | None = None) -> list[StoreHit]:
+        """Up to ``k`` rows sharing a term with ``query``, by Sanad's BM25 score (inner product of weights)."""
+        weights = query_weights(query)
+        if not weights or self._count == 0 or k <= 0:
+            return []
+        result = self.store.call("search", self.store.client.search, self.collection, data=[weights],
+                                 anns_field="sparse", limit=min(k, self._count), filter=filter_expression(filters),
+                                 output_fields=["row"], search_params={"metric_type": "IP"})
+        return [h for h in _hits(result[0]) if h.score > 0]
+
+    def hybrid(self, query_vector: np.ndarray, query: str, k: int, *, depth: int, rrf_k: int = 60,
+               filters: Filters | None = None) -> list[StoreHit]:
+        """Dense top ``depth`` and BM25 top ``depth`` fused by Milvus's RRF ranker, cut to ``k``.
+
+        Score = Σ 1/(rrf_k + rank) over the two lists, as :func:`rag.hybrid.rrf`; equal scores
+        are ordered by row so that the order is deterministic.
+        """
+        from pymilvus import AnnSearchRequest, RRFRanker
+
+        vector = self._queries(query_vector)[0]
+        weights = query_weights(query)
+        if self._count == 0 or k <= 0:
+            return []
+        depth = min(max(depth, k), self._count)
+        expr = filter_expression(filters)
+        requests = [AnnSearchRequest([vector], "dense", {"metric_type": "IP", "params": self._dense_params},
+                                     limit=depth, expr=expr or None)]
+        if weights:
+            requests.append(AnnSearchRequest([weights], "sparse", {"metric_type": "IP"}, limit=depth,
+                                             expr=expr or None))
+        result = self.store.call("search", self.store.client.hybrid_search, self.collection, requests,
+                                 RRFRanker(rrf_k), limit=min(k, self._count), output_fields=["row"])
+        hits = _hits(result[0])
+        return sorted(hits, key=lambda h: (-round(h.score, 9), h.row))
+
+    def _queries(self, queries: np.ndarray) -> np.ndarray:
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        if queries.ndim == 1:
+            queries = queries[None, :]
+        if queries.ndim != 2 or queries.shape[1] != self._dim:
+            raise InputError(f"query dimension {queries.shape[-1]} does not match the index ({self._dim}); "
+                             f"the index was built with another embedding model")
+        return queries
+
+
+def _hits(per_query: Iterable[Any]) -> list[StoreHit]:
+    return [StoreHit(int(h["row"] if "row" in h else h["id"]), float(h["distance"])) for h in per_query]
+
+
+def _check_sizes(rows: Sequence[StoreRow]) -> None:
+    for i, r in enumerate(rows):
+        if len(r.text.encode("utf-8")) > _MAX_TEXT_BYTES:
+            raise InputError(f"passage {i} of {r.doc_id} is over {_MAX_TEXT_BYTES} bytes, more than a Milvus text "
+                             f"field holds; lower chunk_tokens")
+        for field_name in ("chunk_id", "doc_id", "source"):
+            if len(getattr(r, field_name).encode("utf-8")) > _MAX_KEY_BYTES:
+                raise InputError(f"the {field_name} of passage {i} ({getattr(r, field_name)[:60]}…) is over "
+                                 f"{_MAX_KEY_BYTES} bytes; shorten the file name or the outlet name")
+
+
+def _is_missing_collection(exc: BaseException) -> bool:
+    text = _reason(exc).lower()
+    return "collection not found" in text or "can't find collection" in text or "not exist" in text
