@@ -29,7 +29,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -82,10 +82,12 @@ class RayEmbedder:
         batch_size: passages per Ray batch (a multiple of the model batch, so batches match a local run).
         stall_timeout_s: fail when no batch has come back for this long.
         object_store_mb: object store size of a local cluster started here.
+        on_progress: called as ``on_progress(done, total)`` (passages) each time a batch comes back.
     """
 
     def __init__(self, local: Embedder, *, address: str | None = None, workers: int | None = None,
-                 batch_size: int = 256, stall_timeout_s: float = 600.0, object_store_mb: int = 512) -> None:
+                 batch_size: int = 256, stall_timeout_s: float = 600.0, object_store_mb: int = 512,
+                 on_progress: Callable[[int, int], None] | None = None) -> None:
         if workers is not None and workers <= 0:
             raise InputError(f"ray workers={workers} must be a positive number")
         if batch_size <= 0:
@@ -97,6 +99,7 @@ class RayEmbedder:
         self.batch_size = max(step, batch_size // step * step)
         self.stall_timeout_s = stall_timeout_s
         self.object_store_mb = object_store_mb
+        self.on_progress = on_progress
         self._ray = None
         self._started_here = False
         #: Seconds per stage of the last :meth:`embed_passages` (``ray_start_s``, ``embed_s``).
@@ -217,6 +220,8 @@ class RayEmbedder:
                 seen[rows] = True
                 if bar is not None:
                     bar.update(len(rows))
+                if self.on_progress is not None:
+                    self.on_progress(int(seen.sum()), n)
         finally:
             if bar is not None:
                 bar.close()

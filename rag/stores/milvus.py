@@ -131,6 +131,8 @@ def _connect(uri: str, timeout_s: float):
         from pymilvus import MilvusClient
     except ImportError as exc:
         raise ImportError(f"the Milvus store needs pymilvus and milvus-lite: {INSTALL_HINT}") from exc
+    # pymilvus logs every failed call with a traceback; each failure reaches the caller as a SanadError instead.
+    logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
     if not uri.startswith(("http://", "https://", "tcp://", "unix:")):
         folder = Path(uri).expanduser()
         if folder.suffix != ".db":
