@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -41,6 +42,17 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def ensure_token(path: Path) -> Path:
+    """``path``, holding a random Ray authentication token (created, private to this user, when missing)."""
+    path = Path(path)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path
 
 
 def _bin(name: str) -> str:
@@ -82,15 +94,18 @@ class LocalRayCluster:
         worker_cpus: CPUs each worker node offers.
         object_store_mb: object store per node.
         start_timeout_s: how long the nodes may take to register before :class:`SanadError`.
+        token_path: the cluster's authentication token file (Ray's token auth: the GCS listens on every
+            interface); created with a fresh token when missing. A driver joins with :attr:`driver_env` set.
     """
 
     def __init__(self, workers: int = 1, *, head_cpus: int = 1, worker_cpus: int = 1, object_store_mb: int = 256,
-                 start_timeout_s: float = 120.0) -> None:
+                 start_timeout_s: float = 120.0, token_path: Path | None = None) -> None:
         self.n_workers = workers
         self.head_cpus = head_cpus
         self.worker_cpus = worker_cpus
         self.object_store_mb = object_store_mb
         self.start_timeout_s = start_timeout_s
+        self.token_path = token_path
         self.port = 0
         self.head: subprocess.Popen | None = None
         self.nodes: list[subprocess.Popen] = []
@@ -100,9 +115,15 @@ class LocalRayCluster:
     def address(self) -> str:
         return f"{NODE_IP}:{self.port}"
 
+    @property
+    def driver_env(self) -> dict[str, str]:
+        """Environment a driver process needs to join (Ray reads it at ``ray.init``)."""
+        return {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(self.token_path),
+                "RAY_USAGE_STATS_ENABLED": "0"}
+
     def _start_node(self, args: list[str], log_name: str) -> subprocess.Popen:
         assert self._tmp is not None
-        env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "HF_HUB_OFFLINE": "1"}
+        env = {**os.environ, **self.driver_env, "HF_HUB_OFFLINE": "1"}
         log = open(self._tmp / log_name, "wb")  # noqa: SIM115 - kept open for the node's life
         # Ports Ray would otherwise take from fixed defaults: two clusters on one machine must not clash.
         ports = [f"--dashboard-agent-listen-port={free_port()}", f"--metrics-export-port={free_port()}"]
@@ -113,6 +134,7 @@ class LocalRayCluster:
 
     def start(self) -> LocalRayCluster:
         self._tmp = Path(tempfile.mkdtemp(prefix="sanad-ray-", dir="/tmp"))
+        self.token_path = ensure_token(self.token_path or self._tmp / "auth_token")
         self.port = free_port()
         self.head = self._start_node(["--head", f"--node-ip-address={NODE_IP}", f"--port={self.port}",
                                       f"--num-cpus={self.head_cpus}", "--include-dashboard=false",
@@ -156,10 +178,11 @@ class LocalRayCluster:
         assert self._tmp is not None
         deadline = time.monotonic() + self.start_timeout_s
         while time.monotonic() < deadline:
-            for proc in (self.head, *self.nodes):
-                if proc is not None and proc.poll() is not None:
-                    raise SanadError(f"a Ray node exited while starting (status {proc.returncode}); see {self._tmp}")
             logs = [self._tmp / "head.log", *(self._tmp / f"worker-{i}.log" for i in range(len(self.nodes)))]
+            for proc, log in zip((self.head, *self.nodes), logs, strict=True):
+                if proc is not None and proc.poll() is not None:
+                    tail = log.read_text(errors="replace")[-1500:] if log.exists() else ""
+                    raise SanadError(f"a Ray node exited while starting (status {proc.returncode}): {tail}")
             started = sum(1 for p in logs if p.exists() and b"Ray runtime started" in p.read_bytes())
             if started >= n:
                 return

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -101,7 +102,7 @@ class RayEmbedder:
         self.object_store_mb = object_store_mb
         self.on_progress = on_progress
         self._ray = None
-        self._started_here = False
+        self._joined = False
         #: Seconds per stage of the last :meth:`embed_passages` (``ray_start_s``, ``embed_s``).
         self.timings: dict[str, float] = {}
 
@@ -160,8 +161,13 @@ class RayEmbedder:
         env = {"py_modules": [str(Path(rag.__file__).parent)],
                "env_vars": {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}}
         if ray.is_initialized():
-            logger.info("using the Ray cluster this process is already connected to")
+            joined = ray.get_runtime_context().gcs_address
+            if self.address and self.address not in ("auto", joined) and not self.address.startswith("ray://"):
+                raise SanadError(f"this process is already connected to the Ray cluster at {joined}, not "
+                                 f"{self.address}; use one cluster per process")
+            logger.info("using the Ray cluster this process is already connected to (%s)", joined)
         elif self.address:
+            _check_reachable(self.address)
             host = self.address.removeprefix("ray://").rsplit(":", 1)[0]
             # A cluster on this machine's loopback (tests, one-box setups): Ray would otherwise take the
             # machine's network address as this driver's node address and not find the cluster's raylet.
@@ -173,13 +179,13 @@ class RayEmbedder:
                 raise SanadError(f"cannot join the Ray cluster at {self.address}: {exc}. Start one with `ray start "
                                  f"--head` (then --ray-address auto) or leave --ray-address out to start a local "
                                  f"one; nothing was changed") from None
-            self._started_here = True
+            self._joined = True
         else:
             cpus = (self.workers or 1) * max(1, self.local.threads)
             ray.init(num_cpus=cpus, include_dashboard=False, object_store_memory=self.object_store_mb * 2**20,
                      runtime_env=env, logging_level=logging.WARNING, log_to_driver=False,
                      _node_ip_address="127.0.0.1")  # a cluster of this process only: stay on loopback
-            self._started_here = True
+            self._joined = True
         self._ray = ray
         return ray
 
@@ -200,11 +206,12 @@ class RayEmbedder:
         # padding) and each Ray batch is the run of model batches a local build would make.
         order = np.argsort([-len(t) for t in texts], kind="stable")
         items = [{"row": int(i), "text": texts[i]} for i in order]
-        ds = ray.data.from_items(items, override_num_blocks=max(1, -(-n // self.batch_size)))
-        pool = self._pool_size(ray)
+        blocks = max(1, -(-n // self.batch_size))
+        ds = ray.data.from_items(items, override_num_blocks=blocks)
+        pool = min(self._pool_size(ray), blocks)  # no actor (and model load) without a batch to embed
         ds = ds.map_batches(PassageEncoder, fn_constructor_kwargs={"settings": self.settings()},
-                            batch_size=self.batch_size, batch_format="numpy", concurrency=pool,
-                            num_cpus=max(1, self.local.threads))
+                            batch_size=self.batch_size, batch_format="numpy",
+                            compute=ray.data.ActorPoolStrategy(size=pool), num_cpus=max(1, self.local.threads))
         logger.info("embedding %d passages on Ray: %d actors, batches of %d", n, pool, self.batch_size)
         out = np.zeros((n, self.dim), dtype=np.float32)
         seen = np.zeros(n, dtype=bool)
@@ -232,10 +239,10 @@ class RayEmbedder:
 
     def close(self) -> None:
         """Leave the cluster (and stop it when it was started here)."""
-        if self._ray is not None and self._started_here:
+        if self._ray is not None and self._joined:
             self._ray.shutdown()
         self._ray = None
-        self._started_here = False
+        self._joined = False
 
     def __enter__(self) -> RayEmbedder:
         return self
@@ -285,6 +292,26 @@ def _stream(ds, stall_timeout_s: float):
             yield item
     finally:
         stop.set()
+
+
+def _check_reachable(address: str, timeout_s: float = 10.0) -> None:
+    """Fail at once when ``host:port`` (or ``ray://host:port``) does not accept connections.
+
+    ``ray.init`` would otherwise retry a dead GCS address for many minutes. ``auto`` is left to Ray,
+    which fails at once when no local cluster runs.
+    """
+    if address == "auto":
+        return
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise InputError(f"--ray-address {address!r}: give auto, host:port (the head's GCS, port 6379 by "
+                         f"default) or ray://host:10001")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        raise SanadError(f"cannot join the Ray cluster at {address}: nothing answers there ({exc}). Start one "
+                         f"with `ray start --head` or leave --ray-address out to start a local one; nothing "
+                         f"was changed") from None
 
 
 def _short(exc: BaseException) -> str:
