@@ -85,7 +85,7 @@ def _classes():
                                      convert_to_numpy=True)[0].tolist()
 
     class GeneratorChatModel(BaseChatModel):
-        """A LangChain chat model around a ``rag.generate.Generator`` (the same llama.cpp model Sanad uses)."""
+        """A LangChain chat model around a ``rag.generators.Generator`` (the same llama.cpp model Sanad uses)."""
 
         model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -99,7 +99,7 @@ def _classes():
             return "sanad-generator"
 
         def _chat(self, messages: list[BaseMessage]):
-            from rag.generate import ChatMessage
+            from rag.generators import ChatMessage
 
             roles = {"system": "system", "human": "user", "ai": "assistant"}
             return [ChatMessage(roles.get(m.type, "user"), str(m.content)) for m in messages]
@@ -201,8 +201,8 @@ class LangChainRAG:
 
 
 def run_baseline(config: Any, questions: Sequence[Any], *, sanad: Any = None, log=print) -> dict[str, Any]:
-    """Answer ``questions`` (``rag.bench.data.SeedQuestion``) with the LangChain pipeline; per-question rows."""
-    from rag.bench.answering import answer_contains, summarize_rows
+    """Answer ``questions`` (``bench.data.SeedQuestion``) with the LangChain pipeline; per-question rows."""
+    from bench.answering import answer_contains, summarize_rows
     from rag.pipeline import Sanad
 
     sanad = sanad or Sanad(config)
@@ -236,7 +236,7 @@ def main() -> int:
     except ImportError:
         print(f"LangChain is not installed: {INSTALL_HINT}", file=sys.stderr)
         return 1
-    from rag.bench.data import answer_questions
+    from bench.data import answer_questions
     from rag.config import SanadConfig
 
     result = run_baseline(SanadConfig.from_env(), answer_questions(5))

@@ -21,7 +21,7 @@ from rag.chunking import approx_token_count, sentence_spans
 from rag.citations import CitationChecker, numbers_in
 from rag.config import SanadConfig
 from rag.errors import GenerationError, SanadError
-from rag.generate import ChatMessage, Generator
+from rag.generators import ChatMessage, Generator
 from rag.hybrid import rrf
 from rag.retrieval import Retriever, check_question, detect_language
 from rag.textnorm import normalize_arabic, tokenize

@@ -138,6 +138,32 @@ def _lazy(module: str, name: str) -> Callable[[argparse.Namespace], int]:
     return run
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    """``sanad bench``: the drivers live in the checkout's top-level ``bench/`` package, not in the library."""
+    return int(_import_bench().cmd_bench(args))
+
+
+def _import_bench() -> Any:
+    """``bench.run`` from the source checkout this ``rag`` was loaded from (or from ``sys.path``).
+
+    The bench is not installed with the library (``pip install .`` ships ``rag`` only), so an editable
+    install or a run from the checkout finds it; anything else gets a message saying where it lives.
+    """
+    import importlib
+
+    root = Path(__file__).resolve().parents[1]
+    if (root / "bench" / "run.py").is_file() and str(root) not in sys.path:
+        sys.path.append(str(root))
+    try:
+        return importlib.import_module("bench.run")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("bench", "bench.run"):
+            raise
+        raise SanadError(f"sanad bench needs the source checkout's bench/ package, which is not importable here "
+                         f"(looked in {root / 'bench'} and on sys.path): run it from a clone of Sanad "
+                         f"(git clone …; pip install -e '.[dev,bench]'; sanad bench)") from None
+
+
 # -- parser ---------------------------------------------------------------------------------------
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--index-dir", type=Path, help="index folder (default: index, or $SANAD_INDEX_DIR)")
@@ -240,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--answer-questions", type=int, help="seed questions to answer with the LLM (default 5)")
     p.add_argument("--no-llm", action="store_true", help="skip the answer and LangChain sections")
     p.add_argument("--no-onnx", action="store_true", help="skip the ONNX Runtime embedding comparison")
-    p.set_defaults(func=_lazy("rag.bench", "cmd_bench"))
+    p.set_defaults(func=cmd_bench)
     return parser
 
 

@@ -12,41 +12,15 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from rag.answer import Answerer, StreamEvent
-from rag.config import OFFLINE_LLM, SanadConfig
+from rag.config import SanadConfig
 from rag.embeddings import Embedder
-from rag.errors import InputError, ModelError
-from rag.generate import Generator
+from rag.errors import ModelError
+from rag.generators import Generator, make_generator
 from rag.indexer import Indexer, IndexReport
 from rag.retrieval import Retriever
 from rag.types import Answer, Article, Hit, RetrievalMode
 
 logger = logging.getLogger(__name__)
-
-
-def make_generator(config: SanadConfig) -> Generator:
-    """The language model named by ``config`` (not loaded yet)."""
-    from rag import generate
-
-    if config.llm_backend == "llama-cpp":
-        if config.llm_model == OFFLINE_LLM:
-            from rag.models.llm_assets import GGUF_NAME
-
-            path = config.model_dir / GGUF_NAME
-        else:
-            path = Path(config.llm_model).expanduser()
-        return generate.LlamaCppGenerator(path, n_threads=config.llm_threads, n_ctx=config.llm_ctx,
-                                          timeout_s=config.llm_timeout_s)
-    if config.llm_backend == "openai":
-        if not config.llm_base_url:
-            raise InputError("llm_backend='openai' needs llm_base_url (e.g. http://127.0.0.1:8080/v1)")
-        model = "default" if config.llm_model == OFFLINE_LLM else config.llm_model
-        import os
-
-        return generate.OpenAICompatGenerator(config.llm_base_url, model, api_key=os.environ.get("SANAD_LLM_API_KEY"),
-                                              timeout_s=config.llm_timeout_s)
-    if config.llm_model == OFFLINE_LLM:
-        raise InputError("llm_backend='transformers' needs llm_model set to a model id or folder")
-    return generate.TransformersGenerator(config.llm_model)
 
 
 class Sanad:

@@ -11,7 +11,7 @@ from typing import Iterator, Mapping, Sequence
 
 from rag.chunking import approx_token_count
 from rag.errors import GenerationError
-from rag.generate import ChatMessage, Generation
+from rag.generators import ChatMessage, Generation
 from rag.types import Chunk, Hit
 
 #: doc_id -> article text: a headline line, then the body that becomes the passage.
@@ -50,7 +50,7 @@ def passage_hits(*doc_ids: str) -> list[Hit]:
 
 
 class FakeGenerator:
-    """Implements :class:`rag.generate.Generator` with canned text.
+    """Implements :class:`rag.generators.Generator` with canned text.
 
     ``stream`` yields ``answer`` in small pieces; ``generate`` (used for query translation)
     returns ``translation``. Every call's messages are recorded. Set ``fail_next`` to a

@@ -12,13 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.bench.core import crossing_size, percentile, recall_at_k, summarize_ms, unit_rows
-from rag.bench.data import repeat_to, sentences
-from rag.bench.embedding import padded_tokens
-from rag.bench.report import render_markdown, table, write_results
-from rag.bench.run import BenchOptions, options_from_args, parse_sizes, recommendations
-from rag.bench.synth import (SyntheticChunks, bm25_from_tokens, synthetic_token_corpus, synthetic_vectors,
-                             top1_cosines)
+from bench.core import crossing_size, percentile, recall_at_k, summarize_ms, unit_rows
+from bench.data import repeat_to, sentences
+from bench.embedding import padded_tokens
+from bench.report import render_markdown, table, write_results
+from bench.run import BenchOptions, options_from_args, parse_sizes, recommendations
+from bench.synth import (SyntheticChunks, bm25_from_tokens, synthetic_token_corpus, synthetic_vectors,
+                         top1_cosines)
 from rag.bm25 import BM25Index
 from rag.config import SanadConfig
 from rag.errors import InputError
@@ -303,7 +303,7 @@ def test_qdrant_store_matches_flat(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_bench_quick_smoke(tmp_path: Path) -> None:
     """The quick bench runs end to end on the real embedder and writes its three files (no LLM)."""
-    from rag.bench.run import run_bench
+    from bench.run import run_bench
     from rag.index import IndexMissingError, read_manifest
 
     config = SanadConfig()
@@ -339,8 +339,8 @@ def _answer(text: str, refused: bool = False, **timings: float):
 
 
 def test_stage_row_and_summary() -> None:
-    from rag.bench.answering import _answer_summary, stage_row, summarize_rows
-    from rag.bench.data import SeedQuestion
+    from bench.answering import _answer_summary, stage_row, summarize_rows
+    from bench.data import SeedQuestion
 
     q = SeedQuestion(id="s1", question="كم؟", lang="ar", answerable=True, gold_doc_ids=("d",), evidence=(),
                      answers=("380 مليون دولار", "380"), type="factoid")
@@ -386,7 +386,7 @@ def test_langchain_baseline_wiring_with_fakes(community: bool, monkeypatch: pyte
 
         for name in ("langchain_community", "langchain_community.vectorstores", "langchain_text_splitters"):
             monkeypatch.setitem(sys.modules, name, None)  # makes `import name` raise ImportError
-    from rag.bench.run import _load_langchain_module
+    from bench.run import _load_langchain_module
     from rag.types import Article
     from tests.fakes import ARTICLES, FakeGenerator
 

@@ -8,8 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from rag.evaluation.datasets import (DatasetError, QAItem, eval_dir, load_qa, load_suite, load_xquad,
-                                     paired_sample, stratified_sample)
+from rag.evaluation.datasets import (
+    ANSWER_TYPES,
+    DatasetError,
+    QAItem,
+    eval_dir,
+    load_qa,
+    load_suite,
+    load_xquad,
+    paired_sample,
+    stratified_sample,
+)
 from rag.evaluation.metrics import locate_quote
 from rag.ingest import Ingestor
 
@@ -29,10 +38,14 @@ def _write(tmp_path: Path, rows: list) -> Path:
 # -- the seeds file ------------------------------------------------------------------------------
 def test_seeds_load_and_match_the_readme_counts():
     items = load_qa(ROOT / "eval" / "seeds_qa.jsonl")
-    assert len(items) == 94
-    assert Counter(it.lang for it in items) == {"ar": 57, "en": 37}
-    assert sum(not it.answerable for it in items) == 12
+    assert len(items) == 203
+    assert Counter(it.lang for it in items) == {"ar": 93, "en": 110}
+    assert Counter((it.lang, it.answerable) for it in items) == {("ar", True): 61, ("en", True): 80,
+                                                                  ("ar", False): 32, ("en", False): 30}
     assert all(isinstance(it, QAItem) and it.evidence_spans is None for it in items)
+    assert all(it.answer_type in ANSWER_TYPES for it in items)
+    # The first 94 questions (session 1's set) keep their ids.
+    assert [it.id for it in items[:94]] == [f"s{i:03d}" for i in range(1, 95)]
     assert load_suite("seeds").name == "seeds"
     assert eval_dir() == ROOT / "eval"
 
@@ -40,7 +53,7 @@ def test_seeds_load_and_match_the_readme_counts():
 def test_seed_evidence_is_found_in_the_cleaned_articles():
     articles = {a.doc_id: a for a in Ingestor().run([ROOT / "data" / "articles"])[0]}
     for it in load_qa(ROOT / "eval" / "seeds_qa.jsonl"):
-        for doc_id, quote in zip(it.gold_doc_ids, it.evidence):
+        for doc_id, quote in zip(it.gold_doc_ids, it.evidence, strict=True):
             assert locate_quote(articles[doc_id].text, quote) is not None, (it.id, quote)
 
 
@@ -51,6 +64,9 @@ def test_valid_user_file(tmp_path):
     items = load_qa(_write(tmp_path, [GOOD, "", unans]))
     assert [it.id for it in items] == ["q1", "q2"]
     assert items[0].gold_doc_ids == ("d1",) and items[1].answerable is False
+    assert items[0].answer_type == ""  # optional field
+    typed = load_qa(_write(tmp_path, [{**GOOD, "answer_type": "quantity"}]))
+    assert typed[0].answer_type == "quantity"
     assert load_suite(str(tmp_path / "qa.jsonl")).name == "qa"
 
 
@@ -62,6 +78,7 @@ def test_valid_user_file(tmp_path):
     ({**GOOD, "lang": "fr"}, "'lang' is 'fr'"),
     ({**GOOD, "answerable": "yes"}, "'answerable' must be true or false"),
     ({**GOOD, "type": "trivia"}, "'type' is 'trivia'"),
+    ({**GOOD, "answer_type": "colour"}, "'answer_type' is 'colour'"),
     ({**GOOD, "answers": "380"}, "'answers' must be a list"),
     ({**GOOD, "evidence": []}, "one quote per gold doc"),
     ({**GOOD, "answerable": False}, "answerable' must be false exactly when"),
@@ -112,13 +129,14 @@ def test_xquad_is_shipped_in_the_project_and_parallel():
     # Same question ids in the same order, same gold paragraph and evidence.
     assert [it.group for it in ar] == [it.group for it in en]
     assert [it.id for it in ar] == [f"{it.group}-ar" for it in ar]
-    assert all(a.gold_doc_ids == e.gold_doc_ids and a.evidence_spans == e.evidence_spans for a, e in zip(ar, en))
+    assert all(a.gold_doc_ids == e.gold_doc_ids and a.evidence_spans == e.evidence_spans
+               for a, e in zip(ar, en, strict=True))
     texts = {a.doc_id: a.text for a in suite.articles}
     for it in ar:
         (doc_id, start, end), = it.evidence_spans
         assert texts[doc_id][start:end] == it.evidence[0] == it.answers[0]
     # English questions accept the Arabic gold answer first, then the English one.
-    assert all(e.answers[0] == a.answers[0] for a, e in zip(ar, en))
+    assert all(e.answers[0] == a.answers[0] for a, e in zip(ar, en, strict=True))
     assert en[0].answers == ("308",)  # same text in both files: kept once
     differs = next(i for i, e in enumerate(en) if len(e.answers) == 2)
     assert en[differs].answers[0] == ar[differs].answers[0] and en[differs].answers[1].isascii()
@@ -146,7 +164,7 @@ def test_samples_are_seeded_and_cover_groups():
     first = stratified_sample(items, 8, key=key)
     assert first == stratified_sample(items, 8, key=key)
     assert len({key(it) for it in first}) == 8  # all 8 language × type groups
-    assert stratified_sample(items, 200, key=key) == items
+    assert stratified_sample(items, len(items), key=key) == items
     assert stratified_sample(items, 0, key=key) == []
 
     xq = load_xquad().items
@@ -154,3 +172,35 @@ def test_samples_are_seeded_and_cover_groups():
     assert pairs == paired_sample(xq, 6)
     assert [it.lang for it in pairs] == ["ar", "en"] * 3
     assert all(pairs[i].group == pairs[i + 1].group for i in (0, 2, 4))
+
+
+# -- the standalone validator -----------------------------------------------------------------------
+def _validator():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("validate_qa", ROOT / "eval" / "validate_qa.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_validator_passes_the_seeds_file(capsys):
+    assert _validator().main([str(ROOT / "eval" / "seeds_qa.jsonl"), "--corpus", str(ROOT / "data" / "articles")]) == 0
+    out = capsys.readouterr().out
+    assert "pairs: 203" in out and "OK" in out
+    # New questions carry an accepted answer that is visible in their evidence (digits or the Arabic form).
+    warned = {line.split("(")[1].split(")")[0] for line in out.splitlines() if "WARN" in line}
+    assert warned <= {"s011", "s022", "s043", "s054", "s056"}
+
+
+def test_validator_rejects_bad_answer_type_and_missing_quote(tmp_path):
+    corpus = tmp_path / "articles"
+    corpus.mkdir()
+    (corpus / "d1.txt").write_text("وسيقدم الصندوق نحو 380 مليون دولار.", encoding="utf-8")
+    rows = [{**GOOD, "evidence": ["نحو 380"], "answer_type": "colour"},
+            {**GOOD, "id": "q2", "question": "كم مرة؟", "evidence": ["نحو 999"]}]
+    v = _validator()
+    errors, _, _ = v.validate(_write(tmp_path, rows), corpus)
+    assert any("answer_type must be one of" in e for e in errors)
+    assert any("evidence not found verbatim" in e for e in errors)
+    assert any("need >= 200" in e for e in errors)

@@ -104,7 +104,7 @@ def test_run_eval_seeds_retrieval_only(tmp_path):
         assert (out / f"seeds-latest{suffix}").stat().st_size > 0
         assert len(list(out.glob(f"seeds-2*{suffix}"))) == 1
     data = json.loads((out / "seeds-latest.json").read_text(encoding="utf-8"))
-    assert len(data["questions"]) == 94 and data["answers"] == {}
+    assert len(data["questions"]) == 203 and data["answers"] == {}
     assert all(q["answer"] is None for q in data["questions"])
     assert set(data["questions"][0]["retrieval"]) == {"dense", "bm25", "hybrid"}
     metrics = report["metrics"]

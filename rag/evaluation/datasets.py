@@ -13,16 +13,20 @@ from __future__ import annotations
 import json
 import random
 from collections import defaultdict
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Hashable, Sequence, TypeVar
+from typing import Any, TypeVar
 
 from rag.errors import InputError
 from rag.types import Article
 
 LANGS = ("ar", "en")
 TYPES = ("factoid", "explanatory", "multi_doc", "unanswerable")
+#: What a question asks for (optional field ``answer_type``), also given for unanswerable questions.
+ANSWER_TYPES = ("quantity", "date", "person", "place", "organization", "other")
 FIELDS = ("id", "question", "lang", "answerable", "gold_doc_ids", "evidence", "answers", "type")
+OPTIONAL_FIELDS = ("answer_type",)
 XQUAD_FILES = {"ar": "xquad.ar.json", "en": "xquad.en.json"}
 
 T = TypeVar("T")
@@ -44,6 +48,8 @@ class QAItem:
         evidence: one quote per gold doc (same order), an exact substring of that document.
         answers: accepted answer strings; any one counts.
         type: ``factoid``, ``explanatory``, ``multi_doc`` or ``unanswerable``.
+        answer_type: what the question asks for (``quantity``, ``date``, ``person``, ``place``,
+            ``organization``, ``other``), or ``""`` when the file does not say.
         evidence_spans: ``(doc_id, start, end)`` of each quote when known in advance
             (XQuAD); otherwise located in the indexed article text at scoring time.
         group: what ties parallel items together (the XQuAD question id); ``id`` otherwise.
@@ -57,6 +63,7 @@ class QAItem:
     evidence: tuple[str, ...]
     answers: tuple[str, ...]
     type: str
+    answer_type: str = ""
     evidence_spans: tuple[tuple[str, int, int], ...] | None = None
     group: str = ""
 
@@ -95,9 +102,10 @@ def _check_record(obj: Any) -> list[str]:
     missing = [f for f in FIELDS if f not in obj]
     if missing:
         problems.append(f"missing field(s) {', '.join(missing)}")
-    extra = sorted(set(obj) - set(FIELDS))
+    extra = sorted(set(obj) - set(FIELDS) - set(OPTIONAL_FIELDS))
     if extra:
-        problems.append(f"unknown field(s) {', '.join(extra)} (expected {', '.join(FIELDS)})")
+        problems.append(f"unknown field(s) {', '.join(extra)} (expected {', '.join(FIELDS)}, "
+                        f"optionally {', '.join(OPTIONAL_FIELDS)})")
     if missing:
         return problems
     for name in ("id", "question"):
@@ -113,6 +121,8 @@ def _check_record(obj: Any) -> list[str]:
             problems.append(f"{name!r} must be a list of non-empty strings")
     if obj["type"] not in TYPES:
         problems.append(f"'type' is {obj['type']!r}; use one of {', '.join(TYPES)}")
+    if "answer_type" in obj and obj["answer_type"] not in ANSWER_TYPES:
+        problems.append(f"'answer_type' is {obj['answer_type']!r}; use one of {', '.join(ANSWER_TYPES)}")
     if problems:
         return problems
     if obj["answerable"] != (obj["type"] != "unanswerable"):
@@ -156,7 +166,7 @@ def parse_qa_lines(lines: Sequence[str], source: str = "<qa>") -> list[QAItem]:
         items.append(QAItem(id=obj["id"], question=obj["question"].strip(), lang=obj["lang"],
                             answerable=obj["answerable"], gold_doc_ids=tuple(obj["gold_doc_ids"]),
                             evidence=tuple(obj["evidence"]), answers=tuple(obj["answers"]), type=obj["type"],
-                            group=obj["id"]))
+                            answer_type=obj.get("answer_type", ""), group=obj["id"]))
     if errors:
         shown = errors[:20] + ([f"... and {len(errors) - 20} more"] if len(errors) > 20 else [])
         raise DatasetError(f"{source} has {len(errors)} problem(s); see eval/README.md for the format:\n  " +
@@ -211,16 +221,17 @@ def load_xquad(folder: Path | str | None = None) -> Suite:
     ar = _read_squad(folder / XQUAD_FILES["ar"])
     en = _read_squad(folder / XQUAD_FILES["en"])
     if len(ar) != len(en):
-        raise DatasetError(f"{folder}: {len(ar)} Arabic articles but {len(en)} English ones; the files must be parallel")
+        raise DatasetError(f"{folder}: {len(ar)} Arabic articles but {len(en)} English ones; "
+                           "the files must be parallel")
     articles: list[Article] = []
     items_ar: list[QAItem] = []
     items_en: list[QAItem] = []
-    for a, (art_ar, art_en) in enumerate(zip(ar, en)):
+    for a, (art_ar, art_en) in enumerate(zip(ar, en, strict=True)):
         if len(art_ar["paragraphs"]) != len(art_en["paragraphs"]):
             raise DatasetError(f"{folder}: article {a} ({art_ar.get('title')}) has {len(art_ar['paragraphs'])} "
                                f"Arabic paragraphs but {len(art_en['paragraphs'])} English ones")
         title = str(art_ar.get("title", f"article {a}")).replace("_", " ")
-        for p, (par_ar, par_en) in enumerate(zip(art_ar["paragraphs"], art_en["paragraphs"])):
+        for p, (par_ar, par_en) in enumerate(zip(art_ar["paragraphs"], art_en["paragraphs"], strict=True)):
             doc_id = xquad_doc_id(a, p)
             context = par_ar["context"]
             articles.append(Article(doc_id=doc_id, title=f"{title} ({p + 1})", text=context,
@@ -230,7 +241,7 @@ def load_xquad(folder: Path | str | None = None) -> Suite:
             if ids_ar != ids_en:
                 raise DatasetError(f"{folder}: paragraph {doc_id} has question ids {ids_ar[:3]}… in Arabic but "
                                    f"{ids_en[:3]}… in English; the files must be parallel")
-            for q_ar, q_en in zip(par_ar["qas"], par_en["qas"]):
+            for q_ar, q_en in zip(par_ar["qas"], par_en["qas"], strict=True):
                 gold_ar = tuple(dict.fromkeys(x["text"] for x in q_ar["answers"]))
                 gold_en = tuple(dict.fromkeys(x["text"] for x in q_en["answers"]))
                 spans = []

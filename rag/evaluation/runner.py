@@ -273,7 +273,7 @@ def answer_all(sanad: Sanad, sample: Sequence[QAItem], *, retries: int = 1, show
 
 def warm_up(sanad: Sanad) -> float:
     """Load the LLM and run one tiny generation, so the first question does not pay for paging the model in."""
-    from rag.generate import ChatMessage
+    from rag.generators import ChatMessage
 
     t = time.perf_counter()
     sanad.load(llm=True)

@@ -10,7 +10,7 @@ with OpenVINO on this 2-core machine, at cosine >= 0.9999 to PyTorch's vectors. 
   (``model.xml`` + ``model.bin``) in a cache folder, built beside it and swapped in.
 * :class:`ExportedEncoder` reproduces what ``SentenceTransformer.encode`` does around the
   transformer: the same tokenizer and truncation, inputs sorted by length, mean or CLS pooling,
-  L2 normalisation. ``rag.bench`` reuses it for the ONNX Runtime comparison.
+  L2 normalisation. ``bench/`` (sanad bench) reuses it for the ONNX Runtime comparison.
 * :func:`load_openvino_encoder` exports once, compiles, and checks every time it loads that the
   result embeds a few probe texts like PyTorch does (cosine >= :data:`SAME_EMBEDDINGS_COSINE`);
   a stale or broken export is rebuilt once, and a model that still differs is refused, so the

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import importlib
 import logging
 import sys
 import time
@@ -11,8 +11,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from rag.bench.core import host_info, load_average, ratio
-from rag.bench.report import render_markdown, write_results
+from bench.core import host_info, load_average, ratio
+from bench.report import render_markdown, write_results
 from rag.config import SanadConfig
 from rag.errors import InputError
 
@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 SECTIONS = ("indexing", "search", "answer", "langchain")
 FULL_SIZES = (1_000, 10_000, 100_000, 1_000_000)
 QUICK_SIZES = (1_000, 10_000)
-LANGCHAIN_FILE = Path(__file__).resolve().parents[2] / "bench" / "langchain_baseline.py"
+LANGCHAIN_FILE = Path(__file__).resolve().parent / "langchain_baseline.py"
 
 
 @dataclass
@@ -85,14 +85,13 @@ def parse_sizes(text: str) -> tuple[int, ...]:
 
 
 def _load_langchain_module():
-    """``bench/langchain_baseline.py`` as a module, or ``None`` when this is not a source checkout."""
+    """``bench/langchain_baseline.py`` as a module (``None`` when the file is absent).
+
+    Imported by name (not by file), so pydantic resolves the module's annotations through ``sys.modules``.
+    """
     if not LANGCHAIN_FILE.is_file():
         return None
-    spec = importlib.util.spec_from_file_location("sanad_langchain_baseline", LANGCHAIN_FILE)
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    sys.modules[spec.name] = module  # pydantic resolves the module's annotations through sys.modules
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+    return importlib.import_module("bench.langchain_baseline")
 
 
 def run_bench(config: SanadConfig, options: BenchOptions, *, log: Callable[[str], None] = print) -> dict:
@@ -128,7 +127,7 @@ def run_bench(config: SanadConfig, options: BenchOptions, *, log: Callable[[str]
             return None
 
     if "indexing" in sections:
-        from rag.bench.embedding import bench_indexing
+        from bench.embedding import bench_indexing
 
         log("== indexing throughput")
         result["indexing"] = guarded("indexing", lambda: bench_indexing(config, n_passages=options.embed_passages, batch_sizes=options.batch_sizes,
@@ -136,7 +135,7 @@ def run_bench(config: SanadConfig, options: BenchOptions, *, log: Callable[[str]
                                             unsorted_batch_sizes=options.unsorted_batch_sizes, onnx=options.onnx,
                                             cache_dir=cache_dir / "onnx", embedder=embedder, log=log))
     if "search" in sections:
-        from rag.bench.search import bench_search
+        from bench.search import bench_search
 
         log("== query latency")
         result["search"] = guarded("search", lambda: bench_search(config, sizes=options.sizes, repeats=options.repeats, n_queries=options.queries,
@@ -147,7 +146,7 @@ def run_bench(config: SanadConfig, options: BenchOptions, *, log: Callable[[str]
     # a busy machine can push a long prompt past the interactive timeout; the bench measures, it does not give up
     llm_config = config.with_overrides(llm_timeout_s=max(config.llm_timeout_s, 900.0))
     if "answer" in sections and options.answer_questions > 0:
-        from rag.bench.answering import bench_answers, bench_generator
+        from bench.answering import bench_answers, bench_generator
         from rag.pipeline import Sanad
 
         log("== answer latency")
@@ -186,10 +185,9 @@ def _langchain_section(config, options, sanad, embedder, result, log) -> dict | 
         import langchain_community  # noqa: F401
     except ImportError:
         log(f"  langchain-community is missing ({module.INSTALL_HINT}); using InMemoryVectorStore instead of FAISS")
-    from rag.bench.data import answer_questions
+    from bench.answering import bench_generator
+    from bench.data import answer_questions
     from rag.pipeline import Sanad
-
-    from rag.bench.answering import bench_generator
 
     log("== LangChain baseline")
     sanad = sanad or Sanad(config, embedder=embedder, generator=bench_generator(config))

@@ -14,8 +14,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from rag.bench.core import Stopwatch, load_average
-from rag.bench.data import repeat_to, seed_passages
+from bench.core import Stopwatch, load_average
+from bench.data import repeat_to, seed_passages
 from rag.config import SanadConfig
 from rag.embeddings import Embedder
 from rag.models.openvino_encoder import (SAME_EMBEDDINGS_COSINE, ExportedEncoder, load_openvino_encoder,

@@ -13,8 +13,8 @@ import logging
 import time
 from typing import Any, Callable, Sequence
 
-from rag.bench.core import Stopwatch, load_average, ratio
-from rag.bench.data import SeedQuestion, answer_questions
+from bench.core import Stopwatch, load_average, ratio
+from bench.data import SeedQuestion, answer_questions
 from rag.config import SanadConfig
 
 logger = logging.getLogger(__name__)
@@ -96,7 +96,7 @@ def time_to_first_token(generator, messages, *, cache_prompt: bool, max_tokens: 
 
     Uses the LlamaCppGenerator's request path directly (its public API always caches).
     """
-    from rag.generate import _RunStats  # noqa: PLC2701 - the bench needs the uncached request
+    from rag.generators.base import _RunStats  # noqa: PLC2701 - the bench needs the uncached request
 
     request = {"messages": [m.to_dict() for m in messages], "max_tokens": max_tokens, "temperature": 0.0, "seed": 0,
                "stream": True, "cache_prompt": cache_prompt}
@@ -120,11 +120,11 @@ def bench_generator(config: SanadConfig):
     live prefix cache (the system prompt, a repeated prompt) works as in service.
     """
     from rag.config import OFFLINE_LLM
-    from rag.pipeline import make_generator
+    from rag.generators import make_generator
 
     if config.llm_backend != "llama-cpp":
         return make_generator(config)
-    from rag.generate import LlamaCppGenerator
+    from rag.generators import LlamaCppGenerator
 
     if config.llm_model == OFFLINE_LLM:
         from rag.models.llm_assets import GGUF_NAME

@@ -13,7 +13,7 @@ from rag.evaluation.datasets import QAItem, load_qa
 
 logger = logging.getLogger(__name__)
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 SEEDS_QA = REPO_ROOT / "eval" / "seeds_qa.jsonl"
 XQUAD_DIRS = (REPO_ROOT / "eval" / "xquad", REPO_ROOT.parent / "shared" / "benchmarks" / "xquad",
               Path("/work/shared/benchmarks/xquad"))

@@ -1,6 +1,6 @@
 """Query latency (dense, BM25, hybrid) and memory at 1k..1M passages, and approximate-index recall.
 
-Vectors are synthetic around real passage embeddings (:mod:`rag.bench.synth`), queries are
+Vectors are synthetic around real passage embeddings (:mod:`bench.synth`), queries are
 real Arabic questions embedded once. The searches go through :class:`rag.retrieval.Retriever`
 with a stand-in embedder that returns the precomputed question vectors, so the figures are
 index search + fusion + result objects; the embedding of a question is timed separately
@@ -20,9 +20,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from rag.bench.core import Stopwatch, crossing_size, load_average, recall_at_k, rss_bytes, summarize_ms
-from rag.bench.data import seed_passages, seed_questions, xquad_paragraphs
-from rag.bench.synth import (STRUCTURES, SyntheticChunks, bm25_from_tokens, bm25_nbytes, synthetic_token_corpus,
+from bench.core import Stopwatch, crossing_size, load_average, recall_at_k, rss_bytes, summarize_ms
+from bench.data import seed_passages, seed_questions, xquad_paragraphs
+from bench.synth import (STRUCTURES, SyntheticChunks, bm25_from_tokens, bm25_nbytes, synthetic_token_corpus,
                              synthetic_vectors, top1_cosines)
 from rag.config import SanadConfig
 from rag.embeddings import Embedder

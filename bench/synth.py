@@ -21,7 +21,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from rag.bench.core import unit_rows
+from bench.core import unit_rows
 from rag.bm25 import BM25Index
 from rag.textnorm import tokenize
 from rag.types import Chunk

@@ -1,0 +1,24 @@
+"""``sanad bench``: indexing throughput, query latency and memory at scale, answer latency per stage.
+
+Sections (each can be run alone with ``--sections``):
+
+* ``indexing`` (:mod:`bench.embedding`): passages/s and tokens/s by batch size and threads,
+  length-sorted batching, ONNX Runtime.
+* ``search`` (:mod:`bench.search`): dense/BM25/hybrid latency, approximate-index recall and
+  memory per passage at 1k..1M synthetic passages built around real data (:mod:`bench.synth`).
+* ``answer`` (:mod:`bench.answering`): per-stage answer latency and the levers on time to first token.
+* ``langchain``: the same questions through a textbook LangChain pipeline (``bench/langchain_baseline.py``).
+
+Results go to ``<out>/bench-<timestamp>.json``, ``bench-latest.json`` and ``bench-latest.md``.
+
+Where it lives: this package sits in the source checkout, outside ``rag/`` on purpose. The library never
+imports it (``pip install .`` ships ``rag`` only); ``sanad bench`` imports it lazily
+(:func:`rag.cli.cmd_bench`) and says what to do when it is not importable. A new section is a new module
+here (``bench/<section>.py`` with a ``bench_<section>(config, ..., log=print) -> dict`` function), named
+in :data:`bench.run.SECTIONS` and dispatched in :func:`bench.run.run_bench`; its Markdown table goes in
+:mod:`bench.report`, its fast tests in ``tests/test_bench.py`` (or ``tests/test_bench_<section>.py``).
+"""
+
+from bench.run import BenchOptions, cmd_bench, parse_sizes, run_bench
+
+__all__ = ["BenchOptions", "cmd_bench", "parse_sizes", "run_bench"]
