@@ -32,45 +32,24 @@ import json
 import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rag.errors import IndexMissingError, InputError, SanadError
+from rag.errors import IndexCorruptError, IndexMissingError, InputError, SanadError
+from rag.stores import StoreHit, StoreRow, StoreUnavailableError
 from rag.stores.lexical import passage_weights, query_weights
 from rag.types import Filters
 
 logger = logging.getLogger(__name__)
 
 INSTALL_HINT = "pip install -e '.[scale]'"
+#: The file in a version folder naming that version's collection.
+DESCRIPTION = "milvus.json"
 _BATCH = 1000
 _MAX_TEXT_BYTES = 65_535
 _MAX_KEY_BYTES = 1_024
-
-
-class StoreUnavailableError(SanadError):
-    """The configured store (a Milvus server or Milvus Lite folder) cannot be reached or opened."""
-
-
-@dataclass(frozen=True)
-class StoreHit:
-    """A passage row of the searched index version and its score (higher is better)."""
-
-    row: int
-    score: float
-
-
-@dataclass(frozen=True)
-class StoreRow:
-    """What a store keeps of one passage: the row number is its position in ``chunks.jsonl``."""
-
-    chunk_id: str
-    doc_id: str
-    text: str
-    source: str = ""
-    published: str = ""
 
 
 def filter_expression(filters: Filters | None) -> str:
@@ -165,6 +144,8 @@ class MilvusStore:
         alias: the alias readers follow; collections are named ``<alias>_<version>``.
         timeout_s: per-call timeout, so that a dead server fails a call instead of hanging it.
     """
+
+    kind = "milvus"
 
     def __init__(self, uri: str, *, alias: str = "sanad", timeout_s: float = 30.0) -> None:
         if not uri:
@@ -263,6 +244,15 @@ class MilvusStore:
         logger.info("Milvus collection %s holds %d passages (%s)", name, len(rows), factory)
         return name
 
+    def write(self, version: str, folder: Path, rows: Sequence[StoreRow], vectors: np.ndarray, *,
+              factory: str = "Flat") -> None:
+        """:meth:`write_version`, and ``folder/milvus.json`` saying where the version's collection is."""
+        name = self.write_version(version, rows, vectors, factory=factory)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / DESCRIPTION).write_text(json.dumps({"uri": self.uri, "alias": self.alias, "collection": name,
+                                                      "factory": factory, "rows": len(rows)}, ensure_ascii=False),
+                                          encoding="utf-8")
+
     def publish(self, version: str) -> None:
         """Point the alias at ``version``'s collection (one server-side switch; readers of the alias move at once)."""
         name = collection_name(self.alias, version)
@@ -279,8 +269,10 @@ class MilvusStore:
             return None
         return self.call("describe the alias", self.client.describe_alias, self.alias)["collection_name"]
 
-    def discard(self, version: str) -> None:
+    def discard(self, version: str, folder: Path | None = None) -> None:
         """Drop ``version``'s collection (after a failed build); never the live one."""
+        if folder is not None:
+            (folder / DESCRIPTION).unlink(missing_ok=True)
         name = collection_name(self.alias, version)
         try:
             if name != self.live_collection() and self.client.has_collection(name, timeout=self.timeout_s):
@@ -305,15 +297,35 @@ class MilvusStore:
                       if n.startswith(f"{self.alias}_"))
 
     # -- reading ----------------------------------------------------------------------------
-    def open(self, version: str | None = None) -> MilvusSearcher:
-        """A searcher on ``version``'s collection, or on whatever the alias points at when ``None``."""
+    def open(self, version: str, folder: Path, rows: Sequence[StoreRow] = (), *, nprobe: int = 64,
+             ef_search: int = 128) -> MilvusSearcher:
+        """A searcher on the collection ``folder/milvus.json`` names (the version's own, not the alias)."""
+        try:
+            described = json.loads((folder / DESCRIPTION).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise IndexCorruptError(f"cannot read {folder / DESCRIPTION} ({exc}); rebuild with "
+                                    f"`sanad index --rebuild`") from None
+        if described.get("uri") != self.uri:
+            raise IndexCorruptError(f"this index version lives in Milvus at {described.get('uri')}, but "
+                                    f"SANAD_MILVUS_URI is {self.uri}; point it there or rebuild with "
+                                    f"`sanad index --rebuild`")
+        searcher = self.searcher(described.get("collection"), collection=True)
+        searcher.set_search_params(nprobe=nprobe, ef_search=ef_search)
+        if rows and len(searcher) != len(rows):
+            raise IndexCorruptError(f"Milvus collection {searcher.collection} holds {len(searcher)} passages but "
+                                    f"the index lists {len(rows)}; rebuild with `sanad index --rebuild`")
+        return searcher
+
+    def searcher(self, version: str | None = None, *, collection: bool = False) -> MilvusSearcher:
+        """A searcher on ``version``'s collection (``collection``: ``version`` is the collection name), or on
+        whatever the alias points at when ``None`` (a stateless reader)."""
         if version is None:
             name = self.live_collection()
             if name is None:
                 raise IndexMissingError(f"Milvus at {self.uri} has no published index (alias {self.alias!r}); "
                                         f"build one with `sanad index`")
         else:
-            name = collection_name(self.alias, version)
+            name = version if collection else collection_name(self.alias, version)
         desc = self.call("describe the collection", self.client.describe_collection, name)
         props = desc.get("properties", {}) or {}
         dim = next(int(f["params"]["dim"]) for f in desc["fields"] if f["name"] == "dense")

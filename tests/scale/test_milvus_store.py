@@ -21,7 +21,8 @@ pytestmark = pytest.mark.scale
 milvus = pytest.importorskip("rag.stores.milvus", reason="needs the scale extra")
 pytest.importorskip("pymilvus", reason="needs the scale extra: pip install -e '.[scale]'")
 
-from rag.stores.milvus import MilvusStore, StoreRow, StoreUnavailableError, filter_expression  # noqa: E402
+from rag.stores import StoreRow, StoreUnavailableError  # noqa: E402
+from rag.stores.milvus import MilvusStore, filter_expression  # noqa: E402
 
 _aliases = itertools.count()
 
@@ -84,7 +85,7 @@ FILTERS = [None, Filters(doc_ids=("a02_syria_aid", "a04_economy")), Filters(sour
 @pytest.mark.parametrize("filters", FILTERS, ids=lambda f: "none" if f is None else str(f.to_dict()))
 def test_dense_search_matches_exact_inner_product_with_filters(published, filters) -> None:
     store, rows, vectors = published
-    searcher = store.open()
+    searcher = store.searcher()
     queries = _vectors(3, seed=7)
     allowed = _allowed(rows, filters)
     for q, hits in zip(queries, searcher.dense(queries, k=5, filters=filters), strict=True):
@@ -104,7 +105,7 @@ def test_lexical_search_gives_sanads_bm25_rows_and_scores(published, query: str)
     """The sparse vectors carry rag.textnorm terms and bm25s weights: Milvus ranks as BM25Index does."""
     store, rows, _ = published
     expected = BM25Index.build([r.text for r in rows]).search(query, k=8)
-    got = store.open().lexical(query, k=8)
+    got = store.searcher().lexical(query, k=8)
     assert expected, "the query should match something"
     assert [h.row for h in got] == [h.row for h in expected]
     np.testing.assert_allclose([h.score for h in got], [h.score for h in expected], rtol=1e-5)
@@ -112,13 +113,13 @@ def test_lexical_search_gives_sanads_bm25_rows_and_scores(published, query: str)
 
 def test_lexical_search_with_filter_drops_other_outlets(published) -> None:
     store, rows, _ = published
-    hits = store.open().lexical("التحالف الدولي القوات", k=10, filters=Filters(sources=("العربي الجديد",)))
+    hits = store.searcher().lexical("التحالف الدولي القوات", k=10, filters=Filters(sources=("العربي الجديد",)))
     assert hits and all(rows[h.row].source == "العربي الجديد" for h in hits)
 
 
 def test_lexical_search_of_stopwords_only_returns_nothing(published) -> None:
     store, _, _ = published
-    assert store.open().lexical("في من على", k=5) == []
+    assert store.searcher().lexical("في من على", k=5) == []
 
 
 @pytest.mark.parametrize("query", QUERIES[:3])
@@ -129,7 +130,7 @@ def test_hybrid_search_is_rrf_of_the_dense_and_bm25_lists(published, query: str)
     dense = [int(r) for r in np.argsort(-(vectors @ q), kind="stable")[:10]]
     lexical = [h.row for h in BM25Index.build([r.text for r in rows]).search(query, k=10)]
     fused = rrf({"dense": [str(r) for r in dense], "bm25": [str(r) for r in lexical]}, k=60)
-    got = store.open().hybrid(q, query, k=5, depth=10, rrf_k=60)
+    got = store.searcher().hybrid(q, query, k=5, depth=10, rrf_k=60)
     np.testing.assert_allclose([h.score for h in got], [s for _, s, _ in fused[:5]], rtol=1e-5)
     assert {h.row for h in got} == {int(i) for i, _, _ in fused[:5]} or [round(h.score, 6) for h in got][-1] == \
         round(fused[5][1], 6)  # equal scores at the cut may swap
@@ -143,7 +144,7 @@ def test_filter_expression_quotes_values_so_they_cannot_change_the_expression() 
 
 def test_filter_with_quote_injection_matches_nothing(published) -> None:
     store, _, _ = published
-    hits = store.open().dense(_vectors(1, seed=3), k=5, filters=Filters(doc_ids=('x" or doc_id != "',)))
+    hits = store.searcher().dense(_vectors(1, seed=3), k=5, filters=Filters(doc_ids=('x" or doc_id != "',)))
     assert hits == [[]]
 
 
@@ -151,12 +152,12 @@ def test_new_version_is_invisible_until_published_and_old_one_serves_on(publishe
     """Delete by article = the next version without it; the alias switch publishes it in one step."""
     store, rows, vectors = published
     keep = [i for i, r in enumerate(rows) if r.doc_id != "a02_syria_aid"]
-    old = store.open()
+    old = store.searcher()
     store.write_version("v-2", [rows[i] for i in keep], vectors[keep])
     assert store.live_collection() == old.collection  # written aside, not live
-    assert len(store.open()) == len(rows)
+    assert len(store.searcher()) == len(rows)
     store.publish("v-2")
-    new = store.open()
+    new = store.searcher()
     assert len(new) == len(keep)
     assert all(rows[keep[h.row]].doc_id != "a02_syria_aid" for h in new.lexical("المساعدات الإنسانية السوري", k=10))
     assert old.dense(vectors[:1], k=1)[0][0].row == 0  # a reader of v-1 serves on
@@ -181,13 +182,13 @@ def test_failed_write_leaves_no_collection_and_the_alias_alone(published) -> Non
 
 def test_open_before_any_publish_says_to_build(store: MilvusStore) -> None:
     with pytest.raises(IndexMissingError, match="sanad index"):
-        store.open()
+        store.searcher()
 
 
 def test_wrong_query_dimension_raises(published) -> None:
     store, _, _ = published
     with pytest.raises(InputError, match="dimension 8"):
-        store.open().dense(np.ones((1, 8), np.float32), k=1)
+        store.searcher().dense(np.ones((1, 8), np.float32), k=1)
 
 
 def test_unreachable_server_raises_naming_the_uri() -> None:
@@ -195,7 +196,7 @@ def test_unreachable_server_raises_naming_the_uri() -> None:
 
     uri = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(StoreUnavailableError, match=uri.replace(".", r"\.")):
-        MilvusStore(uri, timeout_s=5).open()
+        MilvusStore(uri, timeout_s=5).searcher()
 
 
 def test_server_killed_mid_session_raises_not_empty(tmp_path: Path) -> None:
@@ -206,7 +207,7 @@ def test_server_killed_mid_session_raises_not_empty(tmp_path: Path) -> None:
         store = MilvusStore(server.uri, timeout_s=5)
         store.write_version("v-1", _passages()[:4], _vectors(4))
         store.publish("v-1")
-        searcher = store.open()
+        searcher = store.searcher()
         assert searcher.dense(_vectors(1), k=2)[0]
         server.kill()
         with pytest.raises(StoreUnavailableError, match=server.uri.replace(".", r"\.")):
@@ -222,7 +223,7 @@ def test_milvus_lite_folder_in_use_by_another_process_says_so(tmp_path: Path) ->
     folder = tmp_path / "milvus.db"
     with MilvusLiteServer(folder):
         with pytest.raises(StoreUnavailableError, match="one process at a time") as err:
-            MilvusStore(str(folder)).open()
+            MilvusStore(str(folder)).searcher()
         assert str(folder) in str(err.value)
 
 
@@ -235,13 +236,13 @@ def test_milvus_lite_folder_uri_runs_in_process(tmp_path: Path) -> None:
     try:
         store.write_version("v-1", _passages()[:3], _vectors(3))
         store.publish("v-1")
-        assert len(store.open()) == 3
+        assert len(store.searcher()) == 3
     finally:
         store.close()
         server_manager_instance.release_server(str(folder))
     reopened = MilvusStore(str(folder))
     try:
-        assert len(reopened.open()) == 3  # the data outlives the server
+        assert len(reopened.searcher()) == 3  # the data outlives the server
     finally:
         reopened.close()
         server_manager_instance.release_server(str(folder))
@@ -249,4 +250,4 @@ def test_milvus_lite_folder_uri_runs_in_process(tmp_path: Path) -> None:
 
 def test_a_path_without_db_suffix_is_refused() -> None:
     with pytest.raises(InputError, match=r"ending in \.db"):
-        MilvusStore("index/milvus").open()
+        MilvusStore("index/milvus").searcher()
