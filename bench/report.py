@@ -81,7 +81,7 @@ def render_markdown(result: dict) -> str:
     if meta.get("load_warning"):
         lines += [f"> {meta['load_warning']}", ""]
     for key, render in (("indexing", _indexing_md), ("search", _search_md), ("answer", _answer_md),
-                        ("langchain", _langchain_md)):
+                        ("langchain", _langchain_md), ("scale", _scale_md)):
         try:
             lines += render(result.get(key))
         except (KeyError, TypeError, ValueError) as exc:  # a partial section still leaves a readable report
@@ -98,6 +98,14 @@ def render_markdown(result: dict) -> str:
     if skipped:
         lines += ["## Skipped", ""] + [f"- {k}: {v}" for k, v in skipped.items()] + [""]
     return "\n".join(lines)
+
+
+def _scale_md(sc: dict | None) -> list[str]:
+    if not sc:
+        return []
+    from bench.scale import render_markdown as scale_markdown
+
+    return ["## Scale (Ray, Milvus)", "", *scale_markdown(sc).splitlines(), ""]
 
 
 def _indexing_md(ix: dict | None) -> list[str]:

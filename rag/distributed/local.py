@@ -142,9 +142,18 @@ class LocalRayCluster:
                                      "head.log")
         try:
             self._wait_for_nodes(1)
-            for i in range(self.n_workers):
-                self.nodes.append(self.add_worker(i))
-            self._wait_for_nodes(1 + self.n_workers)
+            for i in range(self.n_workers):  # one at a time: a raylet that starts on a busy machine may time out
+                for attempt in (1, 2):
+                    self.nodes.append(self.add_worker(i))
+                    try:
+                        self._wait_for_nodes(2 + i)
+                        break
+                    except SanadError:
+                        failed = self.nodes.pop()
+                        _end_group(failed)
+                        if attempt == 2:
+                            raise
+                        logger.warning("Ray worker node %d failed to start; starting it again", i)
         except BaseException:
             self.stop()
             raise

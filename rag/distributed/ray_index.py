@@ -220,11 +220,15 @@ class RayEmbedder:
             from tqdm import tqdm
 
             bar = tqdm(total=n, desc=f"Embedding on Ray ({pool} workers)", unit="passage")
+        t0 = time.perf_counter()
+        first: tuple[float, int] | None = None  # (seconds, passages) when the first batch came back
         try:
             for batch in _stream(ds, self.stall_timeout_s):
                 rows = np.asarray(batch["row"], dtype=np.int64)
                 out[rows] = np.asarray(batch["vector"], dtype=np.float32)
                 seen[rows] = True
+                if first is None:
+                    first = (time.perf_counter() - t0, len(rows))
                 if bar is not None:
                     bar.update(len(rows))
                 if self.on_progress is not None:
@@ -232,6 +236,12 @@ class RayEmbedder:
         finally:
             if bar is not None:
                 bar.close()
+        total_s = time.perf_counter() - t0
+        if first is not None:
+            # Steady rate: after the first batch, i.e. once the actors hold the model (their start is in first_batch_s).
+            self.timings["first_batch_s"] = first[0]
+            if total_s > first[0] and n > first[1]:
+                self.timings["steady_passages_per_s"] = (n - first[1]) / (total_s - first[0])
         if not seen.all():
             raise SanadError(f"the Ray cluster returned {int(seen.sum())} of {n} passage vectors; the index was not "
                              f"changed. Run `sanad index` again")
