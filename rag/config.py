@@ -74,9 +74,11 @@ class SanadConfig:
     # searched in-process) or "milvus" (a collection per index version at milvus_uri: a Milvus Lite folder,
     # default <index_dir>/milvus.db, or http://host:19530). index_engine "ray" embeds passages on a Ray cluster
     # (ray_address: "" starts a local one, "auto", host:6379 or ray://host:10001; ray_workers 0: one per CPU).
+    # milvus_alias names the index in a Milvus deployment ("": derived from index_dir, so that two index folders
+    # sharing one server never touch each other's collections); set it for stateless readers of the alias.
     store: str = "faiss"
     milvus_uri: str = ""
-    milvus_alias: str = "sanad"
+    milvus_alias: str = ""
     index_engine: str = "local"
     ray_address: str = ""
     ray_workers: int = 0

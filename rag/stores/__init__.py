@@ -135,21 +135,39 @@ def allowed_rows(rows: Sequence[StoreRow], filters: Filters | None) -> np.ndarra
     return out
 
 
-def open_store(kind: str, *, index_dir: Path, milvus_uri: str = "", milvus_alias: str = "sanad") -> PassageStore:
-    """The :class:`PassageStore` named by ``kind`` (``SanadConfig.store``)."""
+def default_alias(index_dir: Path) -> str:
+    """The Milvus alias of the index in ``index_dir`` when none is set: ``sanad_`` + a hash of its absolute path."""
+    import hashlib
+
+    return "sanad_" + hashlib.sha256(str(Path(index_dir).resolve()).encode("utf-8")).hexdigest()[:10]
+
+
+def open_store(kind: str, *, index_dir: Path, milvus_uri: str = "", milvus_alias: str = "", nprobe: int = 64,
+               ef_search: int = 128) -> PassageStore:
+    """The :class:`PassageStore` named by ``kind`` (``SanadConfig.store``).
+
+    Milvus: ``milvus_uri`` defaults to the Milvus Lite folder ``<index_dir>/milvus.db``, the alias to
+    :func:`default_alias`.
+    """
     from rag.errors import InputError
 
     if kind == "faiss":
         from rag.stores.faiss import FaissStore
 
-        return FaissStore()
+        return FaissStore(nprobe=nprobe, ef_search=ef_search)
     if kind == "milvus":
         from rag.stores.milvus import MilvusStore
 
-        uri = milvus_uri or str(index_dir / "milvus.db")
-        return MilvusStore(uri, alias=milvus_alias)
+        uri = milvus_uri or str(Path(index_dir) / "milvus.db")
+        return MilvusStore(uri, alias=milvus_alias or default_alias(index_dir))
     raise InputError(f"store={kind!r} is not valid; choose one of {', '.join(STORE_KINDS)}")
 
 
+def store_for(config) -> PassageStore:
+    """:func:`open_store` with a :class:`~rag.config.SanadConfig`'s settings."""
+    return open_store(config.store, index_dir=config.index_dir, milvus_uri=config.milvus_uri,
+                      milvus_alias=config.milvus_alias, nprobe=config.ivf_nprobe, ef_search=config.hnsw_ef_search)
+
+
 __all__ = ["STORE_KINDS", "PassageSearch", "PassageStore", "StoreHit", "StoreRow", "StoreUnavailableError",
-           "allowed_rows", "open_store"]
+           "allowed_rows", "default_alias", "open_store", "store_for"]
