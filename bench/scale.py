@@ -27,6 +27,7 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import time
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
@@ -290,6 +291,7 @@ def bench_scale(config: SanadConfig, *, corpus: Path | None = None, limit: int |
         result["synthetic"] = []
         for n in synthetic_sizes:
             result["synthetic"].append(_synthetic(n, vectors, qvecs, questions, server, config, log))
+    shutil.rmtree(work_dir / "milvus-data", ignore_errors=True)  # the collections were only for measuring
     result["recommendation"] = _summary(result)
     return result
 
