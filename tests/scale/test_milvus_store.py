@@ -17,7 +17,7 @@ from rag.hybrid import rrf
 from rag.types import Filters
 from tests.conftest import TINY_CORPUS
 
-pytestmark = pytest.mark.scale
+pytestmark = [pytest.mark.scale, pytest.mark.slow]  # slow: minutes of real Milvus Lite server calls
 milvus = pytest.importorskip("rag.stores.milvus", reason="needs the scale extra")
 pytest.importorskip("pymilvus", reason="needs the scale extra: pip install -e '.[scale]'")
 

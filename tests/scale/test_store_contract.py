@@ -49,7 +49,8 @@ def unit(n: int, dim: int = 16, seed: int = 0) -> np.ndarray:
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
-@pytest.fixture(params=["faiss", "milvus"])
+# The Milvus half takes minutes of real server calls: marked slow, so `pytest -m "not slow"` keeps FAISS's half.
+@pytest.fixture(params=["faiss", pytest.param("milvus", marks=pytest.mark.slow)])
 def store(request, tmp_path: Path) -> PassageStore:
     if request.param == "faiss":
         from rag.stores.faiss import FaissStore
