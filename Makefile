@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 SANAD := $(VENV)/bin/sanad
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run setup install models browser test test-fast eval bench clean
+.PHONY: run setup install models browser office test test-fast eval bench clean
 
 ## make run: set everything up (venv, pinned deps, offline models, sample index) and start the web UI
 run: setup
@@ -29,9 +29,13 @@ models: install
 browser:
 	bash scripts/install_browser.sh
 
-## make test: everything above plus a headless Chromium, the whole test suite (slow tests included),
-## then the evaluation gate (metrics must stay above eval/thresholds.json)
-test: setup browser
+## make office: headless LibreOffice Writer and an Arabic font, for the PDF/DOCX round-trip tests
+office:
+	bash scripts/install_office.sh
+
+## make test: everything above plus a headless Chromium and LibreOffice, the whole test suite (slow tests
+## included), then the evaluation gate (metrics must stay above eval/thresholds.json)
+test: setup browser office
 	$(PY) -m pytest; status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$status
 	$(SANAD) eval --suite seeds --answers 20 --check

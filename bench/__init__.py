@@ -8,6 +8,11 @@ Sections (each can be run alone with ``--sections``):
   memory per passage at 1k..1M synthetic passages built around real data (:mod:`bench.synth`).
 * ``answer`` (:mod:`bench.answering`): per-stage answer latency and the levers on time to first token.
 * ``langchain``: the same questions through a textbook LangChain pipeline (``bench/langchain_baseline.py``).
+* ``extraction`` (:mod:`bench.extraction`): PDF/DOCX (LibreOffice), legacy and scanned PDFs and saved pages
+  made from the seed articles, read back by ``rag.ingest``: character error rate, boilerplate left in.
+
+Not a section (needs a corpus path): ``python -m bench.duplicates --corpus ...`` (:mod:`bench.duplicates`),
+near-verbatim republication across outlets.
 
 Results go to ``<out>/bench-<timestamp>.json``, ``bench-latest.json`` and ``bench-latest.md``.
 

@@ -81,7 +81,7 @@ def render_markdown(result: dict) -> str:
     if meta.get("load_warning"):
         lines += [f"> {meta['load_warning']}", ""]
     for key, render in (("indexing", _indexing_md), ("search", _search_md), ("answer", _answer_md),
-                        ("langchain", _langchain_md), ("scale", _scale_md)):
+                        ("langchain", _langchain_md), ("extraction", _extraction_md), ("scale", _scale_md)):
         try:
             lines += render(result.get(key))
         except (KeyError, TypeError, ValueError) as exc:  # a partial section still leaves a readable report
@@ -106,6 +106,13 @@ def _scale_md(sc: dict | None) -> list[str]:
     from bench.scale import render_markdown as scale_markdown
 
     return ["## Scale (Ray, Milvus)", "", *scale_markdown(sc).splitlines(), ""]
+
+
+def _extraction_md(ex: dict | None) -> list[str]:
+    if not ex:
+        return []
+    return ["## Extraction quality", "", "Files made from the seed articles (bench/extraction.py): character error "
+            "rate against the article text, boilerplate left in saved pages.", "", ex["markdown"], ""]
 
 
 def _indexing_md(ix: dict | None) -> list[str]:

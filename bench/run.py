@@ -18,7 +18,7 @@ from rag.errors import InputError
 
 logger = logging.getLogger(__name__)
 
-SECTIONS = ("indexing", "search", "answer", "langchain")
+SECTIONS = ("indexing", "search", "answer", "langchain", "extraction")
 #: Sections that run only when named in --sections: scale starts Ray clusters and a Milvus server (bench/scale.py).
 OPTIONAL_SECTIONS = ("scale",)
 FULL_SIZES = (1_000, 10_000, 100_000, 1_000_000)
@@ -172,6 +172,11 @@ def run_bench(config: SanadConfig, options: BenchOptions, *, log: Callable[[str]
             config, limit=limit, n_queries=options.queries, synthetic_sizes=options.extra.get("scale_sizes", ()),
             throughput_passages=options.extra.get("throughput_passages", 2000), work_dir=options.out / "scale-work",
             log=log))
+    if "extraction" in sections:
+        from bench.extraction import bench_extraction
+
+        log("== extraction quality (PDF, DOCX, saved pages made from the seed articles)")
+        result["extraction"] = guarded("extraction", lambda: bench_extraction(config, log=log))
 
     result["recommendations"] = recommendations(result, config)
     result["meta"]["duration_s"] = round(time.perf_counter() - t0, 1)

@@ -20,12 +20,12 @@ from rag.indexer import Indexer, IndexReport
 from rag.ingest import Ingestor
 from rag.pipeline import Sanad
 from rag.retrieval import Retriever
-from rag.types import Answer, Article, Chunk, Citation, Hit, SentenceCheck
+from rag.types import Answer, Article, Chunk, Citation, Filters, Hit, SentenceCheck
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Answer", "Answerer", "Article", "Chunk", "Chunker", "Citation", "CitationChecker", "Embedder",
+    "Answer", "Answerer", "Article", "Chunk", "Chunker", "Citation", "CitationChecker", "Embedder", "Filters",
     "GenerationError", "Hit", "IndexCorruptError", "IndexMismatchError", "IndexMissingError", "IndexReport",
     "Indexer", "Ingestor", "InputError", "ModelError", "Retriever", "Sanad", "SanadConfig", "SanadError",
     "SentenceCheck", "StreamEvent",

@@ -55,8 +55,12 @@ class BM25Index:
     def __len__(self) -> int:
         return self.n_docs
 
-    def search(self, query: str, k: int) -> list[LexicalHit]:
-        """Up to ``k`` passages sharing at least one term with ``query``, best first."""
+    def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[LexicalHit]:
+        """Up to ``k`` passages sharing at least one term with ``query``, best first.
+
+        ``allowed`` ((n_docs,) bool) masks the scores *before* the top ``k`` are taken, so a
+        filter returns the best ``k`` allowed passages, not what is left of the overall best.
+        """
         if self.n_docs == 0:
             return []
         vocab = self._retriever.vocab_dict
@@ -64,6 +68,8 @@ class BM25Index:
         if not terms:
             return []
         scores = np.asarray(self._retriever.get_scores(terms), dtype=np.float32)
+        if allowed is not None:
+            scores = np.where(np.asarray(allowed, dtype=bool), scores, np.float32(0.0))
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         order = sorted(top.tolist(), key=lambda r: (-scores[r], r))

@@ -24,6 +24,7 @@ EMBEDDING_BACKENDS = ("auto", "torch", "openvino")
 PROMPT_SPLITS = ("even", "rank")
 STORE_KINDS = ("faiss", "milvus")  # rag.stores.STORE_KINDS, without importing the stores here
 INDEX_ENGINES = ("local", "ray")
+NEAR_DUPLICATE_MODES = ("keep", "merge")
 
 
 def _default_model_dir() -> Path:
@@ -93,6 +94,17 @@ class SanadConfig:
     # Questions.
     max_question_chars: int = 1000
 
+    # Ingest. Near-verbatim copies of one story (agency copy run by several outlets): "keep" indexes
+    # each; "merge" indexes it once, listing every outlet (identical texts are always indexed once).
+    # 0.8: Jaccard similarity of word 5-grams; see README "Duplicates".
+    near_duplicates: str = "keep"
+    near_duplicate_threshold: float = 0.8
+
+    # Recency preference: a hit's score is multiplied by 0.5 ** (age / half-life), age in days before the
+    # newest article in the index (undated articles count as the oldest). 0 = off (the default): turn it on
+    # only when an evaluation of time-sensitive questions shows it helps (README "Filters and dates").
+    recency_half_life_days: float = 0.0
+
     # Answering.
     llm_backend: str = "llama-cpp"
     llm_model: str = OFFLINE_LLM
@@ -132,6 +144,13 @@ class SanadConfig:
         if self.ray_workers < 0 or self.ray_batch_size <= 0:
             raise InputError(f"ray_workers={self.ray_workers} must be >= 0 (0: one per CPU) and "
                              f"ray_batch_size={self.ray_batch_size} positive")
+        if self.near_duplicates not in NEAR_DUPLICATE_MODES:
+            raise InputError(f"near_duplicates={self.near_duplicates!r} is not valid; choose one of "
+                             f"{', '.join(NEAR_DUPLICATE_MODES)}")
+        if not 0 < self.near_duplicate_threshold <= 1:
+            raise InputError(f"near_duplicate_threshold={self.near_duplicate_threshold!r} must be in (0, 1]")
+        if self.recency_half_life_days < 0:
+            raise InputError(f"recency_half_life_days={self.recency_half_life_days!r} must be 0 (off) or positive")
         if self.llm_backend not in LLM_BACKENDS:
             raise InputError(f"llm_backend={self.llm_backend!r} is not valid; choose one of {', '.join(LLM_BACKENDS)}")
         positive = ("embed_batch_size", "embed_threads", "chunk_tokens", "top_k", "candidate_k", "rrf_k",

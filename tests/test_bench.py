@@ -197,7 +197,7 @@ def test_options_quick_and_flags(tmp_path: Path) -> None:
     assert opts.sizes == (2000,) and opts.sections == ("search",) and opts.ef_searches == (32, 64)
     assert opts.approx_factories == ("HNSW32,Flat", "IVF256,Flat")
     args = build_parser().parse_args(["bench", "--no-llm"])
-    assert set(options_from_args(args).sections) == {"indexing", "search"}
+    assert set(options_from_args(args).sections) == {"indexing", "search", "extraction"}
     with pytest.raises(InputError):
         options_from_args(build_parser().parse_args(["bench", "--sections", "nope"]))
 
