@@ -58,13 +58,41 @@ class StoreHit:
 
 @dataclass(frozen=True)
 class StoreRow:
-    """What a store keeps of one passage besides its vector: ids, text, and the article's filter fields."""
+    """What a store keeps of one passage besides its vector: ids, text, and the article's filter fields.
+
+    ``copies`` are the ``(doc_id, source, published)`` of other copies of the article's text indexed as
+    this article (:attr:`rag.types.Article.copies`): a filter matches when any copy does.
+    """
 
     chunk_id: str
     doc_id: str
     text: str
     source: str = ""
     published: str = ""
+    copies: tuple[tuple[str, str, str], ...] = ()
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return (self.doc_id, *(c[0] for c in self.copies))
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(s for s in (self.source, *(c[1] for c in self.copies)) if s))
+
+    @property
+    def dates(self) -> tuple[str, ...]:
+        return tuple(sorted({d for d in (self.published, *(c[2] for c in self.copies)) if d}))
+
+
+def store_rows(chunks: Sequence, articles: dict) -> list[StoreRow]:
+    """One :class:`StoreRow` per :class:`~rag.types.Chunk`, with its article's outlet, date and copies."""
+    rows = []
+    for c in chunks:
+        a = articles.get(c.doc_id)
+        copies = tuple((cp[0], cp[1], cp[2]) for cp in a.copies) if a is not None else ()
+        rows.append(StoreRow(c.chunk_id, c.doc_id, c.text, source=a.source if a else "",
+                             published=a.published if a else "", copies=copies))
+    return rows
 
 
 @runtime_checkable
@@ -125,14 +153,44 @@ def allowed_rows(rows: Sequence[StoreRow], filters: Filters | None) -> np.ndarra
         return None
     from rag.types import Article
 
-    cache: dict[tuple[str, str, str], bool] = {}
+    cache: dict[tuple, bool] = {}
     out = np.zeros(len(rows), dtype=bool)
     for i, r in enumerate(rows):
-        key = (r.doc_id, r.source, r.published)
+        key = (r.doc_id, r.source, r.published, r.copies)
         if key not in cache:
-            cache[key] = filters.matches(Article(r.doc_id, "", "-", source=r.source, published=r.published))
+            cache[key] = filters.matches(Article(r.doc_id, "", "-", source=r.source, published=r.published,
+                                                 copies=tuple((*c, "") for c in r.copies)))
         out[i] = cache[key]
     return out
+
+
+class VersionWriter:
+    """A version's search structures written by a :class:`PassageStore` while ``rag.index`` writes the folder.
+
+    ``save_index`` calls :meth:`write_version_files` with the temporary version folder and the version
+    name before it swaps ``CURRENT``; the indexer then calls :meth:`publish` (or :meth:`discard` after a
+    failure).
+    """
+
+    def __init__(self, store: PassageStore, rows: Sequence[StoreRow], vectors: np.ndarray, *,
+                 factory: str = "Flat") -> None:
+        self.store = store
+        self.rows = rows
+        self.vectors = vectors
+        self.factory = factory
+        self.version: str | None = None
+
+    def write_version_files(self, folder: Path, version: str) -> None:
+        self.version = version
+        self.store.write(version, folder, self.rows, self.vectors, factory=self.factory)
+
+    def publish(self) -> None:
+        if self.version is not None:
+            self.store.publish(self.version)
+
+    def discard(self) -> None:
+        if self.version is not None:
+            self.store.discard(self.version)
 
 
 def default_alias(index_dir: Path) -> str:
@@ -170,4 +228,4 @@ def store_for(config) -> PassageStore:
 
 
 __all__ = ["STORE_KINDS", "PassageSearch", "PassageStore", "StoreHit", "StoreRow", "StoreUnavailableError",
-           "allowed_rows", "default_alias", "open_store", "store_for"]
+           "VersionWriter", "allowed_rows", "default_alias", "open_store", "store_for", "store_rows"]

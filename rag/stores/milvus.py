@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from rag.errors import IndexCorruptError, IndexMissingError, InputError, SanadError
-from rag.stores import StoreHit, StoreRow, StoreUnavailableError
+from rag.stores import StoreHit, StoreRow, StoreUnavailableError, allowed_rows
 from rag.stores.lexical import passage_weights, query_weights
 from rag.types import Filters
 
@@ -50,18 +50,22 @@ DESCRIPTION = "milvus.json"
 _BATCH = 1000
 _MAX_TEXT_BYTES = 65_535
 _MAX_KEY_BYTES = 1_024
+_MAX_COPIES = 4_096
 
 
 def filter_expression(filters: Filters | None) -> str:
     """A Milvus boolean expression for ``filters`` (``""`` when nothing is filtered).
 
-    Values are written as JSON string literals, so quotes or backslashes in an outlet name or
-    article id cannot change the expression. An article without a date never matches a date
-    bound (as :meth:`Filters.matches`).
+    An article matches when any of its copies does (:meth:`Filters.matches`): ids and outlets are
+    arrays (``ids_all``, ``sources_all``), dates the earliest and latest known (``date_min``,
+    ``date_max``; an article without a date never matches a date bound). With both bounds and copies
+    dated on either side of the window the expression admits a little more than
+    :meth:`Filters.matches`; :class:`rag.retrieval.Retriever` drops those rows. Values are JSON string
+    literals, so quotes or backslashes in an outlet name or article id cannot change the expression.
 
     Example:
-        >>> filter_expression(Filters(sources=("a\\"b",), since="2015-08-01"))
-        'source in ["a\\\\"b"] and published != "" and published >= "2015-08-01"'
+        >>> filter_expression(Filters(sources=("BBC",), since="2015-08-01"))
+        'array_contains_any(sources_all, ["BBC"]) and date_max != "" and date_max >= "2015-08-01"'
     """
     if filters is None or filters.is_empty:
         return ""
@@ -71,15 +75,15 @@ def filter_expression(filters: Filters | None) -> str:
 
     parts: list[str] = []
     if filters.doc_ids:
-        parts.append(f"doc_id in [{', '.join(lit(d) for d in filters.doc_ids)}]")
+        parts.append(f"array_contains_any(ids_all, [{', '.join(lit(d) for d in filters.doc_ids)}])")
     if filters.sources:
-        parts.append(f"source in [{', '.join(lit(s) for s in filters.sources)}]")
+        parts.append(f"array_contains_any(sources_all, [{', '.join(lit(s) for s in filters.sources)}])")
     if filters.since or filters.until:
-        parts.append('published != ""')
-    if filters.since:
-        parts.append(f"published >= {lit(filters.since)}")
-    if filters.until:
-        parts.append(f"published <= {lit(filters.until)}")
+        parts.append('date_max != ""')
+    if filters.since:  # some date >= since  <=>  the latest is
+        parts.append(f"date_max >= {lit(filters.since)}")
+    if filters.until:  # some date <= until  <=>  the earliest is
+        parts.append(f"date_min <= {lit(filters.until)}")
     return " and ".join(parts)
 
 
@@ -215,6 +219,12 @@ class MilvusStore:
         schema.add_field("doc_id", DataType.VARCHAR, max_length=_MAX_KEY_BYTES)
         schema.add_field("source", DataType.VARCHAR, max_length=_MAX_KEY_BYTES)
         schema.add_field("published", DataType.VARCHAR, max_length=64)
+        schema.add_field("ids_all", DataType.ARRAY, element_type=DataType.VARCHAR, max_capacity=_MAX_COPIES,
+                         max_length=_MAX_KEY_BYTES)
+        schema.add_field("sources_all", DataType.ARRAY, element_type=DataType.VARCHAR, max_capacity=_MAX_COPIES,
+                         max_length=_MAX_KEY_BYTES)
+        schema.add_field("date_min", DataType.VARCHAR, max_length=64)
+        schema.add_field("date_max", DataType.VARCHAR, max_length=64)
         schema.add_field("text", DataType.VARCHAR, max_length=_MAX_TEXT_BYTES)
         schema.add_field("dense", DataType.FLOAT_VECTOR, dim=int(vectors.shape[1]))
         schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
@@ -223,17 +233,15 @@ class MilvusStore:
         try:
             sparse = passage_weights([r.text for r in rows]).rows
             for start in range(0, len(rows), _BATCH):
-                batch = [{"row": i, "chunk_id": rows[i].chunk_id, "doc_id": rows[i].doc_id, "source": rows[i].source,
-                          "published": rows[i].published, "text": rows[i].text, "dense": vectors[i],
-                          "sparse": sparse[i]} for i in range(start, min(len(rows), start + _BATCH))]
+                stop = min(len(rows), start + _BATCH)
+                batch = [_entity(i, rows[i], vectors[i], sparse[i]) for i in range(start, stop)]
                 self.call("insert passages", self.client.insert, name, batch)
             self.call("flush", self.client.flush, name)
             params = self.client.prepare_index_params()
             params.add_index(field_name="dense", index_type=build["index_type"], metric_type="IP",
                              params=build["params"])
             params.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
-            params.add_index(field_name="doc_id", index_type="INVERTED")
-            params.add_index(field_name="source", index_type="INVERTED")
+            params.add_index(field_name="date_max", index_type="INVERTED")
             self.call("build the indexes", self.client.create_index, name, params)
             self.call("load the collection", self.client.load_collection, name)
             props = {"sanad.factory": factory, "sanad.rows": str(len(rows)), "sanad.dim": str(vectors.shape[1])}
@@ -314,6 +322,7 @@ class MilvusStore:
         if rows and len(searcher) != len(rows):
             raise IndexCorruptError(f"Milvus collection {searcher.collection} holds {len(searcher)} passages but "
                                     f"the index lists {len(rows)}; rebuild with `sanad index --rebuild`")
+        searcher.rows = list(rows) or None
         return searcher
 
     def searcher(self, version: str | None = None, *, collection: bool = False) -> MilvusSearcher:
@@ -349,6 +358,8 @@ class MilvusSearcher:
         self._dim = dim
         self._count = count
         self.factory = factory
+        #: The version's passages when known (:meth:`MilvusStore.open`): filters are then exact, see :meth:`_exact`.
+        self.rows: list[StoreRow] | None = None
         self.set_search_params(nprobe=nprobe, ef_search=ef_search)
 
     def set_search_params(self, *, nprobe: int = 64, ef_search: int = 128) -> None:
@@ -368,10 +379,10 @@ class MilvusSearcher:
         if self._count == 0 or k <= 0:
             return [[] for _ in range(len(queries))]
         result = self.store.call("search", self.store.client.search, self.collection, data=list(queries),
-                                 anns_field="dense", limit=min(k, self._count), filter=filter_expression(filters),
+                                 anns_field="dense", limit=self._limit(k, filters), filter=filter_expression(filters),
                                  output_fields=["row"], search_params={"metric_type": "IP",
                                                                        "params": self._dense_params})
-        return [_hits(per_query) for per_query in result]
+        return [self._exact(_hits(per_query), filters, k) for per_query in result]
 
     def lexical(self, query: str, k: int, filters: Filters | None = None) -> list[StoreHit]:
         """Up to ``k`` rows sharing a term with ``query``, by Sanad's BM25 score (inner product of weights)."""
@@ -379,9 +390,9 @@ class MilvusSearcher:
         if not weights or self._count == 0 or k <= 0:
             return []
         result = self.store.call("search", self.store.client.search, self.collection, data=[weights],
-                                 anns_field="sparse", limit=min(k, self._count), filter=filter_expression(filters),
+                                 anns_field="sparse", limit=self._limit(k, filters), filter=filter_expression(filters),
                                  output_fields=["row"], search_params={"metric_type": "IP"})
-        return [h for h in _hits(result[0]) if h.score > 0]
+        return self._exact([h for h in _hits(result[0]) if h.score > 0], filters, k)
 
     def hybrid(self, query_vector: np.ndarray, query: str, k: int, *, depth: int, rrf_k: int = 60,
                filters: Filters | None = None) -> list[StoreHit]:
@@ -396,7 +407,7 @@ class MilvusSearcher:
         weights = query_weights(query)
         if self._count == 0 or k <= 0:
             return []
-        depth = min(max(depth, k), self._count)
+        depth = self._limit(max(depth, k), filters)
         expr = filter_expression(filters)
         requests = [AnnSearchRequest([vector], "dense", {"metric_type": "IP", "params": self._dense_params},
                                      limit=depth, expr=expr or None)]
@@ -404,9 +415,22 @@ class MilvusSearcher:
             requests.append(AnnSearchRequest([weights], "sparse", {"metric_type": "IP"}, limit=depth,
                                              expr=expr or None))
         result = self.store.call("search", self.store.client.hybrid_search, self.collection, requests,
-                                 RRFRanker(rrf_k), limit=min(k, self._count), output_fields=["row"])
-        hits = _hits(result[0])
-        return sorted(hits, key=lambda h: (-round(h.score, 9), h.row))
+                                 RRFRanker(rrf_k), limit=self._limit(k, filters), output_fields=["row"])
+        hits = sorted(_hits(result[0]), key=lambda h: (-round(h.score, 9), h.row))
+        return self._exact(hits, filters, k)
+
+    def _limit(self, k: int, filters: Filters | None) -> int:
+        """Rows to ask for: ``k``, or more when the expression may admit rows :meth:`_exact` then drops."""
+        loose = filters is not None and bool(filters.since and filters.until) and self.rows is not None
+        return min(self._count, 2 * k + 10 if loose else k)
+
+    def _exact(self, hits: list[StoreHit], filters: Filters | None, k: int) -> list[StoreHit]:
+        """Drop hits :meth:`Filters.matches` refuses (copies dated on both sides of a window), cut to ``k``."""
+        if filters is not None and filters.since and filters.until and self.rows is not None:
+            allowed = allowed_rows(self.rows, filters)
+            if allowed is not None:
+                hits = [h for h in hits if allowed[h.row]]
+        return hits[:k]
 
     def _queries(self, queries: np.ndarray) -> np.ndarray:
         queries = np.ascontiguousarray(queries, dtype=np.float32)
@@ -418,12 +442,22 @@ class MilvusSearcher:
         return queries
 
 
+def _entity(i: int, r: StoreRow, vector: np.ndarray, sparse: dict[int, float]) -> dict[str, Any]:
+    dates = r.dates
+    return {"row": i, "chunk_id": r.chunk_id, "doc_id": r.doc_id, "source": r.source, "published": r.published,
+            "ids_all": list(r.ids), "sources_all": list(r.sources) or [""], "date_min": dates[0] if dates else "",
+            "date_max": dates[-1] if dates else "", "text": r.text, "dense": vector, "sparse": sparse}
+
+
 def _hits(per_query: Iterable[Any]) -> list[StoreHit]:
     return [StoreHit(int(h["row"] if "row" in h else h["id"]), float(h["distance"])) for h in per_query]
 
 
 def _check_sizes(rows: Sequence[StoreRow]) -> None:
     for i, r in enumerate(rows):
+        if len(r.copies) >= _MAX_COPIES:
+            raise InputError(f"article {r.doc_id} stands for {len(r.copies)} copies, more than a Milvus array "
+                             f"holds ({_MAX_COPIES - 1}); index with near_duplicates='keep'")
         if len(r.text.encode("utf-8")) > _MAX_TEXT_BYTES:
             raise InputError(f"passage {i} of {r.doc_id} is over {_MAX_TEXT_BYTES} bytes, more than a Milvus text "
                              f"field holds; lower chunk_tokens")

@@ -138,7 +138,7 @@ def test_hybrid_search_is_rrf_of_the_dense_and_bm25_lists(published, query: str)
 
 def test_filter_expression_quotes_values_so_they_cannot_change_the_expression() -> None:
     expr = filter_expression(Filters(doc_ids=('x" or doc_id != "',)))
-    assert expr == 'doc_id in ["x\\" or doc_id != \\""]'
+    assert expr == 'array_contains_any(ids_all, ["x\\" or doc_id != \\""])'
     assert filter_expression(Filters()) == ""
 
 
