@@ -124,7 +124,8 @@ def _connect(uri: str, timeout_s: float):
         folder.parent.mkdir(parents=True, exist_ok=True)
         uri = str(folder)
     try:
-        return MilvusClient(uri=uri, timeout=timeout_s)
+        # A connection of its own: a shared one outlives a restarted server in a state that never reconnects.
+        return MilvusClient(uri=uri, timeout=timeout_s, dedicated=True)
     except Exception as exc:
         local = "" if uri.startswith(("http", "tcp", "unix")) else (
             " Milvus Lite lets one process at a time open a folder: if another Sanad process (the UI, an index "
@@ -157,6 +158,8 @@ class MilvusStore:
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", alias):
             raise InputError(f"milvus alias {alias!r} must be letters, digits and underscores, not starting "
                              f"with a digit")
+        if not uri.startswith(("http://", "https://", "tcp://", "unix:")):
+            uri = str(Path(uri).expanduser().resolve())  # a Milvus Lite folder: the same from any working folder
         self.uri = uri
         self.alias = alias
         self.timeout_s = timeout_s
@@ -336,6 +339,10 @@ class MilvusStore:
         else:
             name = version if collection else collection_name(self.alias, version)
         desc = self.call("describe the collection", self.client.describe_collection, name)
+        state = self.call("check the collection is loaded", self.client.get_load_state, name)
+        if getattr(state.get("state"), "name", str(state.get("state"))) != "Loaded":
+            # A restarted server (Milvus Lite) may come back with its collections released.
+            self.call("load the collection", self.client.load_collection, name)
         props = desc.get("properties", {}) or {}
         dim = next(int(f["params"]["dim"]) for f in desc["fields"] if f["name"] == "dense")
         rows = int(props.get("sanad.rows", -1))
@@ -447,6 +454,22 @@ def _entity(i: int, r: StoreRow, vector: np.ndarray, sparse: dict[int, float]) -
     return {"row": i, "chunk_id": r.chunk_id, "doc_id": r.doc_id, "source": r.source, "published": r.published,
             "ids_all": list(r.ids), "sources_all": list(r.sources) or [""], "date_min": dates[0] if dates else "",
             "date_max": dates[-1] if dates else "", "text": r.text, "dense": vector, "sparse": sparse}
+
+
+def open_version(folder: Path, rows: Sequence[StoreRow], *, uri: str = "", nprobe: int = 64,
+                 ef_search: int = 128) -> MilvusSearcher:
+    """The searcher of the index version in ``folder`` (its ``milvus.json`` names URI, alias and collection).
+
+    ``uri``: the URI the settings name (``""``: the one recorded); a different one raises
+    :class:`~rag.errors.IndexCorruptError` rather than silently searching another deployment.
+    """
+    try:
+        described = json.loads((folder / DESCRIPTION).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexCorruptError(f"cannot read {folder / DESCRIPTION} ({exc}); rebuild with `sanad index --rebuild`"
+                                ) from None
+    store = MilvusStore(uri or described.get("uri", ""), alias=described.get("alias") or "sanad")
+    return store.open(folder.name, folder, rows, nprobe=nprobe, ef_search=ef_search)
 
 
 def _hits(per_query: Iterable[Any]) -> list[StoreHit]:
