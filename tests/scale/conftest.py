@@ -6,11 +6,25 @@ marked ``scale`` and skip when the ``scale`` extra (``pip install -e '.[scale]'`
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import pytest
 
 from rag.distributed.local import MilvusLiteServer
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _sigterm_tears_down():
+    """`timeout` and CI stop a run with SIGTERM, which would skip fixture teardown and leave the Ray nodes and
+    Milvus servers below running: turn it into an interrupt, which pytest unwinds through the finalizers."""
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    yield
+    signal.signal(signal.SIGTERM, previous)
 
 
 @pytest.fixture(scope="module")
