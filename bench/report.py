@@ -84,7 +84,8 @@ def render_markdown(result: dict) -> str:
     from bench.startup import startup_md
 
     for key, render in (("startup", startup_md), ("indexing", _indexing_md), ("search", _search_md),
-                        ("answer", _answer_md), ("langchain", _langchain_md), ("extraction", _extraction_md)):
+                        ("answer", _answer_md), ("langchain", _langchain_md), ("extraction", _extraction_md),
+                        ("scale", _scale_md)):
         try:
             lines += render(result.get(key))
         except (KeyError, TypeError, ValueError) as exc:  # a partial section still leaves a readable report
@@ -101,6 +102,14 @@ def render_markdown(result: dict) -> str:
     if skipped:
         lines += ["## Skipped", ""] + [f"- {k}: {v}" for k, v in skipped.items()] + [""]
     return "\n".join(lines)
+
+
+def _scale_md(sc: dict | None) -> list[str]:
+    if not sc:
+        return []
+    from bench.scale import render_markdown as scale_markdown
+
+    return ["## Scale (Ray, Milvus)", "", *scale_markdown(sc).splitlines(), ""]
 
 
 def _extraction_md(ex: dict | None) -> list[str]:

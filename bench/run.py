@@ -20,6 +20,8 @@ from rag.errors import InputError
 logger = logging.getLogger(__name__)
 
 SECTIONS = ("indexing", "search", "answer", "langchain", "extraction", "startup")
+#: Sections that run only when named in --sections: scale starts Ray clusters and a Milvus server (bench/scale.py).
+OPTIONAL_SECTIONS = ("scale",)
 FULL_SIZES = (1_000, 10_000, 100_000, 1_000_000)
 QUICK_SIZES = (1_000, 10_000)
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -171,6 +173,15 @@ def run_bench(config: SanadConfig, options: BenchOptions, *, log: Callable[[str]
     elif "langchain" in sections:
         result["skipped"]["langchain"] = "no questions to answer (--quick runs without the LLM)"
 
+    if "scale" in sections:
+        from bench.scale import bench_scale
+
+        log("== scale: Ray and Milvus vs the local engines (SaudiNewsNet)")
+        limit = options.extra.get("limit")
+        result["scale"] = guarded("scale", lambda: bench_scale(
+            config, limit=limit, n_queries=options.queries, synthetic_sizes=options.extra.get("scale_sizes", ()),
+            throughput_passages=options.extra.get("throughput_passages", 2000), work_dir=options.out / "scale-work",
+            log=log))
     if "extraction" in sections:
         from bench.extraction import bench_extraction
 
@@ -305,9 +316,9 @@ def options_from_args(args: argparse.Namespace) -> BenchOptions:
     sizes = parse_sizes(args.sizes) if getattr(args, "sizes", None) else None
     sections = tuple(s.strip() for s in args.sections.split(",")) if getattr(args, "sections", None) else None
     if sections:
-        unknown = sorted(set(sections) - set(SECTIONS))
+        unknown = sorted(set(sections) - set(SECTIONS) - set(OPTIONAL_SECTIONS))
         if unknown:
-            raise InputError(f"--sections: unknown {unknown}; choose from {', '.join(SECTIONS)}")
+            raise InputError(f"--sections: unknown {unknown}; choose from {', '.join(SECTIONS + OPTIONAL_SECTIONS)}")
     common = {"out": args.out, "repeats": getattr(args, "repeats", None), "queries": getattr(args, "queries", None),
               "approx_factories": (tuple(f.strip() for f in args.approx_factory.split(";") if f.strip())
                                    if getattr(args, "approx_factory", None) else None),
@@ -332,6 +343,9 @@ def options_from_args(args: argparse.Namespace) -> BenchOptions:
                 opts.answer_questions = 5
         return opts
     opts = BenchOptions(**{k: v for k, v in common.items() if v is not None})
+    if sections and "scale" in sections:  # --sizes are the synthetic sizes beyond the real corpus there
+        opts.extra.update(limit=getattr(args, "limit", None), scale_sizes=sizes or (),
+                          throughput_passages=getattr(args, "throughput_passages", None) or 2000)
     if sizes:
         opts.sizes = sizes
     if sections:

@@ -31,7 +31,10 @@ logger = logging.getLogger("rag")
 def _config(args: argparse.Namespace) -> SanadConfig:
     overrides = {name: getattr(args, name, None) for name in
                  ("index_dir", "model_dir", "mode", "top_k", "embedding_model", "embedding_backend", "llm_backend",
-                  "llm_model", "llm_base_url", "corpus_dir", "index_factory", "llm_threads", "near_duplicates")}
+                  "llm_model", "llm_base_url", "corpus_dir", "index_factory", "llm_threads", "near_duplicates",
+                  "store", "milvus_uri", "ray_address", "ray_workers")}
+    if getattr(args, "engine", None):
+        overrides["index_engine"] = args.engine
     return SanadConfig.from_env(**overrides)
 
 
@@ -86,8 +89,18 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     config = _config(args)
     paths = [Path(p) for p in (args.paths or [str(config.corpus_dir)])]
-    report = Indexer(config, _embedder(config)).index_paths(paths, prune=args.prune, rebuild=args.rebuild,
-                                                             show_progress=not args.quiet)
+    embedder = _embedder(config)
+    if config.index_engine == "ray":
+        from rag.distributed.ray_index import RayEmbedder
+
+        embedder = RayEmbedder(embedder, address=config.ray_address or None, workers=config.ray_workers or None,
+                               batch_size=config.ray_batch_size)
+    try:
+        report = Indexer(config, embedder).index_paths(paths, prune=args.prune, rebuild=args.rebuild,
+                                                       show_progress=not args.quiet)
+    finally:
+        if config.index_engine == "ray":
+            embedder.close()
     for skipped in report.skipped:
         print(f"skipped {_one_line(skipped.path)}: {_one_line(skipped.reason)}", file=sys.stderr)
     print(report.summary())
@@ -234,6 +247,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--embedding-model", help="sentence-transformers id or folder (default: the offline e5)")
     p.add_argument("--embedding-backend", choices=EMBEDDING_BACKENDS,
                    help="engine for the embedding model (default auto: OpenVINO when it gives PyTorch's vectors)")
+    p.add_argument("--store", choices=("faiss", "milvus"),
+                   help="where the index is searched: faiss (files, default) or milvus (SANAD_MILVUS_URI)")
+    p.add_argument("--milvus-uri", help="Milvus Lite folder (index/milvus.db) or server (http://host:19530)")
     p.add_argument("-v", "--verbose", action="store_true", help="log what happens")
 
 
@@ -279,6 +295,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prune", action="store_true", help="delete indexed articles not found under PATHS")
     p.add_argument("--rebuild", action="store_true", help="start from scratch (after changing model or chunking)")
     p.add_argument("--index-factory", help="FAISS factory string, or 'auto' (default)")
+    p.add_argument("--engine", choices=("local", "ray"),
+                   help="where passages are embedded: this process (default) or a Ray cluster (needs the scale extra)")
+    p.add_argument("--ray-address", help="Ray cluster for --engine ray: auto, host:6379 or ray://host:10001 "
+                                         "(default: start a local one)")
+    p.add_argument("--ray-workers", type=int, help="model-holding actors for --engine ray (default: one per CPU)")
     p.add_argument("--near-duplicates", choices=("keep", "merge"),
                    help="near-verbatim copies of one story from several outlets: index each (keep, the default) or "
                         "once with every outlet listed (merge); identical texts are always indexed once")
@@ -353,6 +374,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--answer-questions", type=int, help="seed questions to answer with the LLM (default 5)")
     p.add_argument("--no-llm", action="store_true", help="skip the answer and LangChain sections")
     p.add_argument("--no-onnx", action="store_true", help="skip the ONNX Runtime embedding comparison")
+    p.add_argument("--limit", type=int, help="--sections scale: articles of SaudiNewsNet to index (default all)")
+    p.add_argument("--throughput-passages", type=int,
+                   help="--sections scale: passages each engine embeds in the throughput comparison (default 2000)")
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("doctor", help="show what is where, versions, and what is missing")

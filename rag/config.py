@@ -24,6 +24,8 @@ OFFLINE_LLM = "offline:qwen2.5-coder-1.5b-instruct-q4_k_m"
 LLM_BACKENDS = ("llama-cpp", "openai", "transformers")
 EMBEDDING_BACKENDS = ("auto", "torch", "openvino")
 PROMPT_SPLITS = ("even", "rank")
+STORE_KINDS = ("faiss", "milvus")  # rag.stores.STORE_KINDS, without importing the stores here
+INDEX_ENGINES = ("local", "ray")
 NEAR_DUPLICATE_MODES = ("keep", "merge")
 
 
@@ -100,6 +102,20 @@ class SanadConfig:
     # 2-core machine (Flat 10k p95 0.35 vs 16 ms, 1M 57 vs 163 ms under load; `sanad bench`).
     search_threads: int = 1
 
+    # Past one machine (docs/scaling.md; `pip install -e '.[scale]'`). store: "faiss" (files in the index folder,
+    # searched in-process) or "milvus" (a collection per index version at milvus_uri: a Milvus Lite folder,
+    # default <index_dir>/milvus.db, or http://host:19530). index_engine "ray" embeds passages on a Ray cluster
+    # (ray_address: "" starts a local one, "auto", host:6379 or ray://host:10001; ray_workers 0: one per CPU).
+    # milvus_alias names the index in a Milvus deployment ("": derived from index_dir, so that two index folders
+    # sharing one server never touch each other's collections); set it for stateless readers of the alias.
+    store: str = "faiss"
+    milvus_uri: str = ""
+    milvus_alias: str = ""
+    index_engine: str = "local"
+    ray_address: str = ""
+    ray_workers: int = 0
+    ray_batch_size: int = 256
+
     # Retrieval.
     mode: RetrievalMode = "hybrid"
     top_k: int = 5
@@ -158,6 +174,14 @@ class SanadConfig:
                              f"{', '.join(EMBEDDING_BACKENDS)}")
         if self.prompt_split not in PROMPT_SPLITS:
             raise InputError(f"prompt_split={self.prompt_split!r} is not valid; choose one of {', '.join(PROMPT_SPLITS)}")
+        if self.store not in STORE_KINDS:
+            raise InputError(f"store={self.store!r} is not valid; choose one of {', '.join(STORE_KINDS)}")
+        if self.index_engine not in INDEX_ENGINES:
+            raise InputError(f"index_engine={self.index_engine!r} is not valid; choose one of "
+                             f"{', '.join(INDEX_ENGINES)}")
+        if self.ray_workers < 0 or self.ray_batch_size <= 0:
+            raise InputError(f"ray_workers={self.ray_workers} must be >= 0 (0: one per CPU) and "
+                             f"ray_batch_size={self.ray_batch_size} positive")
         if self.near_duplicates not in NEAR_DUPLICATE_MODES:
             raise InputError(f"near_duplicates={self.near_duplicates!r} is not valid; choose one of "
                              f"{', '.join(NEAR_DUPLICATE_MODES)}")

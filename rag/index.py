@@ -98,10 +98,12 @@ class IndexData:
     manifest: Manifest
     articles: dict[str, Article]
     chunks: list[Chunk]
-    store: VectorStore
-    bm25: BM25Index
+    store: VectorStore | None  # None when the version is searched in another store (``searcher``)
+    bm25: BM25Index | None
     embeddings_path: Path | None = None
     _embeddings: np.ndarray | None = None
+    #: A version searched outside this process (rag.stores: Milvus), or None for the FAISS/BM25 files.
+    searcher: Any = None
 
     def embeddings(self) -> np.ndarray:
         """(n_chunks, dim) float32 passage vectors; memory-mapped from disk when loaded."""
@@ -141,8 +143,11 @@ def save_index(index_dir: Path, manifest: Manifest, articles: list[Article], chu
             for c in chunks:
                 out.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
         np.save(tmp / "embeddings.npy", np.ascontiguousarray(embeddings, dtype=np.float32), allow_pickle=False)
-        store.save(tmp / "vectors.faiss")
-        bm25.save(tmp / "bm25")
+        if hasattr(store, "write_version_files"):  # another store (rag.stores.VersionWriter: Milvus)
+            store.write_version_files(tmp, name)
+        else:
+            store.save(tmp / "vectors.faiss")
+            bm25.save(tmp / "bm25")
         files = {str(p.relative_to(tmp)): p.stat().st_size for p in sorted(tmp.rglob("*")) if p.is_file()}
         final = Manifest(**{**manifest.to_dict(), "files": files, "n_articles": len(articles), "n_chunks": len(chunks),
                             "corpus_fingerprint": corpus_fingerprint(articles),
@@ -213,13 +218,15 @@ def read_manifest(index_dir: Path) -> Manifest:
 
 
 def load_index(index_dir: Path, expected: dict[str, Any] | None = None, *, ef_search: int = 128,
-               nprobe: int = 64) -> IndexData:
+               nprobe: int = 64, milvus_uri: str = "") -> IndexData:
     """Load and cross-check the live version.
 
     Args:
         index_dir: the index folder.
         expected: manifest values the caller's settings imply (see :data:`CHECKED_FIELDS`);
             any difference raises :class:`IndexMismatchError`.
+        milvus_uri: for a version kept in Milvus (``milvus.json``), the URI the settings name; ``""``:
+            the one the version was written to.
 
     Raises:
         IndexMissingError, IndexCorruptError, IndexMismatchError: each says what to run next.
@@ -240,12 +247,24 @@ def load_index(index_dir: Path, expected: dict[str, Any] | None = None, *, ef_se
     except (OSError, ValueError, TypeError) as exc:
         raise IndexCorruptError(f"cannot read the passages of {version}: {exc}; rebuild with "
                                 f"`sanad index --rebuild`") from None
-    store = VectorStore.load(version / "vectors.faiss", manifest.index_factory, ef_search=ef_search, nprobe=nprobe)
-    bm25 = BM25Index.load(version / "bm25", len(chunks))
-    if len(store) != len(chunks) or len(articles) != manifest.n_articles or len(chunks) != manifest.n_chunks:
-        raise IndexCorruptError(f"index parts disagree ({len(chunks)} passages, {len(store)} vectors, manifest "
+    by_id = {a.doc_id: a for a in articles}
+    searcher = store = bm25 = None
+    if (version / "milvus.json").exists():  # the version's passages are searched in Milvus (rag.stores.milvus)
+        from rag.stores import store_rows
+        from rag.stores.milvus import open_version
+
+        searcher = open_version(version, store_rows(chunks, by_id), uri=milvus_uri, nprobe=nprobe,
+                                ef_search=ef_search)
+        n_vectors, dim = len(searcher), searcher.dim
+    else:
+        store = VectorStore.load(version / "vectors.faiss", manifest.index_factory, ef_search=ef_search,
+                                 nprobe=nprobe)
+        bm25 = BM25Index.load(version / "bm25", len(chunks))
+        n_vectors, dim = len(store), store.dim
+    if n_vectors != len(chunks) or len(articles) != manifest.n_articles or len(chunks) != manifest.n_chunks:
+        raise IndexCorruptError(f"index parts disagree ({len(chunks)} passages, {n_vectors} vectors, manifest "
                                 f"{manifest.n_chunks}); rebuild with `sanad index --rebuild`")
-    if store.dim != manifest.dim:
-        raise IndexCorruptError(f"vector dimension {store.dim} differs from the manifest's {manifest.dim}")
-    return IndexData(manifest=manifest, articles={a.doc_id: a for a in articles}, chunks=chunks, store=store,
-                     bm25=bm25, embeddings_path=version / "embeddings.npy")
+    if dim != manifest.dim:
+        raise IndexCorruptError(f"vector dimension {dim} differs from the manifest's {manifest.dim}")
+    return IndexData(manifest=manifest, articles=by_id, chunks=chunks, store=store, bm25=bm25,
+                     embeddings_path=version / "embeddings.npy", searcher=searcher)

@@ -20,7 +20,7 @@ from rag.bm25 import BM25Index
 from rag.chunking import Chunker
 from rag.config import SanadConfig
 from rag.embeddings import Embedder
-from rag.errors import IndexMissingError, InputError
+from rag.errors import IndexMissingError, InputError, SanadError
 from rag.index import IndexData, Manifest, load_index, save_index, write_lock
 from rag.ingest import Ingestor, SkippedFile
 from rag.store import VectorStore, choose_factory
@@ -149,6 +149,20 @@ class Indexer:
                                 unchanged=unchanged, removed=removed, skipped=tuple(skipped), start=start,
                                 show_progress=show_progress)
 
+    def _publish(self, writer, version: Path) -> None:
+        """Point the store's alias at the new version, then drop the versions whose folders are gone.
+
+        ``CURRENT`` already names the new version, so Sanad's readers use it whatever happens here; a
+        failed alias switch only leaves stateless readers of the alias on the previous version until
+        the next build, and is logged rather than raised.
+        """
+        try:
+            writer.publish()
+            writer.store.prune([p.name for p in self.config.index_dir.glob("v-*") if p.is_dir()])
+        except SanadError as exc:
+            logger.warning("version %s is live, but the %s store could not publish it to its alias: %s",
+                           version.name, writer.store.kind, exc)
+
     # -- the single write path -----------------------------------------------------------------
     def _commit(self, articles: list[Article], existing: IndexData | None, to_embed: dict[str, Article], *,
                 start: float, show_progress: bool = False, **report: tuple) -> IndexReport:
@@ -192,15 +206,31 @@ class Indexer:
         t = time.perf_counter()
         factory = choose_factory(self.config.index_factory, len(chunks), approx_factory=self.config.approx_factory,
                                  approx_threshold=self.config.approx_threshold)
-        store = VectorStore.build(embeddings, factory, ef_search=self.config.hnsw_ef_search,
-                                  nprobe=self.config.ivf_nprobe)
-        bm25 = BM25Index.build([c.text for c in chunks])
+        writer = None
+        if self.config.store == "faiss":
+            store = VectorStore.build(embeddings, factory, ef_search=self.config.hnsw_ef_search,
+                                      nprobe=self.config.ivf_nprobe)
+            bm25 = BM25Index.build([c.text for c in chunks])
+        else:  # another store (rag.stores: Milvus) writes the version while save_index writes its folder
+            from rag.stores import VersionWriter, store_for, store_rows
+
+            by_id = {a.doc_id: a for a in articles}
+            store = writer = VersionWriter(store_for(self.config), store_rows(chunks, by_id), embeddings,
+                                           factory=factory)
+            bm25 = None
         timings["build_s"] = time.perf_counter() - t
 
         t = time.perf_counter()
         manifest = Manifest(embedding_model=self.embedder.fingerprint, dim=dim, chunk_tokens=self.config.chunk_tokens,
                             chunk_overlap_tokens=self.config.chunk_overlap_tokens, index_factory=factory)
-        save_index(self.config.index_dir, manifest, articles, chunks, embeddings, store, bm25)
+        try:
+            version = save_index(self.config.index_dir, manifest, articles, chunks, embeddings, store, bm25)
+        except BaseException:
+            if writer is not None:
+                writer.discard()  # the previous version (and its collection) serves on
+            raise
+        if writer is not None:
+            self._publish(writer, version)
         timings["save_s"] = time.perf_counter() - t
         result = IndexReport(n_articles=len(articles), n_chunks=len(chunks), embedded_chunks=len(new_list),
                              seconds=time.perf_counter() - start, timings=timings, **report)

@@ -153,7 +153,8 @@ class Retriever:
         expected = expected_manifest(config, name) if name else None
         if expected is None:  # BM25-only use: still check everything but the model
             expected = {k: v for k, v in expected_manifest(config, "").items() if k != "embedding_model"}
-        index = load_index(config.index_dir, expected, ef_search=config.hnsw_ef_search, nprobe=config.ivf_nprobe)
+        index = load_index(config.index_dir, expected, ef_search=config.hnsw_ef_search, nprobe=config.ivf_nprobe,
+                           milvus_uri=config.milvus_uri if config.store == "milvus" else "")
         # One question per search: extra OpenMP threads only add hand-off cost (`sanad bench`, Flat rows).
         faiss.omp_set_num_threads(config.search_threads)
         return cls(index, embedder, config)
@@ -180,6 +181,8 @@ class Retriever:
             return []
         depth = max(self.config.candidate_k, k)
         cut = depth if self.config.recency_half_life_days > 0 else k  # recency reorders: cut after it
+        if self.index.searcher is not None:
+            return self._finish(self._remote(question, mode, cut, depth, filters, allowed), k)
         if mode == "dense":
             return self._finish(self._dense(question, cut, allowed), k)
         if mode == "bm25":
@@ -255,6 +258,33 @@ class Retriever:
                 # The approximate index visited too few allowed rows: search those rows exactly.
                 found = self._exact_dense(np.asarray(vector, dtype=np.float32)[0], k, allowed)
         return [self._hit(v.row, v.score, i + 1, "dense") for i, v in enumerate(found)]
+
+    def _remote(self, question: str, mode: str, cut: int, depth: int, filters: Filters | None,
+                allowed: np.ndarray | None) -> list[Hit]:
+        """Search a version kept in another store (Milvus): filters pushed down, hybrid fused by its RRF ranker.
+
+        Hybrid asks the store for ``depth`` fused hits and orders equal scores by chunk id, as the
+        in-process fusion does, before the cut.
+        """
+        searcher = self.index.searcher
+        if mode == "bm25":
+            found = searcher.lexical(question, cut, filters)
+            return [self._hit(h.row, h.score, i + 1, "bm25") for i, h in enumerate(found)]
+        vector = self._query_vector(question)
+        if mode == "dense":
+            found = searcher.dense(vector, cut, filters)[0]
+            if allowed is not None and len(found) < min(cut, int(allowed.sum())):
+                found = self._exact_dense(vector[0], cut, allowed)  # an approximate index saw too few allowed rows
+            return [self._hit(h.row, h.score, i + 1, "dense") for i, h in enumerate(found)]
+        fused = searcher.hybrid(vector[0], question, depth, depth=depth, rrf_k=self.config.rrf_k, filters=filters)
+        fused = sorted(fused, key=lambda h: (-round(h.score, 12), self.index.chunks[h.row].chunk_id))[:cut]
+        return [self._hit(h.row, h.score, i + 1, "rrf") for i, h in enumerate(fused)]
+
+    def _query_vector(self, question: str) -> np.ndarray:
+        if self.embedder is None:
+            raise InputError("dense and hybrid search need the embedding model; use mode='bm25' or pass an Embedder")
+        self.embedder.load()
+        return np.asarray(self.embedder.embed_queries([question]), dtype=np.float32)
 
     def _exact_dense(self, vector: np.ndarray, k: int, allowed: np.ndarray) -> list:
         from rag.store import VectorHit

@@ -22,7 +22,6 @@ from rag.bm25 import BM25Index
 from rag.config import SanadConfig
 from rag.errors import InputError
 from rag.store import VectorStore
-from rag.stores import VectorBackend
 from tests.models import needs_e5, seed_index
 
 ARABIC = [
@@ -267,36 +266,6 @@ def test_table_and_markdown_render_empty_sections() -> None:
 def test_bench_options_quick_preset_overrides() -> None:
     opts = BenchOptions.quick_preset(repeats=2, out=Path("x"), queries=None)
     assert opts.repeats == 2 and opts.queries == 20 and opts.out == Path("x")
-
-
-# -- the store seam --------------------------------------------------------------------------------
-def test_vector_store_satisfies_vector_backend(tmp_path: Path) -> None:
-    rng = np.random.default_rng(0)
-    store = VectorStore.build(unit_rows(rng.standard_normal((50, 8))), "Flat")
-    assert isinstance(store, VectorBackend)
-    store.save(tmp_path / "v.faiss")
-    assert isinstance(VectorStore.load(tmp_path / "v.faiss", "Flat"), VectorBackend)
-
-
-def test_qdrant_store_matches_flat(tmp_path: Path) -> None:
-    """The optional Qdrant backend (local mode, no server) returns what exact FAISS search returns."""
-    pytest.importorskip("qdrant_client")
-    from rag.stores.qdrant import QdrantVectorStore
-
-    rng = np.random.default_rng(5)
-    base = unit_rows(rng.standard_normal((400, 32)))
-    queries = unit_rows(rng.standard_normal((12, 32)))
-    flat = VectorStore.build(base, "Flat")
-    qdrant = QdrantVectorStore.build(base)
-    assert isinstance(qdrant, VectorBackend) and len(qdrant) == 400 and qdrant.dim == 32
-    for want, got in zip(flat.search(queries, 10), qdrant.search(queries, 10), strict=True):
-        assert [h.row for h in got] == [h.row for h in want]
-        np.testing.assert_allclose([h.score for h in got], [h.score for h in want], atol=1e-4)
-    qdrant.save(tmp_path / "q")
-    again = QdrantVectorStore.load(tmp_path / "q")
-    assert [h.row for h in again.search(queries[:1], 5)[0]] == [h.row for h in flat.search(queries[:1], 5)[0]]
-    with pytest.raises(InputError):
-        qdrant.search(np.ones((1, 5), np.float32), 3)
 
 
 # -- the real thing, small ---------------------------------------------------------------------------
