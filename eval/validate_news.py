@@ -18,10 +18,12 @@ conflicts.jsonl (one question a line):
   * each side {"doc_id", "evidence", "values", "date"}: evidence verbatim in the article (<= 200 chars), values
     non-empty strings, date an ISO period (YYYY, YYYY-MM, YYYY-MM-DD, YYYY-Www, FYYYYY);
   * conflict questions: >= 2 sides from >= 2 articles; set: >= 10 conflict and >= 10 agreeing questions.
-timeline.jsonl ("kind": "event" or "topic" lines):
+timeline.jsonl ("kind": "event", "topic" or "article" lines):
   * event: id, doc_id, date (ISO period), granularity, date_text, evidence (verbatim, <= 200 chars), event;
     date_text occurs in the article;
   * topic: id, topic, lang, since, until (YYYY-MM-DD), events (ids of events, each dated within the bounds);
+  * article: doc_id, published (YYYY-MM-DD), why: the publication date the events were resolved against
+    (used by the suite for indexes whose articles carry no date);
   * set: >= 30 events covering every article, >= 4 topics.
 
 Prints a summary and exits 1 on any problem (2 on usage / IO errors). Standard library only.
@@ -248,8 +250,13 @@ def validate_timeline(path: Path, corpus: Corpus) -> tuple[list[str], list[str],
             if rec["lang"] not in ("ar", "en") or not _lang_ok(rec["topic"], rec["lang"]):
                 errors.append(f"{where}: lang must be ar/en and match the topic")
             topics.append((where, rec))
+        elif kind == "article":
+            if set(rec) - {"kind", "doc_id", "published", "why"} or not DAY_RE.match(str(rec.get("published", ""))):
+                errors.append(f"{where}: article lines are {{kind, doc_id, published (YYYY-MM-DD), why}}")
+            elif corpus.text(rec.get("doc_id", "")) is None:
+                errors.append(f"{where}: article {rec.get('doc_id')} not found")
         else:
-            errors.append(f"{where}: kind must be 'event' or 'topic'")
+            errors.append(f"{where}: kind must be 'event', 'topic' or 'article'")
     for where, rec in topics:
         for eid in rec["events"]:
             ev = events.get(eid)

@@ -240,7 +240,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="score retrieval, answers and citations")
     _common(p)
     _llm_flags(p)
-    p.add_argument("--suite", default="seeds", help="seeds, xquad, or a path to a Q&A .jsonl file")
+    p.add_argument("--suite", default="seeds",
+                   help="seeds, xquad, followups, conflicts, timeline, or a path to a Q&A .jsonl file")
+    p.add_argument("--rewrite", choices=("rules", "model", "both"),
+                   help="followups suite: how follow-ups are made self-contained (default rules)")
     p.add_argument("--mode", action="append", choices=RETRIEVAL_MODES, dest="modes",
                    help="retrieval mode(s) to score (default: all)")
     p.add_argument("--limit", type=int, help="answer at most N questions (retrieval always uses all)")

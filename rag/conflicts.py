@@ -46,6 +46,7 @@ from rag.chunking import sentence_spans
 from rag.dates import DateMention, find_dates, fold
 from rag.entities import BY_KEY, EntityMention, find_entities
 from rag.quantities import _UNIT_OF, Quantity, find_quantities
+from rag.textnorm import tokenize
 from rag.types import Article, Conflict, ConflictValue, Evidence
 
 logger = logging.getLogger(__name__)
@@ -78,7 +79,8 @@ _EVENTS: dict[str, str] = {
     "meet": r"اجتماع|اجتمع|لقاء|التقي|يلتقي|التقى|استقبل|زار|زياره|\bmeet|\bmet\b|\bmeeting|\btalks\b|\breceiv|\bhost",
     "return": r"(?<![^\W\d_])و?(?:عادت|عاد|عوده|يعود|تعود)(?![^\W\d_])|\breturn",
     "withdraw": r"انسحاب|انسحب|(?<![^\W\d_])(?:[وب]?)سحب|\bwithdr|\bpull(?:ed)?\s+out",
-    "defeat": r"هزيم|(?<![^\W\d_])هزم|تفكيك|\bdefeat|\bdismantl|\blast\s+stronghold",
+    # «لهزيمة» ("in order to defeat") states a purpose, not that a defeat happened
+    "defeat": r"(?<!ل)هزيم|(?<![^\W\d_])هزم|تفكيك|\bdefeat|\bdismantl|\blast\s+stronghold",
     "sign": r"الموقعه|توقيع|وقعت|(?<![^\W\d_])وقع(?![^\W\d_])|\bsign",
     "election": r"انتخاب|\belection",
     "enter": r"(?<![^\W\d_])(?:[وف]?)(?:دخلت|دخل|دخول)|\benter|\binva[ds]",
@@ -97,6 +99,14 @@ _NAT_OF = {fold(w)[0]: k for k, ws in _NATIONALITY.items() for w in ws}
 _FORMER = ("السابق", "السابقه", "former")
 
 
+#: Arabic words that find sentences stating a figure in a unit, or an event (for :meth:`ConflictDetector.probes`).
+_PROBE_UNITS = {"troops": "جندي عسكري جنود", "usd": "مليون دولار", "countries": "دولة دول", "km": "كيلومتر",
+                "percent": "بالمئة", "years": "سنوات", "people": "قتيل شخص"}
+_PROBE_EVENTS = {"end": "تنتهي انتهاء نهاية", "start": "بدء بدأت", "meet": "اجتماع لقاء التقى استقبل",
+                 "return": "عادت", "withdraw": "انسحاب", "defeat": "هزيمة تفكيك", "sign": "الموقعة توقيع",
+                 "election": "الانتخابات", "enter": "دخلت", "advisory": "استشارية"}
+
+
 @dataclass(frozen=True)
 class ClaimQuery:
     """A question as conflict detection reads it.
@@ -109,7 +119,10 @@ class ClaimQuery:
         entities: gazetteer keys of the places, people and organisations it names.
         role: an office it asks about (``prime_minister:iraq``), ``""`` when none.
         events: event cues it names (``end``, ``meet`` …).
-        years: years it states (a sentence must state them too).
+        years: years it states (a sentence must state them, date itself in them, or come from an
+            article of that year that dates it no other way).
+        terms: stems of an Arabic question (or of the translation) that qualify the claim («القتالية»);
+            a sentence must hold them all.
     """
 
     text: str
@@ -119,6 +132,7 @@ class ClaimQuery:
     role: str
     events: frozenset[str]
     years: frozenset[str]
+    terms: frozenset[str] = frozenset()
 
     @classmethod
     def make(cls, question: str, translation: str = "") -> ClaimQuery:
@@ -148,7 +162,39 @@ class ClaimQuery:
             unit = "usd"
         events = frozenset(k for k, rx in _EVENT_RES.items() if rx.search(fold(both)[0]))
         years = frozenset(re.findall(r"(?<!\d)(?:19|20)\d\d(?!\d)", fold(both)[0]))
-        return cls(question, kind, unit, entities, role, events, years)
+        arabic = translation if translation else (question if re.search(r"[\u0600-\u06ff]", question) else "")
+        return cls(question, kind, unit, entities, role, events, years, _content_terms(arabic))
+
+
+#: Words that say what is asked, not what about (they need not recur in a sentence about the claim).
+_GENERIC = frozenset(tokenize("""قوات القوات عدد اسم قيمة مبلغ تاريخ موعد يوجد توجد هناك حاليا الآن الحالي بحسب وفق
+    تقرير قال ذكر أعلن جديد يسمى تسمى يعرف تعرف ضد الذي التي المقبل الماضي ما هو هي من متى كم أين تنظيم""",
+                              drop_stopwords=False))
+
+
+def _content_terms(arabic: str) -> frozenset[str]:
+    """The stems of an Arabic question that qualify its claim («المهمة القتالية»: a sentence about "the
+    mission" without "combat" is about another mission): entities, units, event and question words aside."""
+    if not arabic:
+        return frozenset()
+    text = arabic
+    for m in sorted(find_entities(arabic), key=lambda m: -m.start):
+        text = text[:m.start] + " " + text[m.end:]
+    folded = fold(text)[0]
+    for rx in _EVENT_RES.values():
+        folded = rx.sub(" ", folded)
+    folded = " ".join(w for w in folded.split() if not any(x in _UNIT_OF for x in _unprefixed(w.strip("?؟,."))))
+    out = set()
+    for t in tokenize(folded):
+        if t in _GENERIC or t.isdigit() or len(t) < 3 or any(x in _UNIT_OF for x in _unprefixed(t)):
+            continue
+        out.add(t)
+    return frozenset(out)
+
+
+def _covers(terms: frozenset[str], text: str) -> bool:
+    stems = set(tokenize(text))
+    return all(any(t in s or (s in t and len(s) >= 3) for s in stems) for t in terms)
 
 
 def _unprefixed(word: str) -> list[str]:
@@ -238,6 +284,44 @@ class ConflictDetector:
         return self._conflict("name", query, found)
 
     # -- is a sentence about the claim? ------------------------------------------------------------
+    def probes(self, question: str | ClaimQuery, evidence: Sequence[Evidence] = ()) -> tuple[str, ...]:
+        """Arabic keyword queries that find the *other* side of a possible disagreement.
+
+        Retrieval ranks passages for the question as asked, so the report that words the claim
+        differently («لا يتجاوز ألفي عسكري» for "how many troops", «العزم الثابت» beside «العزم
+        الصلب») may be missing from the evidence. A lexical search with the claim's words (the
+        question's places, people and organisations in Arabic, the unit's or event's Arabic words,
+        the first word of each name found after «عملية») brings it in. Empty when the question asks
+        for nothing a conflict is looked for in.
+        """
+        query = question if isinstance(question, ClaimQuery) else ClaimQuery.make(question)
+        if query.kind == "other":
+            return ()
+        words = [BY_KEY[k].ar[0] for k in sorted(query.entities) if k in BY_KEY and BY_KEY[k].ar]
+        if query.role and query.role.split(":")[0] in BY_KEY:
+            words.append(BY_KEY[query.role.split(":")[0]].ar[0])
+        if query.kind == "quantity" and query.unit in _PROBE_UNITS:
+            words.append(_PROBE_UNITS[query.unit])
+        if query.kind == "date":
+            words += [_PROBE_EVENTS[e] for e in sorted(query.events) if e in _PROBE_EVENTS]
+        probes = [" ".join(words)] if words else []
+        if query.kind in ("name", "person") and not query.role:
+            heads = {n.value[1].split()[0] for e in evidence for n in self._names(query, e)}
+            probes += [f"عملية {h}" for h in sorted(heads)] or ["عملية"]
+        return tuple(p for p in probes if p.strip())
+
+    def readings(self, question: str | ClaimQuery, ev: Evidence) -> int:
+        """How many readings of the claim ``ev`` holds (figures in the unit asked, dates, names): evidence
+        selection can use it to keep both sides of a possible disagreement in the pool."""
+        query = question if isinstance(question, ClaimQuery) else ClaimQuery.make(question)
+        if query.kind == "quantity":
+            return len(self._quantities(query, ev))
+        if query.kind == "date":
+            return len(self._dates(query, ev))
+        if query.kind in ("name", "person"):
+            return len(self._names(query, ev))
+        return 0
+
     def _about(self, query: ClaimQuery, ev: Evidence, articles: Mapping[str, Article] | None) -> bool:
         text = ev.text
         window = _window(ev, articles)
@@ -250,7 +334,15 @@ class ConflictDetector:
         folded = fold(text)[0]
         if query.events and not any(_EVENT_RES[k].search(folded) for k in query.events):
             return False
-        return all(y in folded for y in query.years)
+        if query.terms and not _covers(query.terms, window):
+            return False
+        if not query.years:
+            return True
+        years = {y for y in query.years if y in folded}
+        years |= {m.value[:4] for m in find_dates(text, ev.published or None)} & query.years
+        if ev.published[:4] in query.years and not find_dates(text, ev.published or None):
+            years.add(ev.published[:4])
+        return years >= query.years
 
     # -- readings ----------------------------------------------------------------------------------
     def _quantities(self, query: ClaimQuery, ev: Evidence) -> list[_Side]:

@@ -28,6 +28,7 @@ from datetime import date
 
 from rag.chunking import sentence_spans
 from rag.dates import GRANULARITY_ORDER, DateMention, find_dates, fold
+from rag.entities import entity_keys
 from rag.errors import InputError
 from rag.textnorm import tokenize
 from rag.types import Article, Hit, Timeline, TimelineEvent
@@ -60,8 +61,9 @@ class TimelineBuilder:
         max_events: at most this many events (the best-ranked sentences are kept when there are more).
         fallback: date an article's best sentence by its publication date when none of its retrieved
             sentences writes a date.
-        min_overlap: a sentence must share at least this many topic words (stems; dates aside) with
-            the topic, unless it comes from one of the three best passages.
+        min_overlap: a sentence must share at least this many words (stems; dates aside) or named
+            places, people and organisations (:mod:`rag.entities`, so an English topic meets Arabic
+            sentences) with the topic, unless it comes from one of the three best passages.
     """
 
     def __init__(self, max_events: int = 40, *, fallback: bool = True, min_overlap: int = 1) -> None:
@@ -82,6 +84,7 @@ class TimelineBuilder:
         lo = date.fromisoformat(since) if since else date.min
         hi = date.fromisoformat(until) if until else date.max
         terms = {t for t in tokenize(topic) if not t.isdigit()}
+        keys = entity_keys(topic)
         seen: set[tuple[str, int]] = set()
         dates_cache: dict[str, list[DateMention]] = {}
         events: list[tuple[float, TimelineEvent]] = []
@@ -102,7 +105,7 @@ class TimelineBuilder:
                 text = article.text[s:e]
                 if len(text) < MIN_SENTENCE_CHARS or _suspect(article, s, e):
                     continue
-                overlap = len(terms & set(tokenize(text)))
+                overlap = len(terms & set(tokenize(text))) + len(keys & entity_keys(text))
                 if overlap < self.min_overlap and rank >= 3:
                     continue
                 score = weight + 0.1 * overlap
