@@ -213,22 +213,23 @@ class RuleRewriter:
         content = _content(core)
         prev_content = _content(prev_q)
         elliptic = bool(what_about) or not (content - prev_content)
-        # 1. substitution: an elliptic follow-up naming a new entity or year
-        if elliptic and (new_ents or new_years):
-            out = self._substitute(prev_q, new_ents, new_years, lang)
-            if out:
-                return Rewrite(original, out, "rules", "substitution")
-        # 2. reference: a pronoun or demonstrative
-        ref = self._reference(core, prev, lang)
-        if ref:
-            return Rewrite(original, _finish(ref, mark), "rules", "reference")
-        # 3. context: a follow-up that names nothing of its own; or, in Arabic, a verb with no subject
+        # 1. an Arabic question word and verb with no subject, after an answer that names a person
         #    («ومن التقى في البنتاغون؟» after an answer naming السوداني)
         person = _person_in(prev.answer) or _person_in(prev_q)
         if (lang == "ar" and person is not None and not any(m.type == "person" for m in new_ents)
                 and re.match(r"^[وف]?(?:من|متى|أين|اين|ماذا|لماذا|كيف|مع من|بمن)\s+\S+", core) and len(core.split()) <= 6):
             body = _strip_lead(core, lang)
             return Rewrite(original, f"{body} ({_display(person, lang)}){mark}", "rules", "context")
+        # 2. substitution: an elliptic follow-up naming a new entity or year
+        if elliptic and (new_ents or new_years):
+            out = self._substitute(prev_q, new_ents, new_years, lang)
+            if out:
+                return Rewrite(original, out, "rules", "substitution")
+        # 3. reference: a pronoun, a demonstrative, or «the fund» for the fund the previous question named
+        ref = self._reference(core, prev, lang)
+        if ref:
+            return Rewrite(original, _finish(ref, mark), "rules", "reference")
+        # 4. context: a follow-up that names nothing of its own
         if not new_ents and not new_years and (elliptic or len(content) <= 2) and find_entities(prev_q):
             subject = _subject(prev_q)
             body = _strip_lead(core, lang)
@@ -274,6 +275,9 @@ class RuleRewriter:
     @staticmethod
     def _reference(core: str, prev: Turn, lang: str) -> str:
         body = _strip_lead(core, lang)
+        head = _definite_head(body, prev.standalone, lang)
+        if head:
+            return head
         words = body.split()
         changed = False
         person = _person_in(prev.answer) or _person_in(prev.standalone)
@@ -295,8 +299,8 @@ class RuleRewriter:
                 plural = w in ("they", "them", "their", "those", "these", "هم", "هن", "هؤلاء")
                 referent = _referent(prev.standalone, lang, plural) if w not in ("that", "this", "ذلك", "هذا", "هذه", "تلك") \
                     else _subject(prev.standalone)
-                if not referent:
-                    continue
+                if not referent or (lang == "en" and referent.split()[0].islower() and referent.split()[0] != "the"):
+                    continue  # "led the American side": a clause, not a noun phrase
                 words[i] = referent + ("'s" if w in ("its", "their") else "") + tail
                 changed = True
         if not changed:
@@ -305,6 +309,36 @@ class RuleRewriter:
         if lang == "en":  # "Why are US troops are in Iraq": drop a verb the referent already carried
             out = re.sub(r"\b(are|is|was|were) ([\w' -]+?) \1\b", r"\1 \2", out)
         return out
+
+
+_HEADS_EN = ("fund", "base", "mission", "agreement", "committee", "commission", "coalition", "operation",
+             "dialogue", "delegation", "service", "campaign")
+_HEADS_AR = {"الصندوق": "صندوق", "القاعدة": "قاعدة", "اللجنة": "لجنة", "الاتفاقية": "اتفاقية", "الحوار": "حوار",
+             "العملية": "عملية", "الحملة": "حملة"}
+
+
+def _definite_head(body: str, prev_q: str, lang: str) -> str:
+    """«the fund» → "the Counter-ISIS Train and Equip Fund" when the previous question named it in full."""
+    named = [m for m in find_entities(prev_q) if m.type in ("org", "place")]
+    if lang == "en":
+        m = re.search(r"\bthe (" + "|".join(_HEADS_EN) + r")\b", body, re.I)
+        if not m:
+            return ""
+        full = next((e for e in named if m.group(1).lower() in e.text.lower()), None)
+        if full is None or full.text.lower() == m.group(1).lower():
+            return ""
+        return body[:m.start()] + "the " + full.text + body[m.end():]
+    for word, stem in _HEADS_AR.items():
+        at = fold(body)[0].find(fold(word)[0])
+        if at < 0:
+            continue
+        full = next((e for e in named if fold(stem)[0] in fold(e.text)[0]), None)
+        folded_body, where = fold(body)
+        if full is None or fold(full.text)[0] in folded_body:
+            continue
+        start, end = where[at], where[at + len(fold(word)[0]) - 1] + 1
+        return body[:start] + full.text + body[end:]
+    return ""
 
 
 def _display(person: EntityMention, lang: str) -> str:

@@ -48,7 +48,7 @@ from rag.evaluation.news_data import (NEWS_SUITES, ConflictItem, FollowupItem, T
 from rag.pipeline import Sanad
 from rag.textnorm import tokenize
 from rag.timeline import TimelineBuilder
-from rag.types import Answer, Article, Evidence, Hit, Timeline
+from rag.types import Answer, Article, Evidence, Hit, Timeline, Turn
 
 logger = logging.getLogger(__name__)
 
@@ -173,8 +173,9 @@ def run_followups(sanad: Sanad, items: Sequence[FollowupItem], *, methods: Seque
         gold_keys = _keys(item.standalone)
         queries = {"raw": item.question, "gold": item.standalone}
         for method in methods:
+            turns = _rewritten_turns(rewriters[method], item.turns)
             t = time.perf_counter()
-            rw = rewriters[method].run(item.question, item.turns)
+            rw = rewriters[method].run(item.question, turns)
             seconds = time.perf_counter() - t
             got = _keys(rw.question)
             row["rewrites"][method] = {"question": rw.question, "reason": rw.reason, "method": rw.method,
@@ -223,6 +224,15 @@ def run_followups(sanad: Sanad, items: Sequence[FollowupItem], *, methods: Seque
             for key, value in values.items():
                 metrics[f"answers.{group}.{key}"] = value
     return metrics, rows
+
+
+def _rewritten_turns(rewriter: Any, turns: Sequence[Turn]) -> tuple[Turn, ...]:
+    """The earlier turns as the chat would have kept them: each made self-contained in its turn."""
+    out: list[Turn] = []
+    for turn in turns:
+        rw = rewriter.run(turn.question, tuple(out)) if out else None
+        out.append(dataclasses.replace(turn, rewritten=rw.question if rw and rw.changed else ""))
+    return tuple(out)
 
 
 def _keys(text: str) -> set[str]:
