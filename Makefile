@@ -36,6 +36,9 @@ test: setup browser
 	  if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$status
 	$(SANAD) eval --suite seeds --answers 20 --check
 	$(SANAD) eval --suite xquad --answers 8 --check
+	$(SANAD) eval --suite followups --check
+	$(SANAD) eval --suite conflicts --check
+	$(SANAD) eval --suite timeline --check
 
 ## make test-fast: unit tests only (no models needed)
 test-fast: install
@@ -45,6 +48,9 @@ test-fast: install
 eval: setup
 	$(SANAD) eval --suite seeds
 	$(SANAD) eval --suite xquad --answers 40
+	$(SANAD) eval --suite followups --rewrite both --answers 40
+	$(SANAD) eval --suite conflicts --answers 30
+	$(SANAD) eval --suite timeline
 
 bench: setup
 	$(SANAD) bench

@@ -39,7 +39,7 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from validate_qa import ARABIC_RE, ESCAPE_RE, LATIN_RE, MAX_EVIDENCE_CHARS, TYPES, _find_doc  # noqa: E402
+from validate_qa import ARABIC_RE, ESCAPE_RE, LATIN_RE, MAX_EVIDENCE_CHARS, TYPES, _find_doc
 
 PERIOD_RE = re.compile(r"^(?:\d{4}|\d{4}-\d{2}|\d{4}-\d{2}-\d{2}|\d{4}-W\d{2}|FY\d{4})$")
 DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -134,7 +134,7 @@ def validate_followups(path: Path, corpus: Corpus) -> tuple[list[str], list[str]
         else:
             if not gold or len(ev) != len(gold) or not ans:
                 errors.append(f"{where}: answerable needs gold docs, one evidence quote per doc, and answers")
-            for doc_id, quote in zip(gold, ev):
+            for doc_id, quote in zip(gold, ev, strict=False):  # lengths checked above
                 _quote(corpus, doc_id, quote, where, errors)
             if rec["type"] != "multi_doc" and not any(a in "\n".join(ev) for a in ans):
                 warnings.append(f"{where}: no accepted answer occurs in the evidence")

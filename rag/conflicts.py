@@ -45,7 +45,7 @@ from typing import Any, Literal
 from rag.chunking import sentence_spans
 from rag.dates import DateMention, find_dates, fold
 from rag.entities import BY_KEY, EntityMention, find_entities
-from rag.quantities import _UNIT_OF, Quantity, find_quantities
+from rag.quantities import _UNIT_OF, find_quantities
 from rag.textnorm import tokenize
 from rag.types import Article, Conflict, ConflictValue, Evidence
 
@@ -58,9 +58,11 @@ CLAIM_ENTITY_TYPES = ("place", "person", "org")
 
 _KIND_PATTERNS: tuple[tuple[AskedKind, str], ...] = (
     ("name", r"(?:^|\s)(?:ما|وما)\s+(?:هو\s+|هي\s+)?(?:اسم|الاسم)|(?:^|\s)(?:ماذا|بماذا)\s+(?:يسمي|تسمي|تعرف|يعرف)"
-             r"|\bwhat(?:'s| is| was)?\s+(?:the\s+)?name\b|\bwhat\s+(?:is|was|are)\s+(?:it|this|that|the\s+\w+(?:\s+\w+)?)\s+called\b"
+             r"|\bwhat(?:'s| is| was)?\s+(?:the\s+)?name\b"
+             r"|\bwhat\s+(?:is|was|are)\s+(?:it|this|that|the\s+\w+(?:\s+\w+)?)\s+called\b"
              r"|\bcalled\b|\bnamed\b"),
-    ("date", r"(?:^|\s)و?متي(?:\s|$|\?)|(?:في|منذ|بحلول)?\s?(?:اي|ايه)\s+(?:عام|سنه|يوم|شهر|تاريخ)|(?:ما|وما)\s+(?:هو\s+)?(?:تاريخ|موعد)"
+    ("date", r"(?:^|\s)و?متي(?:\s|$|\?)|(?:في|منذ|بحلول)?\s?(?:اي|ايه)\s+(?:عام|سنه|يوم|شهر|تاريخ)"
+             r"|(?:ما|وما)\s+(?:هو\s+)?(?:تاريخ|موعد)"
              r"|\bwhen\b|\bwhat\s+(?:year|date|day|month)\b|\bby\s+when\b|\bwhich\s+(?:year|date|day|month)\b"),
     ("quantity", r"(?:^|\s)(?:و?كم|بكم|وبكم)(?:\s|$)|(?:^|\s)(?:ما|وما)\s+(?:هو\s+|هي\s+)?(?:عدد|قيمه|حجم|مقدار|مبلغ)"
                  r"|(?:^|\s)عدد\s|\bhow\s+(?:many|much)\b|\bwhat\s+(?:number|amount|figure)\b|\bhow\s+large\b"),
@@ -92,8 +94,9 @@ _END_CUES = re.compile(r"(?:بحلول|بنهايه|نهايه|حتي|قبل|\bb
 _START_CUES = re.compile(r"(?:منذ|بدايه|مطلع|\bsince|\bfrom)\s*$")
 _OPERATION = re.compile(r"(?<![^\W\d_])(?:[وفبل]{0,2})عمليه\s+((?:ال[^\W\d_]+)(?:\s+ال[^\W\d_]+){0,2})")
 _OPERATION_EN = re.compile(r"\bOperation\s+([A-Z][\w-]+(?:\s+[A-Z][\w-]+){0,2})")
-_NAME_STOP = set(fold(w)[0] for w in """في من على إلى عن خلال مع الذي التي الذين قد أن إن أنه وقال قال يلتقي
-    بشأن حول بين لدى ضد منذ بعد قبل عند كما حيث ثم لكن بل وهو وهي هو هي هذا هذه ذلك تلك""".split())
+_NAME_STOP = {fold(w)[
+    0
+] for w in ["في", "من", "على", "إلى", "عن", "خلال", "مع", "الذي", "التي", "الذين", "قد", "أن", "إن", "أنه", "وقال", "قال", "يلتقي", "بشأن", "حول", "بين", "لدى", "ضد", "منذ", "بعد", "قبل", "عند", "كما", "حيث", "ثم", "لكن", "بل", "وهو", "وهي", "هو", "هي", "هذا", "هذه", "ذلك", "تلك"]}
 _NATIONALITY = {"iraq": ("العراقي", "العراقيه"), "us": ("الامريكي", "الاميركي", "الامريكيه", "الاميركيه")}
 _NAT_OF = {fold(w)[0]: k for k, ws in _NATIONALITY.items() for w in ws}
 _FORMER = ("السابق", "السابقه", "former")
@@ -211,8 +214,8 @@ def _role_of(mentions: Sequence[EntityMention]) -> str:
     for i, m in enumerate(mentions):
         if m.type != "role":
             continue
-        near = [o for o in mentions[max(0, i - 2):i + 3] if o.type == "place" and abs(o.start - m.end) < 25
-                or o.type == "place" and abs(m.start - o.end) < 25]
+        near = [o for o in mentions[max(0, i - 2):i + 3] if (o.type == "place" and abs(o.start - m.end) < 25)
+                or (o.type == "place" and abs(m.start - o.end) < 25)]
         return f"{m.key}:{near[0].key}" if near else m.key
     return ""
 
@@ -356,8 +359,8 @@ class ConflictDetector:
             if query.years and str(int(q.value)) in query.years:
                 continue
             date, source = _date_near(dates, q.start, ev.published)
-            out.append(_Side(ev, q, q.text, q.normalized + (f" {q.unit}" if q.unit and not q.unit.startswith("n:") else ""),
-                             date, source))
+            unit = f" {q.unit}" if q.unit and not q.unit.startswith("n:") else ""
+            out.append(_Side(ev, q, q.text, q.normalized + unit, date, source))
         return out
 
     def _dates(self, query: ClaimQuery, ev: Evidence) -> list[_Side]:
@@ -403,7 +406,7 @@ class ConflictDetector:
             return ()
         docs = [{s.evidence.doc_id for s in g} for g in groups]
         # keep groups that a different article than the first group's supports
-        keep = [groups[0]] + [g for g, d in zip(groups[1:], docs[1:]) if d - docs[0]]
+        keep = [groups[0], *(g for g, d in zip(groups[1:], docs[1:], strict=True) if d - docs[0])]
         if len(keep) < 2:
             return ()
         chosen = []
@@ -489,7 +492,7 @@ def _office_holders(text: str) -> list[tuple[str, str]]:
         name = []
         while i < len(fwords) and len(name) < 3:
             w = fwords[i]
-            if not re.fullmatch(r"[^\W\d_]+", w) or w in _NAME_STOP or w.startswith("و") and len(name) >= 1:
+            if not re.fullmatch(r"[^\W\d_]+", w) or w in _NAME_STOP or (w.startswith("و") and len(name) >= 1):
                 break
             if BY_KEY.get(w) or w in _NAT_OF:
                 break

@@ -107,12 +107,13 @@ _AR_DEMONSTRATIVES = ("ذلك", "هذا", "هذه", "تلك", "هؤلاء", "ذ�
 _AR_PRONOUNS_PERSON = ("هو", "هي")
 _AR_PRONOUNS_THING = ("هم", "هن")
 # Words that only make a question: what remains when these are removed says whether it has a subject.
-_FILLER = set(fold(w)[0] for w in """و ف في من الى إلى على عن مع ماذا وماذا عن ما هو هي هم كم وكم متى ومتى من ومن أين
-    وأين اين واين لماذا ولماذا كيف وكيف هل وهل أي اي عدد ذلك هذا هذه تلك أيضا ايضا إذن اذن بالنسبة""".split()) | {
+_FILLER = {fold(w)[
+    0
+] for w in ["و", "ف", "في", "من", "الى", "إلى", "على", "عن", "مع", "ماذا", "وماذا", "عن", "ما", "هو", "هي", "هم", "كم", "وكم", "متى", "ومتى", "من", "ومن", "أين", "وأين", "اين", "واين", "لماذا", "ولماذا", "كيف", "وكيف", "هل", "وهل", "أي", "اي", "عدد", "ذلك", "هذا", "هذه", "تلك", "أيضا", "ايضا", "إذن", "اذن", "بالنسبة"]} | {
     "and", "what", "about", "how", "many", "much", "in", "on", "at", "of", "the", "a", "an", "is", "are", "was",
     "were", "did", "does", "do", "will", "when", "who", "where", "why", "which", "there", "then", "so", "also",
     "for", "to", "by", "it", "that", "this", "they", "them", "he", "she", "his", "her", "its", "their", "those",
-    "these", "with", "year", "in", "say", "says", "said", "else", "more", "number"}
+    "these", "with", "year", "say", "says", "said", "else", "more", "number"}
 _EN_LEAD = re.compile(r"^\s*(?:and|but|so|also|then|ok(?:ay)?|well)\s*,?\s+", re.I)
 _AR_LEAD = re.compile(r"^\s*(?:و|ف)(?=\S)")
 _WHAT_ABOUT = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+", re.I)
@@ -150,8 +151,9 @@ def _subject(question: str) -> str:
     return _AR_SUBJECT.sub("", q).strip()
 
 
-_EN_COUNTED = re.compile(r"^how\s+(?:many|much)\s+(.+?)\s+(?:are|is|was|were|did|does|do|will|would|has|have|had|can)\b",
-                         re.I)
+_AR_WH_VERB = re.compile(r"^[وف]?(?:من|متى|أين|اين|ماذا|لماذا|كيف|مع من|بمن)\s+\S+")
+_EN_COUNTED = re.compile(
+    r"^how\s+(?:many|much)\s+(.+?)\s+(?:are|is|was|were|did|does|do|will|would|has|have|had|can)\b", re.I)
 _AR_COUNTED = re.compile(r"^و?كم\s+(?:عدد\s+)?(\S+(?:\s+ال\S+)?)")
 
 
@@ -217,7 +219,7 @@ class RuleRewriter:
         #    («ومن التقى في البنتاغون؟» after an answer naming السوداني)
         person = _person_in(prev.answer) or _person_in(prev_q)
         if (lang == "ar" and person is not None and not any(m.type == "person" for m in new_ents)
-                and re.match(r"^[وف]?(?:من|متى|أين|اين|ماذا|لماذا|كيف|مع من|بمن)\s+\S+", core) and len(core.split()) <= 6):
+                and _AR_WH_VERB.match(core) and len(core.split()) <= 6):
             body = _strip_lead(core, lang)
             return Rewrite(original, f"{body} ({_display(person, lang)}){mark}", "rules", "context")
         # 2. substitution: an elliptic follow-up naming a new entity or year
@@ -285,7 +287,7 @@ class RuleRewriter:
         for i, word in enumerate(words):
             w = word.lower().strip(",.") if lang == "en" else fold(word)[0].strip(",.،")
             tail = word[len(word.rstrip(",.،")):]
-            if lang == "en" and w in _EN_PRONOUNS_PERSON or lang == "ar" and w in _AR_PRONOUNS_PERSON:
+            if (lang == "en" and w in _EN_PRONOUNS_PERSON) or (lang == "ar" and w in _AR_PRONOUNS_PERSON):
                 if person is None:
                     continue
                 words[i] = _display(person, lang) + ("'s" if w in ("his", "her") else "") + tail
@@ -294,11 +296,11 @@ class RuleRewriter:
                 if places:
                     words[i] = ("" if i > 0 and words[i - 1].lower() == "in" else "in ") + places[-1].text + tail
                     changed = True
-            elif lang == "en" and w in _EN_PRONOUNS_THING or lang == "ar" and (w in _AR_DEMONSTRATIVES
-                                                                               or w in _AR_PRONOUNS_THING):
+            elif (lang == "en" and w in _EN_PRONOUNS_THING) or (lang == "ar" and (w in _AR_DEMONSTRATIVES
+                                                                               or w in _AR_PRONOUNS_THING)):
                 plural = w in ("they", "them", "their", "those", "these", "هم", "هن", "هؤلاء")
-                referent = _referent(prev.standalone, lang, plural) if w not in ("that", "this", "ذلك", "هذا", "هذه", "تلك") \
-                    else _subject(prev.standalone)
+                demonstrative = w in ("that", "this", "ذلك", "هذا", "هذه", "تلك")
+                referent = _subject(prev.standalone) if demonstrative else _referent(prev.standalone, lang, plural)
                 if not referent or (lang == "en" and referent.split()[0].islower() and referent.split()[0] != "the"):
                     continue  # "led the American side": a clause, not a noun phrase
                 words[i] = referent + ("'s" if w in ("its", "their") else "") + tail

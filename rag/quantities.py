@@ -89,14 +89,14 @@ _SCALES = {**{w: 1000 for w in _f("آلاف ألف")}, **{w: 1_000_000 for w in 
            "billion": 1_000_000_000, "billions": 1_000_000_000, "hundred": 100}
 
 _UNITS: dict[str, list[str]] = {
-    "troops": _f("جندي جنود جنديا عسكري عسكريين عسكريا مقاتل مقاتلين عنصر عناصر") + [
+    "troops": [*_f("جندي جنود جنديا عسكري عسكريين عسكريا مقاتل مقاتلين عنصر عناصر"),
         "troops", "soldiers", "soldier", "personnel", "servicemembers", "forces", "service"],
-    "usd": _f("دولار دولارا دولارات") + ["dollars", "dollar", "usd"],
-    "countries": _f("دولة دول دولا بلد بلدان") + ["countries", "country", "nations", "members"],
-    "km": _f("كيلومتر كيلومترا كيلومترات كلم كم") + ["km", "kilometres", "kilometers", "kilometre", "kilometer"],
-    "percent": _f("بالمئة بالمائة المئة المائة %") + ["percent", "%"],
-    "years": _f("سنوات سنة سنين أعوام عاما عام") + ["years", "year"],
-    "people": _f("شخص أشخاص قتيل قتلى جريح جرحى مدني مدنيين") + ["people", "civilians", "killed", "dead"],
+    "usd": [*_f("دولار دولارا دولارات"), "dollars", "dollar", "usd"],
+    "countries": [*_f("دولة دول دولا بلد بلدان"), "countries", "country", "nations", "members"],
+    "km": [*_f("كيلومتر كيلومترا كيلومترات كلم كم"), "km", "kilometres", "kilometers", "kilometre", "kilometer"],
+    "percent": [*_f("بالمئة بالمائة المئة المائة %"), "percent", "%"],
+    "years": [*_f("سنوات سنة سنين أعوام عاما عام"), "years", "year"],
+    "people": [*_f("شخص أشخاص قتيل قتلى جريح جرحى مدني مدنيين"), "people", "civilians", "killed", "dead"],
 }
 _UNIT_OF = {w: u for u, ws in _UNITS.items() for w in ws}
 _QUALIFIERS: list[tuple[str, list[str]]] = [
@@ -142,7 +142,8 @@ def _qualifier(words: list[str], i: int) -> tuple[str, int]:
             if i - n < 0:
                 continue
             window = words[i - n:i]
-            if list(window[:-1]) == list(phrase[:-1]) and (window[-1] == phrase[-1] or _strip_any(window[-1]) == phrase[-1]):
+            last_ok = window[-1] == phrase[-1] or _strip_any(window[-1]) == phrase[-1]
+            if list(window[:-1]) == list(phrase[:-1]) and last_ok:
                 return kind, i - n
             if n == 1 and i - 2 >= 0 and words[i - 2] in ("بعدد", "بعديد") and window[-1] == phrase[-1]:
                 return kind, i - 2
@@ -218,7 +219,7 @@ def find_quantities(text: str) -> list[Quantity]:
         if i > 0 and words[i - 1] == "$":
             unit, noun = "usd", "$"
             start_orig = where[tokens[i - 1][1]]
-        is_year = (word.isdigit() and len(word) == 4 and 1900 <= value <= 2100 and not unit.startswith(("troops", "usd")))
+        is_year = word.isdigit() and len(word) == 4 and 1900 <= value <= 2100 and unit not in ("troops", "usd")
         if is_year and (not unit or unit.startswith("n:") or (i > 0 and words[i - 1] in _YEAR_CUES)):
             i = j
             continue
@@ -226,8 +227,8 @@ def find_quantities(text: str) -> list[Quantity]:
         if qstart < i and words[qstart] not in ("$",):
             start_orig = where[tokens[qstart][1]]
         low, high = _interval(value, qualifier)
-        out.append(Quantity(value=float(value), unit=unit, noun=text[where[tokens[unit_at][1]]:where[tokens[unit_at][2] - 1] + 1]
-                            if noun and noun != "$" else noun,
+        written = text[where[tokens[unit_at][1]]:where[tokens[unit_at][2] - 1] + 1] if noun and noun != "$" else noun
+        out.append(Quantity(value=float(value), unit=unit, noun=written,
                             qualifier=qualifier, low=low, high=high, text=text[start_orig:end_orig],
                             start=start_orig, end=end_orig))
         i = max(j, i + 1)

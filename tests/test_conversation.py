@@ -49,7 +49,8 @@ def test_rule_rewriter_leaves_self_contained_questions():
 
 
 def test_rule_rewriter_uses_the_rewritten_previous_turn():
-    turns = (TROOPS_AR, Turn("وأين يتمركزون؟", "في عين الأسد وحرير [1].", rewritten="أين يتمركز الجنود الأمريكيون في العراق؟"))
+    turns = (TROOPS_AR, Turn("وأين يتمركزون؟", "في عين الأسد وحرير [1].",
+                             rewritten="أين يتمركز الجنود الأمريكيون في العراق؟"))
     assert "حرير" in RuleRewriter().run("وكم منهم في قاعدة حرير؟", turns).question
 
 

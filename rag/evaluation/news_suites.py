@@ -42,9 +42,15 @@ from rag.dates import find_dates, period
 from rag.entities import find_entities
 from rag.errors import InputError, SanadError
 from rag.evaluation import metrics as M
-from rag.evaluation.datasets import QAItem
-from rag.evaluation.news_data import (NEWS_SUITES, ConflictItem, FollowupItem, TimelineData, load_conflicts,
-                                     load_followups, load_timeline)
+from rag.evaluation.news_data import (
+    NEWS_SUITES,
+    ConflictItem,
+    FollowupItem,
+    TimelineData,
+    load_conflicts,
+    load_followups,
+    load_timeline,
+)
 from rag.pipeline import Sanad
 from rag.textnorm import tokenize
 from rag.timeline import TimelineBuilder
