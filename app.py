@@ -13,8 +13,12 @@ The page has two tabs:
   article id, retrieval score and the passage with the supporting sentence in ``<mark>``.
   Refusals and sentences removed as unsupported are shown as distinct notices; the
   retrieved passages and the time each stage took are listed underneath.
-* **Articles**: upload ``.txt``/``.md``/``.html`` files (saved into ``config.corpus_dir``
-  and indexed incrementally), the table of indexed articles, and removal by id.
+* **Articles**: upload ``.txt``/``.md``/``.html``/``.pdf``/``.docx`` files (saved into ``config.corpus_dir``
+  and indexed incrementally), the table of indexed articles (with date and outlet), and removal by id.
+
+Filters (outlets, a date range, articles) sit in an accordion under the question; they act inside
+retrieval. The ``/search`` and ``/ask`` endpoints take them as optional parameters after ``mode``:
+``since``, ``until`` (``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY``), ``sources``, ``doc_ids`` (comma-separated).
 
 Programs call the same app through ``gradio_client`` with the endpoints ``/search``,
 ``/ask`` (the :meth:`rag.types.Answer.to_dict` JSON), ``/list_articles``,

@@ -2,12 +2,19 @@
 
 Sections (each can be run alone with ``--sections``):
 
-* ``indexing`` (:mod:`bench.embedding`): passages/s and tokens/s by batch size and threads,
+* ``indexing`` (:mod:`bench.embedding`, ONNX Runtime parts in :mod:`bench.embedding_onnx`): passages/s and tokens/s by batch size and threads,
   length-sorted batching, ONNX Runtime.
-* ``search`` (:mod:`bench.search`): dense/BM25/hybrid latency, approximate-index recall and
+* ``search`` (:mod:`bench.search`; approximate-index sweeps in :mod:`bench.approx`, conclusions in :mod:`bench.search_summary`): dense/BM25/hybrid latency, approximate-index recall and
   memory per passage at 1k..1M synthetic passages built around real data (:mod:`bench.synth`).
 * ``answer`` (:mod:`bench.answering`): per-stage answer latency and the levers on time to first token.
 * ``langchain``: the same questions through a textbook LangChain pipeline (``bench/langchain_baseline.py``).
+* ``startup`` (:mod:`bench.startup`): ``sanad search`` as a fresh process, min/median/max over runs, and
+  where its time goes (stages, imports).
+* ``extraction`` (:mod:`bench.extraction`): PDF/DOCX (LibreOffice), legacy and scanned PDFs and saved pages
+  made from the seed articles, read back by ``rag.ingest``: character error rate, boilerplate left in.
+
+Not a section (needs a corpus path): ``python -m bench.duplicates --corpus ...`` (:mod:`bench.duplicates`),
+near-verbatim republication across outlets.
 
 Results go to ``<out>/bench-<timestamp>.json``, ``bench-latest.json`` and ``bench-latest.md``.
 

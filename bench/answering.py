@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from bench.core import Stopwatch, load_average, ratio
 from bench.data import SeedQuestion, answer_questions
@@ -64,14 +65,21 @@ def stage_row(question: SeedQuestion, answer, first_token_s: float | None = None
     t = dict(answer.timings)
     gen = t.get("generation_s", 0.0) - t.get("ttft_s", 0.0)
     tokens = t.get("completion_tokens", 0.0)
-    return {"id": question.id, "retrieval_s": round(t.get("retrieval_s", 0.0), 4),
-            "prompt_tokens": int(t.get("prompt_tokens", 0)), "ttft_s": round(t.get("ttft_s", 0.0), 3),
-            "generation_s": round(t.get("generation_s", 0.0), 3), "completion_tokens": int(tokens),
-            # decode speed: tokens after the first (whose time is in TTFT) over the time after it
-            "gen_tokens_per_s": round((tokens - 1) / gen, 2) if gen > 0 and tokens > 1 else None,
-            "first_token_s": round(first_token_s, 3) if first_token_s is not None else None,
-            "total_s": round(t.get("total_s", 0.0), 3), "refused": bool(answer.refused),
-            "correct": answer_contains(answer.answer, question.answers), "answer": answer.answer[:200]}
+    return {
+        "id": question.id,
+        "retrieval_s": round(t.get("retrieval_s", 0.0), 4),
+        "prompt_tokens": int(t.get("prompt_tokens", 0)),
+        "ttft_s": round(t.get("ttft_s", 0.0), 3),
+        "generation_s": round(t.get("generation_s", 0.0), 3),
+        "completion_tokens": int(tokens),
+        # decode speed: tokens after the first (whose time is in TTFT) over the time after it
+        "gen_tokens_per_s": round((tokens - 1) / gen, 2) if gen > 0 and tokens > 1 else None,
+        "first_token_s": round(first_token_s, 3) if first_token_s is not None else None,
+        "total_s": round(t.get("total_s", 0.0), 3),
+        "refused": bool(answer.refused),
+        "correct": answer_contains(answer.answer, question.answers),
+        "answer": answer.answer[:200],
+    }
 
 
 def summarize_rows(rows: Sequence[dict]) -> dict:
@@ -79,8 +87,16 @@ def summarize_rows(rows: Sequence[dict]) -> dict:
     out: dict = {"n": len(rows)}
     if not rows:
         return out
-    for key in ("retrieval_s", "prompt_tokens", "ttft_s", "first_token_s", "generation_s", "completion_tokens",
-                "total_s", "gen_tokens_per_s"):
+    for key in (
+        "retrieval_s",
+        "prompt_tokens",
+        "ttft_s",
+        "first_token_s",
+        "generation_s",
+        "completion_tokens",
+        "total_s",
+        "gen_tokens_per_s",
+    ):
         values = [r[key] for r in rows if r.get(key) is not None]
         if values:
             out[f"mean_{key}"] = round(sum(values) / len(values), 4)
@@ -96,14 +112,20 @@ def time_to_first_token(generator, messages, *, cache_prompt: bool, max_tokens: 
 
     Uses the LlamaCppGenerator's request path directly (its public API always caches).
     """
-    from rag.generators.base import _RunStats  # noqa: PLC2701 - the bench needs the uncached request
+    from rag.generators.base import _RunStats  # the bench needs the uncached request
 
-    request = {"messages": [m.to_dict() for m in messages], "max_tokens": max_tokens, "temperature": 0.0, "seed": 0,
-               "stream": True, "cache_prompt": cache_prompt}
+    request = {
+        "messages": [m.to_dict() for m in messages],
+        "max_tokens": max_tokens,
+        "temperature": 0.0,
+        "seed": 0,
+        "stream": True,
+        "cache_prompt": cache_prompt,
+    }
     stats = _RunStats()
     start = time.perf_counter()
     first = None
-    for piece in generator._stream_request(generator._server, request, stats):  # noqa: SLF001
+    for piece in generator._stream_request(generator._server, request, stats):
         if piece and first is None:
             first = time.perf_counter() - start
     total = time.perf_counter() - start
@@ -134,26 +156,41 @@ def bench_generator(config: SanadConfig):
         from pathlib import Path
 
         path = Path(config.llm_model).expanduser()
-    return LlamaCppGenerator(path, n_threads=config.llm_threads, n_ctx=config.llm_ctx, timeout_s=config.llm_timeout_s,
-                             cache_ram_mib=0)
+    return LlamaCppGenerator(
+        path, n_threads=config.llm_threads, n_ctx=config.llm_ctx, timeout_s=config.llm_timeout_s, cache_ram_mib=0
+    )
 
 
-def bench_answers(config: SanadConfig, *, n_questions: int = 5, variants=DEFAULT_VARIANTS, prefix_cache: bool = True,
-                  sanad=None, log: Callable[[str], None] = print) -> dict:
+def bench_answers(
+    config: SanadConfig,
+    *,
+    n_questions: int = 5,
+    variants=DEFAULT_VARIANTS,
+    prefix_cache: bool = True,
+    sanad=None,
+    log: Callable[[str], None] = print,
+) -> dict:
     """Per-stage answer latency for each variant; see the module doc. Returns the per-question rows too."""
     from rag.answer import Answerer
     from rag.pipeline import Sanad
 
     questions = answer_questions(n_questions)
     sanad = sanad or Sanad(config, generator=bench_generator(config))
-    result: dict = {"questions": [q.id for q in questions], "ttft_target_s": TTFT_TARGET_S,
-                    "load_avg_start": load_average(), "variants": {}}
+    result: dict = {
+        "questions": [q.id for q in questions],
+        "ttft_target_s": TTFT_TARGET_S,
+        "load_avg_start": load_average(),
+        "variants": {},
+    }
     with Stopwatch() as sw:
         sanad.load(llm=True)
     result["load_s"] = round(sw.s, 2)
     generator = sanad.generator
-    result["llm"] = {"name": getattr(generator, "name", type(generator).__name__),
-                     "threads": getattr(generator, "n_threads", None), "load_s": getattr(generator, "load_s", None)}
+    result["llm"] = {
+        "name": getattr(generator, "name", type(generator).__name__),
+        "threads": getattr(generator, "n_threads", None),
+        "load_s": getattr(generator, "load_s", None),
+    }
 
     generators = {getattr(generator, "n_threads", config.llm_threads): generator}
 
@@ -178,9 +215,11 @@ def bench_answers(config: SanadConfig, *, n_questions: int = 5, variants=DEFAULT
             rows.append(stage_row(q, *ask_timed(answerer, q.question)))
         summary = summarize_rows(rows)
         result["variants"][name] = {"overrides": overrides, "summary": summary, "rows": rows}
-        log(f"  answer {name}: TTFT mean {summary['mean_ttft_s']:.2f}s (max {summary['max_ttft_s']:.2f}s), "
+        log(
+            f"  answer {name}: TTFT mean {summary['mean_ttft_s']:.2f}s (max {summary['max_ttft_s']:.2f}s), "
             f"prompt {summary['mean_prompt_tokens']:.0f} tokens, total {summary['mean_total_s']:.2f}s, "
-            f"accuracy {summary['accuracy']:.2f}")
+            f"accuracy {summary['accuracy']:.2f}"
+        )
     generator = model_for(config)
     if prefix_cache and hasattr(generator, "_stream_request"):
         result["prefix_cache"] = _prefix_cache(config, sanad, generator, questions, log)
@@ -203,30 +242,41 @@ def _prefix_cache(config: SanadConfig, sanad, generator, questions: Sequence[See
     for q in questions:
         lang = detect_language(q.question)
         hits, translation, _ = answerer.retrieve(q.question, lang, None, None)
-        hits = hits[:config.answer_passages]
+        hits = hits[: config.answer_passages]
         if len(hits) < 3:
             continue
-        builder = answerer._prompt_builder()  # noqa: SLF001 - the same prompt the answer path builds
+        builder = answerer._prompt_builder()
         reversed_prompt = builder.build(q.question, hits[::-1], lang, translation)
         rotated_prompt = builder.build(q.question, hits[1:] + hits[:1], lang, translation)
         cold, cold_t = time_to_first_token(generator, reversed_prompt.messages, cache_prompt=False)
         system_only, system_t = time_to_first_token(generator, rotated_prompt.messages, cache_prompt=True)
         identical, identical_t = time_to_first_token(generator, rotated_prompt.messages, cache_prompt=True)
-        rows.append({"id": q.id, "cold_s": round(cold, 3), "system_prompt_cached_s": round(system_only, 3),
-                     "identical_prompt_s": round(identical, 3),
-                     "llama_cpp": {"cold": cold_t, "system_prompt_cached": system_t, "identical": identical_t},
-                     "prompt_tokens": sum(generator.count_tokens(m.content) for m in rotated_prompt.messages),
-                     "system_tokens": generator.count_tokens(rotated_prompt.messages[0].content)})
+        rows.append(
+            {
+                "id": q.id,
+                "cold_s": round(cold, 3),
+                "system_prompt_cached_s": round(system_only, 3),
+                "identical_prompt_s": round(identical, 3),
+                "llama_cpp": {"cold": cold_t, "system_prompt_cached": system_t, "identical": identical_t},
+                "prompt_tokens": sum(generator.count_tokens(m.content) for m in rotated_prompt.messages),
+                "system_tokens": generator.count_tokens(rotated_prompt.messages[0].content),
+            }
+        )
     if not rows:
         return {"rows": [], "note": "too few passages per question to vary the prompt"}
     keys = ("cold_s", "system_prompt_cached_s", "identical_prompt_s", "prompt_tokens", "system_tokens")
     means = {k: round(sum(r[k] for r in rows) / len(rows), 3) for k in keys}
-    log(f"  prefix cache: cold {means['cold_s']:.2f}s, system prompt cached {means['system_prompt_cached_s']:.2f}s, "
-        f"identical prompt again {means['identical_prompt_s']:.2f}s")
-    return {"rows": rows, "mean": means,
-            "note": "cold = cache_prompt off (the whole prompt is processed); system_prompt_cached = a new prompt "
-                    "after another one (what every new question gets by default: the fixed system prompt is "
-                    "reused); identical_prompt = the same prompt again (a repeated question)"}
+    log(
+        f"  prefix cache: cold {means['cold_s']:.2f}s, system prompt cached {means['system_prompt_cached_s']:.2f}s, "
+        f"identical prompt again {means['identical_prompt_s']:.2f}s"
+    )
+    return {
+        "rows": rows,
+        "mean": means,
+        "note": "cold = cache_prompt off (the whole prompt is processed); system_prompt_cached = a new prompt "
+        "after another one (what every new question gets by default: the fixed system prompt is "
+        "reused); identical_prompt = the same prompt again (a repeated question)",
+    }
 
 
 def _answer_summary(result: dict) -> dict:
@@ -243,17 +293,27 @@ def _answer_summary(result: dict) -> dict:
     if again.get("n"):
         out["default_again_mean_ttft_s"] = again.get("mean_ttft_s")
         out["drift"] = ratio(again.get("mean_ttft_s"), base.get("mean_ttft_s"))
-    ranked = sorted(((name, v["summary"]) for name, v in variants.items()
-                     if v["summary"].get("n") and not v["overrides"] == {}),
-                    key=lambda nv: nv[1].get("mean_ttft_s", 99))
+    ranked = sorted(
+        ((name, v["summary"]) for name, v in variants.items() if v["summary"].get("n") and v["overrides"] != {}),
+        key=lambda nv: nv[1].get("mean_ttft_s", 99),
+    )
     if ranked:
         name, s = ranked[0]
-        out["fastest_variant"] = {"name": name, "mean_ttft_s": s.get("mean_ttft_s"), "max_ttft_s": s.get("max_ttft_s"),
-                                  "accuracy": s.get("accuracy"), "overrides": variants[name]["overrides"]}
+        out["fastest_variant"] = {
+            "name": name,
+            "mean_ttft_s": s.get("mean_ttft_s"),
+            "max_ttft_s": s.get("max_ttft_s"),
+            "accuracy": s.get("accuracy"),
+            "overrides": variants[name]["overrides"],
+        }
         keep = [(n, v) for n, v in ranked if v.get("accuracy", 0) >= base.get("accuracy", 0)]
         if keep:
             name, s = keep[0]
-            out["fastest_without_accuracy_loss"] = {"name": name, "mean_ttft_s": s.get("mean_ttft_s"),
-                                                    "max_ttft_s": s.get("max_ttft_s"), "accuracy": s.get("accuracy"),
-                                                    "overrides": variants[name]["overrides"]}
+            out["fastest_without_accuracy_loss"] = {
+                "name": name,
+                "mean_ttft_s": s.get("mean_ttft_s"),
+                "max_ttft_s": s.get("max_ttft_s"),
+                "accuracy": s.get("accuracy"),
+                "overrides": variants[name]["overrides"],
+            }
     return out

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import time
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -32,8 +33,13 @@ def summarize_ms(seconds: Sequence[float]) -> dict[str, float]:
     ms = [float(s) * 1000.0 for s in seconds]
     if not ms:
         return {"n": 0}
-    return {"n": len(ms), "mean_ms": round(sum(ms) / len(ms), 3), "p50_ms": round(percentile(ms, 50), 3),
-            "p95_ms": round(percentile(ms, 95), 3), "max_ms": round(max(ms), 3)}
+    return {
+        "n": len(ms),
+        "mean_ms": round(sum(ms) / len(ms), 3),
+        "p50_ms": round(percentile(ms, 50), 3),
+        "p95_ms": round(percentile(ms, 95), 3),
+        "max_ms": round(max(ms), 3),
+    }
 
 
 def recall_at_k(approx: Sequence[Sequence[int]], exact: Sequence[Sequence[int]], k: int = 10) -> float:
@@ -50,7 +56,7 @@ def recall_at_k(approx: Sequence[Sequence[int]], exact: Sequence[Sequence[int]],
     if len(approx) != len(exact):
         raise ValueError(f"{len(approx)} approximate result lists for {len(exact)} exact ones")
     shares = []
-    for got, want in zip(approx, exact):
+    for got, want in zip(approx, exact, strict=True):
         truth = {int(r) for r in list(want)[:k] if int(r) >= 0}
         if not truth:
             continue
@@ -78,8 +84,12 @@ def load_average() -> list[float]:
 
 def host_info() -> dict:
     """What the figures were measured on: CPUs, memory, load, library versions."""
-    info: dict = {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count(),
-                  "load_avg": load_average()}
+    info: dict = {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "load_avg": load_average(),
+    }
     try:
         with open("/proc/meminfo") as handle:
             mem = {line.split(":")[0]: int(line.split()[1]) * 1024 for line in handle if ":" in line}
@@ -95,10 +105,8 @@ def host_info() -> dict:
     except OSError:
         pass
     for module in ("numpy", "faiss", "torch", "sentence_transformers", "bm25s", "xllamacpp"):
-        try:
+        with contextlib.suppress(Exception):  # a missing or odd module only loses a line of context
             info[f"{module}_version"] = __import__(module).__version__
-        except Exception:  # noqa: BLE001 - a missing or odd module only loses a line of context
-            pass
     return info
 
 
@@ -132,7 +140,7 @@ def crossing_size(sizes: Iterable[int], values: Iterable[float], limit: float) -
         >>> crossing_size([1000, 10000, 100000], [1.0, 10.0, 100.0], 50.0)
         50000.0
     """
-    pairs = sorted(zip(sizes, values))
+    pairs = sorted(zip(sizes, values, strict=True))
     prev = None
     for size, value in pairs:
         if value >= limit:

@@ -15,8 +15,11 @@ logger = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SEEDS_QA = REPO_ROOT / "eval" / "seeds_qa.jsonl"
-XQUAD_DIRS = (REPO_ROOT / "eval" / "xquad", REPO_ROOT.parent / "shared" / "benchmarks" / "xquad",
-              Path("/work/shared/benchmarks/xquad"))
+XQUAD_DIRS = (
+    REPO_ROOT / "eval" / "xquad",
+    REPO_ROOT.parent / "shared" / "benchmarks" / "xquad",
+    Path("/work/shared/benchmarks/xquad"),
+)
 
 _SENTENCE_END = re.compile(r"(?<=[.!?؟。])\s+|\n+")
 
@@ -49,13 +52,15 @@ def repeat_to(items: list[str], n: int) -> list[str]:
     return [items[i % len(items)] for i in range(n)]
 
 
-def seed_questions(path: Path = SEEDS_QA, *, lang: str | None = "ar", answerable: bool | None = None
-                   ) -> list[SeedQuestion]:
+def seed_questions(
+    path: Path = SEEDS_QA, *, lang: str | None = "ar", answerable: bool | None = None
+) -> list[SeedQuestion]:
     """Questions of the seed Q&A file, filtered by language and answerability."""
     if not path.is_file():
         raise InputError(f"{path} is missing; the bench reads real questions from the seed Q&A file")
-    return [q for q in load_qa(path) if (not lang or q.lang == lang)
-            and (answerable is None or q.answerable == answerable)]
+    return [
+        q for q in load_qa(path) if (not lang or q.lang == lang) and (answerable is None or q.answerable == answerable)
+    ]
 
 
 def answer_questions(n: int, path: Path = SEEDS_QA) -> list[SeedQuestion]:
@@ -85,8 +90,10 @@ def xquad_paragraphs(limit: int | None = None) -> list[str]:
             data = json.loads(path.read_text(encoding="utf-8"))["data"]
             paragraphs = [p["context"] for a in data for p in a["paragraphs"]]
             return paragraphs[:limit] if limit else paragraphs
-    logger.warning("no XQuAD Arabic copy found (looked in %s); synthetic data will use the seed passages only",
-                   ", ".join(str(d) for d in XQUAD_DIRS))
+    logger.warning(
+        "no XQuAD Arabic copy found (looked in %s); synthetic data will use the seed passages only",
+        ", ".join(str(d) for d in XQUAD_DIRS),
+    )
     return []
 
 

@@ -21,15 +21,18 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 INSTALL_HINT = "pip install langchain-community   (or: pip install -e '.[bench]')"
 
 #: The stuff-documents prompt of LangChain's RAG tutorial (hub: rlm/rag-prompt).
-RAG_PROMPT = ("You are an assistant for question-answering tasks. Use the following pieces of retrieved context to "
-              "answer the question. If you don't know the answer, just say that you don't know. Use three sentences "
-              "maximum and keep the answer concise.\nQuestion: {question} \nContext: {context} \nAnswer:")
+RAG_PROMPT = (
+    "You are an assistant for question-answering tasks. Use the following pieces of retrieved context to "
+    "answer the question. If you don't know the answer, just say that you don't know. Use three sentences "
+    "maximum and keep the answer concise.\nQuestion: {question} \nContext: {context} \nAnswer:"
+)
 
 
 def status() -> dict[str, Any]:
@@ -69,20 +72,27 @@ def _classes():
     class SentenceTransformerEmbeddings(Embeddings):
         """``HuggingFaceEmbeddings`` in a few lines: the same SentenceTransformer, normalised, e5 prompts."""
 
-        def __init__(self, model: Any, query_prompt: str = "query: ", passage_prompt: str = "passage: ",
-                     batch_size: int = 16) -> None:
+        def __init__(
+            self, model: Any, query_prompt: str = "query: ", passage_prompt: str = "passage: ", batch_size: int = 16
+        ) -> None:
             self.model = model
             self.query_prompt = query_prompt
             self.passage_prompt = passage_prompt
             self.batch_size = batch_size
 
         def embed_documents(self, texts: list[str]) -> list[list[float]]:
-            return self.model.encode(texts, prompt=self.passage_prompt, batch_size=self.batch_size,
-                                     normalize_embeddings=True, convert_to_numpy=True).tolist()
+            return self.model.encode(
+                texts,
+                prompt=self.passage_prompt,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+            ).tolist()
 
         def embed_query(self, text: str) -> list[float]:
-            return self.model.encode([text], prompt=self.query_prompt, normalize_embeddings=True,
-                                     convert_to_numpy=True)[0].tolist()
+            return self.model.encode(
+                [text], prompt=self.query_prompt, normalize_embeddings=True, convert_to_numpy=True
+            )[0].tolist()
 
     class GeneratorChatModel(BaseChatModel):
         """A LangChain chat model around a ``rag.generators.Generator`` (the same llama.cpp model Sanad uses)."""
@@ -104,17 +114,32 @@ def _classes():
             roles = {"system": "system", "human": "user", "ai": "assistant"}
             return [ChatMessage(roles.get(m.type, "user"), str(m.content)) for m in messages]
 
-        def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                    run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
-            for piece in self.generator.stream(self._chat(messages), max_tokens=self.max_tokens,
-                                               temperature=self.temperature, seed=self.seed, stop=stop or ()):
+        def _stream(
+            self,
+            messages: list[BaseMessage],
+            stop: list[str] | None = None,
+            run_manager: CallbackManagerForLLMRun | None = None,
+            **kwargs: Any,
+        ) -> Iterator[ChatGenerationChunk]:
+            for piece in self.generator.stream(
+                self._chat(messages),
+                max_tokens=self.max_tokens,
+                temperature=self.temperature,
+                seed=self.seed,
+                stop=stop or (),
+            ):
                 chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece))
                 if run_manager:
                     run_manager.on_llm_new_token(piece, chunk=chunk)
                 yield chunk
 
-        def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                      run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+        def _generate(
+            self,
+            messages: list[BaseMessage],
+            stop: list[str] | None = None,
+            run_manager: CallbackManagerForLLMRun | None = None,
+            **kwargs: Any,
+        ) -> ChatResult:
             text = "".join(c.message.content for c in self._stream(messages, stop, run_manager))
             return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
 
@@ -130,16 +155,28 @@ def split_documents(articles: Sequence[Any], chunk_size: int = 1000, chunk_overl
         from langchain_text_splitters import RecursiveCharacterTextSplitter
     except ImportError:  # langchain-text-splitters comes with langchain-community; a plain cut otherwise
         step = chunk_size - chunk_overlap
-        return [Document(page_content=d.page_content[i:i + chunk_size], metadata=dict(d.metadata))
-                for d in docs for i in range(0, max(1, len(d.page_content)), step)]
+        return [
+            Document(page_content=d.page_content[i : i + chunk_size], metadata=dict(d.metadata))
+            for d in docs
+            for i in range(0, max(1, len(d.page_content)), step)
+        ]
     return RecursiveCharacterTextSplitter(chunk_size=chunk_size, chunk_overlap=chunk_overlap).split_documents(docs)
 
 
 class LangChainRAG:
     """The textbook pipeline: retriever | format_docs -> prompt -> chat model -> string."""
 
-    def __init__(self, articles: Sequence[Any], sentence_model: Any, generator: Any, *, k: int = 4,
-                 max_tokens: int = 160, query_prompt: str = "query: ", passage_prompt: str = "passage: ") -> None:
+    def __init__(
+        self,
+        articles: Sequence[Any],
+        sentence_model: Any,
+        generator: Any,
+        *,
+        k: int = 4,
+        max_tokens: int = 160,
+        query_prompt: str = "query: ",
+        passage_prompt: str = "passage: ",
+    ) -> None:
         from langchain_core.output_parsers import StrOutputParser
         from langchain_core.prompts import ChatPromptTemplate
         from langchain_core.runnables import RunnablePassthrough
@@ -167,8 +204,12 @@ class LangChainRAG:
         self.prompt = ChatPromptTemplate.from_messages([("human", RAG_PROMPT)])
         self.llm = GeneratorChatModel(generator=generator, max_tokens=max_tokens)
         self.generator = generator
-        self.chain = ({"context": self.retriever | self.format_docs, "question": RunnablePassthrough()}
-                      | self.prompt | self.llm | StrOutputParser())
+        self.chain = (
+            {"context": self.retriever | self.format_docs, "question": RunnablePassthrough()}
+            | self.prompt
+            | self.llm
+            | StrOutputParser()
+        )
 
     @staticmethod
     def format_docs(docs: Sequence[Any]) -> str:
@@ -193,11 +234,18 @@ class LangChainRAG:
         completion = self.generator.count_tokens(text) if text else 0
         first = ttft or total  # from the question: the chain's own retrieval is inside
         gen_s = total - first
-        return {"answer": text, "retrieval_s": round(retrieval_s, 4), "prompt_tokens": prompt_tokens,
-                "first_token_s": round(first, 3), "ttft_s": round(max(first - retrieval_s, 0.0), 3),
-                "generation_s": round(max(total - retrieval_s, 0.0), 3), "completion_tokens": completion,
-                "gen_tokens_per_s": round((completion - 1) / gen_s, 2) if gen_s > 0 and completion > 1 else None,
-                "total_s": round(total, 3), "doc_ids": [d.metadata.get("doc_id") for d in docs]}
+        return {
+            "answer": text,
+            "retrieval_s": round(retrieval_s, 4),
+            "prompt_tokens": prompt_tokens,
+            "first_token_s": round(first, 3),
+            "ttft_s": round(max(first - retrieval_s, 0.0), 3),
+            "generation_s": round(max(total - retrieval_s, 0.0), 3),
+            "completion_tokens": completion,
+            "gen_tokens_per_s": round((completion - 1) / gen_s, 2) if gen_s > 0 and completion > 1 else None,
+            "total_s": round(total, 3),
+            "doc_ids": [d.metadata.get("doc_id") for d in docs],
+        }
 
 
 def run_baseline(config: Any, questions: Sequence[Any], *, sanad: Any = None, log=print) -> dict[str, Any]:
@@ -207,9 +255,15 @@ def run_baseline(config: Any, questions: Sequence[Any], *, sanad: Any = None, lo
 
     sanad = sanad or Sanad(config)
     sanad.load(llm=True)
-    pipeline = LangChainRAG(sanad.articles(), sanad.embedder.model, sanad.generator, k=4,
-                            max_tokens=config.llm_max_tokens, query_prompt=sanad.embedder.query_prompt,
-                            passage_prompt=sanad.embedder.passage_prompt)
+    pipeline = LangChainRAG(
+        sanad.articles(),
+        sanad.embedder.model,
+        sanad.generator,
+        k=4,
+        max_tokens=config.llm_max_tokens,
+        query_prompt=sanad.embedder.query_prompt,
+        passage_prompt=sanad.embedder.passage_prompt,
+    )
     pipeline.ask("ما هو داعش؟")  # warm-up, as for Sanad
     rows = []
     for q in questions:
@@ -217,12 +271,21 @@ def run_baseline(config: Any, questions: Sequence[Any], *, sanad: Any = None, lo
         r.update({"id": q.id, "refused": False, "correct": answer_contains(r["answer"], q.answers)})
         r["answer"] = r["answer"][:200]
         rows.append(r)
-        log(f"  langchain {q.id}: TTFT {r['ttft_s']:.2f}s, prompt {r['prompt_tokens']} tokens, "
-            f"correct {r['correct']:.0f}")
-    return {"store": pipeline.store_name, "chunks": len(pipeline.docs), "index_s": round(pipeline.index_s, 2),
-            "splitter": "RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)", "k": 4,
-            "prompt": "rlm/rag-prompt (stuff documents)", "rows": rows, "summary": summarize_rows(rows),
-            "status": status()}
+        log(
+            f"  langchain {q.id}: TTFT {r['ttft_s']:.2f}s, prompt {r['prompt_tokens']} tokens, "
+            f"correct {r['correct']:.0f}"
+        )
+    return {
+        "store": pipeline.store_name,
+        "chunks": len(pipeline.docs),
+        "index_s": round(pipeline.index_s, 2),
+        "splitter": "RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)",
+        "k": 4,
+        "prompt": "rlm/rag-prompt (stuff documents)",
+        "rows": rows,
+        "summary": summarize_rows(rows),
+        "status": status(),
+    }
 
 
 def main() -> int:

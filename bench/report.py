@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -80,8 +81,10 @@ def render_markdown(result: dict) -> str:
              f"{meta.get('duration_s', 0):.0f} s in all.", ""]
     if meta.get("load_warning"):
         lines += [f"> {meta['load_warning']}", ""]
-    for key, render in (("indexing", _indexing_md), ("search", _search_md), ("answer", _answer_md),
-                        ("langchain", _langchain_md)):
+    from bench.startup import startup_md
+
+    for key, render in (("startup", startup_md), ("indexing", _indexing_md), ("search", _search_md),
+                        ("answer", _answer_md), ("langchain", _langchain_md), ("extraction", _extraction_md)):
         try:
             lines += render(result.get(key))
         except (KeyError, TypeError, ValueError) as exc:  # a partial section still leaves a readable report
@@ -100,6 +103,13 @@ def render_markdown(result: dict) -> str:
     return "\n".join(lines)
 
 
+def _extraction_md(ex: dict | None) -> list[str]:
+    if not ex:
+        return []
+    return ["## Extraction quality", "", "Files made from the seed articles (bench/extraction.py): character error "
+            "rate against the article text, boilerplate left in saved pages.", "", ex["markdown"], ""]
+
+
 def _indexing_md(ix: dict | None) -> list[str]:
     if not ix:
         return []
@@ -114,11 +124,7 @@ def _indexing_md(ix: dict | None) -> list[str]:
                   f"{'sorts' if ls.get('sorted') else 'does NOT sort'} inputs by length inside `encode` "
                   f"({ls.get('where')}: {ls.get('how')})."]
     if ix.get("sorting"):
-        lines += [""] + table(["threads", "batch", "sorted s", "unsorted s", "speed-up", "padded tokens sorted",
-                               "padded tokens unsorted", "real tokens"],
-                              [[s["threads"], s["batch_size"], s["sorted_s"], s["unsorted_s"], s["speedup"],
-                                s["padded_tokens_sorted"], s["padded_tokens_unsorted"], s["real_tokens"]]
-                               for s in ix["sorting"]])
+        lines += ["", *table(["threads", "batch", "sorted s", "unsorted s", "speed-up", "padded tokens sorted", "padded tokens unsorted", "real tokens"], [[s["threads"], s["batch_size"], s["sorted_s"], s["unsorted_s"], s["speedup"], s["padded_tokens_sorted"], s["padded_tokens_unsorted"], s["real_tokens"]] for s in ix["sorting"]])]
     best = ix.get("fastest_same_embeddings")
     if best:
         lines += ["", f"Fastest configuration with the same embeddings (cosine ≥ 0.999): **{best['backend']}, "
@@ -131,7 +137,7 @@ def _indexing_md(ix: dict | None) -> list[str]:
     st = ix.get("onnx_status", {})
     if st:
         lines += ["", "Backends: " + "; ".join(f"{k}: {v}" for k, v in st.items())]
-    return lines + [""]
+    return [*lines, ""]
 
 
 def _search_md(se: dict | None) -> list[str]:
@@ -195,7 +201,7 @@ def _search_md(se: dict | None) -> list[str]:
                          f"worst recall {e.get('recall_at_10')}, worst p95 {e.get('p95_ms')} ms; by data "
                          f"{e.get('by_structure')}), build {e['build_s']} s, {e['structure_bytes_per_chunk']} "
                          f"bytes/passage over the vectors")
-    return lines + [""]
+    return [*lines, ""]
 
 
 def _answer_md(an: dict | None) -> list[str]:
@@ -221,7 +227,7 @@ def _answer_md(an: dict | None) -> list[str]:
     s = an.get("summary", {})
     if s:
         lines += ["", "Summary: " + "; ".join(f"{k}: {fmt(v)}" for k, v in s.items())]
-    return lines + [""]
+    return [*lines, ""]
 
 
 def _langchain_md(lc: dict | None) -> list[str]:
@@ -234,4 +240,4 @@ def _langchain_md(lc: dict | None) -> list[str]:
     if comp:
         lines += table(["stage", "Sanad", "LangChain", "LangChain / Sanad"],
                        [[k, v.get("sanad"), v.get("langchain"), v.get("ratio")] for k, v in comp.items()])
-    return lines + [""]
+    return [*lines, ""]

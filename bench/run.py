@@ -7,9 +7,10 @@ import importlib
 import logging
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from bench.core import host_info, load_average, ratio
 from bench.report import render_markdown, write_results
@@ -18,9 +19,10 @@ from rag.errors import InputError
 
 logger = logging.getLogger(__name__)
 
-SECTIONS = ("indexing", "search", "answer", "langchain")
+SECTIONS = ("indexing", "search", "answer", "langchain", "extraction", "startup")
 FULL_SIZES = (1_000, 10_000, 100_000, 1_000_000)
 QUICK_SIZES = (1_000, 10_000)
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
 LANGCHAIN_FILE = Path(__file__).resolve().parent / "langchain_baseline.py"
 
 
@@ -43,15 +45,17 @@ class BenchOptions:
     use_xquad: bool = True
     structures: tuple[str, ...] = ("spread", "clustered")
     quick: bool = False
-    out: Path = Path("bench/results")
+    startup_runs: int = 7
+    startup_compare: Path | None = None
+    out: Path = RESULTS_DIR
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def quick_preset(cls, **overrides: Any) -> BenchOptions:
-        base = dict(sizes=QUICK_SIZES, sections=("indexing", "search"), repeats=1, queries=20, embed_passages=32,
-                    batch_sizes=(8, 16), threads=(1,), unsorted_batch_sizes=(16,), onnx=False,
-                    ef_searches=(16, 64, 128), approx_factories=("HNSW32,Flat", "IVF64,Flat"), answer_questions=0,
-                    quick=True)
+        base = {"sizes": QUICK_SIZES, "sections": ("indexing", "search"), "repeats": 1, "queries": 20, "embed_passages": 32,
+                    "batch_sizes": (8, 16), "threads": (1,), "unsorted_batch_sizes": (16,), "onnx": False,
+                    "ef_searches": (16, 64, 128), "approx_factories": ("HNSW32,Flat", "IVF64,Flat"), "answer_questions": 0,
+                    "quick": True}
         base.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**base)
 
@@ -120,7 +124,7 @@ def run_bench(config: SanadConfig, options: BenchOptions, *, log: Callable[[str]
             return fn()
         except KeyboardInterrupt:
             raise
-        except Exception as exc:  # noqa: BLE001 - one broken section must not lose a 20-minute run
+        except Exception as exc:
             logger.exception("bench section %s failed", name)
             log(f"  section {name} failed: {type(exc).__name__}: {exc}")
             result.setdefault("errors", {})[name] = f"{type(exc).__name__}: {exc}"
@@ -134,6 +138,12 @@ def run_bench(config: SanadConfig, options: BenchOptions, *, log: Callable[[str]
                                             threads=options.threads, repeats=1 if options.quick else 2,
                                             unsorted_batch_sizes=options.unsorted_batch_sizes, onnx=options.onnx,
                                             cache_dir=cache_dir / "onnx", embedder=embedder, log=log))
+    if "startup" in sections:  # first: fresh processes, before this one has warmed anything for them
+        from bench.startup import bench_startup
+
+        log("== startup (sanad search as a fresh process)")
+        result["startup"] = guarded("startup", lambda: bench_startup(config, runs=options.startup_runs,
+                                                                     compare=options.startup_compare, log=log))
     if "search" in sections:
         from bench.search import bench_search
 
@@ -160,6 +170,12 @@ def run_bench(config: SanadConfig, options: BenchOptions, *, log: Callable[[str]
                                                                               result, log))
     elif "langchain" in sections:
         result["skipped"]["langchain"] = "no questions to answer (--quick runs without the LLM)"
+
+    if "extraction" in sections:
+        from bench.extraction import bench_extraction
+
+        log("== extraction quality (PDF, DOCX, saved pages made from the seed articles)")
+        result["extraction"] = guarded("extraction", lambda: bench_extraction(config, log=log))
 
     result["recommendations"] = recommendations(result, config)
     result["meta"]["duration_s"] = round(time.perf_counter() - t0, 1)
@@ -295,7 +311,10 @@ def options_from_args(args: argparse.Namespace) -> BenchOptions:
     common = {"out": args.out, "repeats": getattr(args, "repeats", None), "queries": getattr(args, "queries", None),
               "approx_factories": (tuple(f.strip() for f in args.approx_factory.split(";") if f.strip())
                                    if getattr(args, "approx_factory", None) else None),
-              "answer_questions": getattr(args, "answer_questions", None)}
+              "answer_questions": getattr(args, "answer_questions", None),
+              "startup_runs": getattr(args, "runs", None), "startup_compare": getattr(args, "startup_compare", None)}
+    if common["startup_runs"] is not None and common["startup_runs"] < 1:
+        raise InputError(f"--runs {common['startup_runs']}: give at least 1 (the table needs 5 or more)")
     if getattr(args, "ef_search", None):
         common["ef_searches"] = tuple(int(x) for x in args.ef_search.split(","))
     if getattr(args, "no_onnx", False):

@@ -11,29 +11,34 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import json
 import logging
 import re
-import tracemalloc
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
-from bench.core import Stopwatch, crossing_size, load_average, recall_at_k, rss_bytes, summarize_ms
+from bench.approx import _bench_approx, _exact, _timed, faiss_nbytes, metadata_bytes
+from bench.core import Stopwatch, load_average, rss_bytes, summarize_ms
 from bench.data import seed_passages, seed_questions, xquad_paragraphs
-from bench.synth import (STRUCTURES, SyntheticChunks, bm25_from_tokens, bm25_nbytes, synthetic_token_corpus,
-                             synthetic_vectors, top1_cosines)
+from bench.search_summary import RECALL_TARGET, TARGET_P95_MS, summarize_search
+from bench.synth import (
+    STRUCTURES,
+    SyntheticChunks,
+    bm25_from_tokens,
+    bm25_nbytes,
+    synthetic_token_corpus,
+    synthetic_vectors,
+    top1_cosines,
+)
 from rag.config import SanadConfig
 from rag.embeddings import Embedder
-from rag.index import IndexData, Manifest, live_version
+from rag.index import IndexData, Manifest
 from rag.retrieval import Retriever
 from rag.store import VectorStore, choose_factory
 
 logger = logging.getLogger(__name__)
 
-TARGET_P95_MS = 50.0
-RECALL_TARGET = 0.95
 RECALL_K = 10
 
 
@@ -52,67 +57,15 @@ class PrecomputedQueries:
         return np.stack([self._rows[t.strip()] for t in texts]).astype(np.float32)
 
 
-def _timed(fn: Callable[[str], object], queries: Sequence[str], repeats: int, warmup: int = 3) -> list[float]:
-    for q in queries[:warmup]:
-        fn(q)
-    times = []
-    for _ in range(max(1, repeats)):
-        for q in queries:
-            with Stopwatch() as sw:
-                fn(q)
-            times.append(sw.s)
-    return times
-
-
-def faiss_nbytes(store: VectorStore) -> dict[str, int]:
-    """Bytes of the stored vectors and of the index structure around them (HNSW graph, IVF lists...)."""
-    import faiss
-
-    index = faiss.downcast_index(store.index)
-    vectors = len(store) * store.dim * 4
-    if hasattr(index, "hnsw"):
-        h = index.hnsw
-        graph = h.neighbors.size() * 4 + h.levels.size() * 4 + h.offsets.size() * 8 + h.assign_probas.size() * 8
-        storage = faiss.downcast_index(index.storage)
-        code = getattr(storage, "code_size", store.dim * 4)
-        return {"vectors": int(len(store) * code), "structure": int(graph)}
-    if isinstance(index, faiss.IndexFlat):
-        return {"vectors": vectors, "structure": 0}
-    ivf = faiss.try_extract_index_ivf(store.index)
-    if ivf is not None:  # codes in the inverted lists, plus one id per vector and the coarse centroids
-        codes = len(store) * int(ivf.code_size)
-        return {"vectors": codes, "structure": len(store) * 8 + int(ivf.nlist) * store.dim * 4}
-    data = faiss.serialize_index(store.index)
-    return {"vectors": 0, "structure": int(data.size)}
-
-
-def metadata_bytes(config: SanadConfig, copies: int = 20) -> dict[str, float]:
-    """Per passage: bytes on disk (chunks.jsonl, articles.json, embeddings.npy) and in Python memory."""
-    from rag.types import Chunk
-
-    version = live_version(config.index_dir)
-    lines = [line for line in (version / "chunks.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
-    n = max(1, len(lines))
-    tracemalloc.start()
-    before = tracemalloc.get_traced_memory()[0]
-    kept = [Chunk.from_dict(json.loads(line)) for _ in range(copies) for line in lines]
-    after = tracemalloc.get_traced_memory()[0]
-    tracemalloc.stop()
-    del kept
-    articles = version / "articles.json"
-    return {"chunks_jsonl_disk": round((version / "chunks.jsonl").stat().st_size / n, 1),
-            "articles_json_disk": round(articles.stat().st_size / n, 1) if articles.exists() else 0.0,
-            "embeddings_npy_disk": round((version / "embeddings.npy").stat().st_size / n, 1),
-            "chunk_objects_ram": round((after - before) / (n * copies), 1)}
-
-
 def _anchor_texts(config: SanadConfig, use_xquad: bool) -> list[str]:
     return seed_passages(config) + (xquad_paragraphs() if use_xquad else [])
 
 
 def real_passage_vectors(embedder: Embedder, texts: Sequence[str], cache_dir: Path | None) -> np.ndarray:
     """Passage embeddings of ``texts`` (cached on disk by model and text hash)."""
-    key = hashlib.sha256(("\x00".join([embedder.fingerprint, embedder.passage_prompt, *texts])).encode()).hexdigest()[:16]
+    key = hashlib.sha256(("\x00".join([embedder.fingerprint, embedder.passage_prompt, *texts])).encode()).hexdigest()[
+        :16
+    ]
     path = cache_dir / f"anchors-{key}.npy" if cache_dir else None
     if path is not None and path.exists():
         return np.load(path)
@@ -123,13 +76,23 @@ def real_passage_vectors(embedder: Embedder, texts: Sequence[str], cache_dir: Pa
     return vectors
 
 
-def bench_search(config: SanadConfig, *, sizes: Sequence[int], repeats: int = 3, n_queries: int = 50,
-                 ef_searches: Sequence[int] = (16, 32, 64, 128, 256, 512, 1024),
-                 nprobes: Sequence[int] = (8, 16, 32, 64, 128), approx_factories: Sequence[str] | None = None,
-                 approx_min_size: int = 10_000, use_xquad: bool = True, faiss_threads: Sequence[int] = (1, 2),
-                 structures: Sequence[str] = STRUCTURES,
-                 cache_dir: Path | None = None,
-                 embedder: Embedder | None = None, log: Callable[[str], None] = print) -> dict:
+def bench_search(
+    config: SanadConfig,
+    *,
+    sizes: Sequence[int],
+    repeats: int = 3,
+    n_queries: int = 50,
+    ef_searches: Sequence[int] = (16, 32, 64, 128, 256, 512, 1024),
+    nprobes: Sequence[int] = (8, 16, 32, 64, 128),
+    approx_factories: Sequence[str] | None = None,
+    approx_min_size: int = 10_000,
+    use_xquad: bool = True,
+    faiss_threads: Sequence[int] = (1, 2),
+    structures: Sequence[str] = STRUCTURES,
+    cache_dir: Path | None = None,
+    embedder: Embedder | None = None,
+    log: Callable[[str], None] = print,
+) -> dict:
     """Latency, recall and memory per corpus size; see the module doc."""
     import faiss
 
@@ -137,18 +100,29 @@ def bench_search(config: SanadConfig, *, sizes: Sequence[int], repeats: int = 3,
     embedder = embedder or Embedder.from_config(config)
     embedder.load()
     questions = [q.question for q in seed_questions(lang="ar")][:n_queries]
-    result: dict = {"queries": len(questions), "repeats": repeats, "recall_k": RECALL_K, "k": config.top_k,
-                    "candidate_k": config.candidate_k, "approx_factories": list(approx_factories),
-                    "faiss_threads": faiss.omp_get_max_threads(), "target_p95_ms": TARGET_P95_MS,
-                    "recall_target": RECALL_TARGET, "load_avg_start": load_average(), "sizes": []}
+    result: dict = {
+        "queries": len(questions),
+        "repeats": repeats,
+        "recall_k": RECALL_K,
+        "k": config.top_k,
+        "candidate_k": config.candidate_k,
+        "approx_factories": list(approx_factories),
+        "faiss_threads": faiss.omp_get_max_threads(),
+        "target_p95_ms": TARGET_P95_MS,
+        "recall_target": RECALL_TARGET,
+        "load_avg_start": load_average(),
+        "sizes": [],
+    }
 
     # 1. the question vectors, and what embedding one question costs on its own
     embedder.embed_queries(questions[:2])
     result["query_embedding"] = summarize_ms(_timed(lambda q: embedder.embed_queries([q]), questions, 1, warmup=0))
     result["query_embedding"]["threads"] = config.embed_threads
     query_vectors = embedder.embed_queries(questions)
-    log(f"  query embedding (1 question, {config.embed_threads} thread(s)): "
-        f"p50 {result['query_embedding']['p50_ms']} ms, p95 {result['query_embedding']['p95_ms']} ms")
+    log(
+        f"  query embedding (1 question, {config.embed_threads} thread(s)): "
+        f"p50 {result['query_embedding']['p50_ms']} ms, p95 {result['query_embedding']['p95_ms']} ms"
+    )
 
     # 2. real passages as anchors for synthetic vectors; real text for synthetic BM25 passages
     texts = _anchor_texts(config, use_xquad)
@@ -157,20 +131,26 @@ def bench_search(config: SanadConfig, *, sizes: Sequence[int], repeats: int = 3,
     from rag.textnorm import tokenize
 
     seed_lengths = [max(1, len(tokenize(t))) for t in seed_texts]
-    result["anchors"] = {"passages": len(anchors), "seed": len(seed_texts), "xquad": len(texts) - len(seed_texts),
-                         "bm25_tokens_per_passage": round(float(np.mean(seed_lengths)), 1)}
-    result["realism"] = {"query_top1_cosine_real": top1_cosines(query_vectors, anchors),
-                         "passage_nn_cosine_real": top1_cosines(anchors, anchors, k=2)}
+    result["anchors"] = {
+        "passages": len(anchors),
+        "seed": len(seed_texts),
+        "xquad": len(texts) - len(seed_texts),
+        "bm25_tokens_per_passage": round(float(np.mean(seed_lengths)), 1),
+    }
+    result["realism"] = {
+        "query_top1_cosine_real": top1_cosines(query_vectors, anchors),
+        "passage_nn_cosine_real": top1_cosines(anchors, anchors, k=2),
+    }
     result["metadata_bytes_per_chunk"] = metadata_bytes(config)
 
     cached = PrecomputedQueries(embedder, questions, query_vectors)
     rows = []
     default_threads = faiss.omp_get_max_threads()
+    local = locals()
+    shared = {name: local[name] for name in _SIZE_INPUTS}  # what every size is measured with
     try:
         for n in sizes:
-            rows.append(_bench_size(n, config, result, anchors, texts, seed_texts, seed_lengths, questions,
-                                    query_vectors, cached, embedder, approx_factories, approx_min_size, ef_searches,
-                                    nprobes, faiss_threads, structures, repeats, log))
+            rows.append(_bench_size(n, **shared))
     finally:
         faiss.omp_set_num_threads(default_threads)
     result["sizes"] = rows
@@ -179,9 +159,50 @@ def bench_search(config: SanadConfig, *, sizes: Sequence[int], repeats: int = 3,
     return result
 
 
-def _bench_size(n, config, result, anchors, texts, seed_texts, seed_lengths, questions, query_vectors, cached,
-                embedder, approx_factories, approx_min_size, ef_searches, nprobes, faiss_threads, structures, repeats,
-                log) -> dict:
+_SIZE_INPUTS = (
+    "config",
+    "result",
+    "anchors",
+    "texts",
+    "seed_texts",
+    "seed_lengths",
+    "questions",
+    "query_vectors",
+    "cached",
+    "embedder",
+    "approx_factories",
+    "approx_min_size",
+    "ef_searches",
+    "nprobes",
+    "faiss_threads",
+    "structures",
+    "repeats",
+    "log",
+)
+
+
+def _bench_size(
+    n,
+    *,
+    config,
+    result,
+    anchors,
+    texts,
+    seed_texts,
+    seed_lengths,
+    questions,
+    query_vectors,
+    cached,
+    embedder,
+    approx_factories,
+    approx_min_size,
+    ef_searches,
+    nprobes,
+    faiss_threads,
+    structures,
+    repeats,
+    log,
+) -> dict:
     """Everything measured at one corpus size (data is freed before returning)."""
     import faiss
 
@@ -205,7 +226,8 @@ def _bench_size(n, config, result, anchors, texts, seed_texts, seed_lengths, que
     for t in faiss_threads:
         faiss.omp_set_num_threads(t)
         by_threads[t] = summarize_ms(
-            _timed(lambda q, s=flat: s.search(cached.embed_queries([q]), RECALL_K), questions, repeats))
+            _timed(lambda q, s=flat: s.search(cached.embed_queries([q]), RECALL_K), questions, repeats)
+        )
         log(f"    Flat, {t} FAISS thread(s): p50 {by_threads[t]['p50_ms']} ms, p95 {by_threads[t]['p95_ms']} ms")
     best_t = min(by_threads, key=lambda t: by_threads[t]["p95_ms"])
     faiss.omp_set_num_threads(best_t)
@@ -233,8 +255,20 @@ def _bench_size(n, config, result, anchors, texts, seed_texts, seed_lengths, que
             if nlist and n < 39 * int(nlist.group(1)):  # FAISS's own minimum of training points per list
                 log(f"    skipping {factory}: {n:,} vectors are too few to train {nlist.group(1)} lists")
                 continue
-            store, info = _bench_approx(factory, vectors, query_vectors, exact, questions, cached, config,
-                                        ef_searches, nprobes, repeats, log, structure=structure)
+            store, info = _bench_approx(
+                factory,
+                vectors,
+                query_vectors,
+                exact,
+                questions,
+                cached,
+                config,
+                ef_searches,
+                nprobes,
+                repeats,
+                log,
+                structure=structure,
+            )
             if structure == primary:
                 approx[factory] = store
             else:
@@ -248,8 +282,12 @@ def _bench_size(n, config, result, anchors, texts, seed_texts, seed_lengths, que
     with Stopwatch() as sw:
         corpus = synthetic_token_corpus(texts, n, lengths=seed_lengths, seed=n)
         bm25 = bm25_from_tokens(corpus)
-    row["bm25"] = {"build_s": round(sw.s, 2), "vocab": len(corpus.vocab), "tokens": int(corpus.offsets[-1]),
-                   "bytes": bm25_nbytes(bm25)}
+    row["bm25"] = {
+        "build_s": round(sw.s, 2),
+        "vocab": len(corpus.vocab),
+        "tokens": int(corpus.offsets[-1]),
+        "bytes": bm25_nbytes(bm25),
+    }
     del corpus
     gc.collect()
     row["bm25"]["rss_delta_bytes"] = rss_bytes() - rss0
@@ -257,8 +295,14 @@ def _bench_size(n, config, result, anchors, texts, seed_texts, seed_lengths, que
     # searches through the Retriever (what `sanad search` runs), with the store "auto" would pick
     auto = choose_factory("auto", n, approx_factory=config.approx_factory, approx_threshold=config.approx_threshold)
     chunks = SyntheticChunks(n, seed_texts)
-    manifest = Manifest(embedding_model=embedder.fingerprint, dim=flat.dim, chunk_tokens=config.chunk_tokens,
-                        chunk_overlap_tokens=config.chunk_overlap_tokens, index_factory=auto, n_chunks=n)
+    manifest = Manifest(
+        embedding_model=embedder.fingerprint,
+        dim=flat.dim,
+        chunk_tokens=config.chunk_tokens,
+        chunk_overlap_tokens=config.chunk_overlap_tokens,
+        index_factory=auto,
+        n_chunks=n,
+    )
     stores = {"Flat": flat, **approx}
     if auto not in stores:
         auto = "Flat"
@@ -275,21 +319,29 @@ def _bench_size(n, config, result, anchors, texts, seed_texts, seed_lengths, que
     # end to end once: real question embedding + search with the auto store
     retriever = Retriever(IndexData(manifest, {}, chunks, stores.get(auto, flat), bm25), embedder, config)  # type: ignore[arg-type]
     row["retriever"]["dense_end_to_end"] = summarize_ms(
-        _timed(lambda q: retriever.search(q, mode="dense"), questions, 1))
+        _timed(lambda q, r=retriever: r.search(q, mode="dense"), questions, 1)
+    )
     row["retriever"]["hybrid_end_to_end"] = summarize_ms(
-        _timed(lambda q: retriever.search(q, mode="hybrid"), questions, 1))
+        _timed(lambda q, r=retriever: r.search(q, mode="hybrid"), questions, 1)
+    )
     log(f"    dense end to end ({auto}): p95 {row['retriever']['dense_end_to_end']['p95_ms']} ms")
 
     # memory per passage
     fb = row["flat"]["bytes"]
-    mem = {"vectors": fb["vectors"] / n, "flat_structure": fb["structure"] / n,
-           "bm25_matrix": row["bm25"]["bytes"]["matrix"] / n, "bm25_vocab": row["bm25"]["bytes"]["vocab"] / n,
-           "chunk_objects_ram": result["metadata_bytes_per_chunk"]["chunk_objects_ram"]}
+    mem = {
+        "vectors": fb["vectors"] / n,
+        "flat_structure": fb["structure"] / n,
+        "bm25_matrix": row["bm25"]["bytes"]["matrix"] / n,
+        "bm25_vocab": row["bm25"]["bytes"]["vocab"] / n,
+        "chunk_objects_ram": result["metadata_bytes_per_chunk"]["chunk_objects_ram"],
+    }
     for info in row["approx"]:
         if info["structure"] == primary:
             mem[f"structure:{info['factory']}"] = info["bytes"]["structure"] / n
     store_extra = mem.get(f"structure:{auto}", mem["flat_structure"])
-    mem["total_ram_auto"] = mem["vectors"] + store_extra + mem["bm25_matrix"] + mem["bm25_vocab"] + mem["chunk_objects_ram"]
+    mem["total_ram_auto"] = (
+        mem["vectors"] + store_extra + mem["bm25_matrix"] + mem["bm25_vocab"] + mem["chunk_objects_ram"]
+    )
     row["bytes_per_chunk"] = {k: round(v, 1) for k, v in mem.items()}
     del flat, approx, bm25, stores, retriever, chunks
     gc.collect()
@@ -303,172 +355,4 @@ def _realism(result: dict, n: int, structure: str, anchors, vectors, query_vecto
         key = f"{structure}_{n}"
         result["realism"][f"query_top1_cosine_{key}"] = top1_cosines(query_vectors, vectors[real:])
         result["realism"][f"query_top10_cosine_{key}"] = top1_cosines(query_vectors, vectors, k=10)
-        result["realism"][f"passage_nn_cosine_{key}"] = top1_cosines(vectors[real:real + 200], vectors[real:], k=2)
-
-
-def _exact(vectors: np.ndarray, query_vectors: np.ndarray) -> np.ndarray:
-    import faiss
-
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    index.add(vectors)
-    return index.search(query_vectors, RECALL_K)[1]
-
-
-def _bench_approx(factory, vectors, query_vectors, exact, questions, cached, config, ef_searches, nprobes, repeats,
-                  log, structure: str = "spread") -> tuple[VectorStore, dict]:
-    """Build one approximate index and sweep its search breadth (HNSW efSearch or IVF nprobe)."""
-    import faiss
-
-    rss0 = rss_bytes()
-    log(f"    building {factory} over {len(vectors):,} vectors ({structure})")
-    with Stopwatch() as sw:
-        store = VectorStore.build(vectors, factory)
-    info: dict = {"factory": factory, "structure": structure, "build_s": round(sw.s, 2),
-                  "rss_delta_bytes": rss_bytes() - rss0,
-                  "bytes": faiss_nbytes(store), "sweep": []}
-    base = faiss.downcast_index(store.index)
-    params = ParameterSpaceSetter(store.index)
-    if hasattr(base, "hnsw"):
-        info["ef_construction"] = int(base.hnsw.efConstruction)
-        param, values, configured = "efSearch", [max(v, RECALL_K) for v in ef_searches], config.hnsw_ef_search
-    elif params.has("nprobe"):
-        param, values, configured = "nprobe", list(nprobes), getattr(config, "ivf_nprobe", None)
-    else:
-        param, values, configured = "", [None], None
-    for value in values:
-        if value is not None:
-            params.set(param, value)
-        _, rows_ = store.index.search(query_vectors, RECALL_K)
-        lat = summarize_ms(_timed(lambda q, s=store: s.search(cached.embed_queries([q]), RECALL_K), questions, repeats))
-        info["sweep"].append({"param": param, "value": value, "recall_at_10": round(recall_at_k(rows_, exact, RECALL_K), 4),
-                              **lat})
-        log(f"    {factory} ({structure}) {param}={value}: recall@10 {info['sweep'][-1]['recall_at_10']}, p95 {lat['p95_ms']} ms")
-    good = [s for s in info["sweep"] if s["recall_at_10"] >= RECALL_TARGET]
-    if good:
-        info["best"] = min(good, key=lambda s: s["p95_ms"])
-    if param:  # the Retriever rows use the best setting, or the one with the highest recall when none is good
-        chosen = info["best"] if good else max(info["sweep"], key=lambda s: s["recall_at_10"])
-        params.set(param, chosen["value"])
-        info["retriever_setting"] = {"param": param, "value": chosen["value"]}
-    if configured is not None:
-        info["configured"] = {"param": param, "value": configured,
-                              "recall_at_10": next((s["recall_at_10"] for s in info["sweep"] if s["value"] == configured),
-                                                   None)}
-    return store, info
-
-
-class ParameterSpaceSetter:
-    """Sets a FAISS search parameter (efSearch, nprobe) on any index type that has it."""
-
-    def __init__(self, index) -> None:
-        import faiss
-
-        self.index = index
-        self.space = faiss.ParameterSpace()
-
-    def has(self, name: str) -> bool:
-        import faiss
-
-        base = faiss.downcast_index(self.index)
-        return hasattr(base, name) or (name == "nprobe" and faiss.try_extract_index_ivf(self.index) is not None)
-
-    def set(self, name: str, value) -> None:
-        self.space.set_index_parameter(self.index, name, value)
-
-
-def summarize_search(result: dict, config: SanadConfig) -> dict:
-    """Where exact search crosses the latency target, the efSearch that meets the recall target, and so on."""
-    rows = result.get("sizes", [])
-    out: dict = {}
-    if rows:
-        sizes = [r["n"] for r in rows]
-        flat_p95 = [r["flat"]["index_search"]["p95_ms"] for r in rows]
-        cross = crossing_size(sizes, flat_p95, TARGET_P95_MS)
-        out["flat_p95_ms_by_size"] = dict(zip(map(str, sizes), flat_p95))
-        out["flat_crosses_target_at"] = cross
-        out["configured_approx_threshold"] = config.approx_threshold
-        q_p95 = (result.get("query_embedding") or {}).get("p95_ms")
-        if q_p95 is not None and q_p95 < TARGET_P95_MS:  # the index's share when the 50 ms include the embedding
-            out["search_budget_after_embedding_ms"] = round(TARGET_P95_MS - q_p95, 1)
-            out["flat_crosses_budget_after_embedding_at"] = crossing_size(sizes, flat_p95, TARGET_P95_MS - q_p95)
-        if cross is not None:
-            out["suggested_approx_threshold"] = int(_round_down(cross))
-        else:
-            out["suggested_approx_threshold"] = None
-            out["note"] = (f"exact search stayed under {TARGET_P95_MS:g} ms p95 up to {max(sizes):,} passages; "
-                           f"the threshold can stay where it is (or rise)")
-        largest = rows[-1]
-        out["largest_size"] = largest["n"]
-        approx_out = approx_summary(largest.get("approx") or [], largest["n"])
-        if approx_out:
-            out["approx_at_largest"] = approx_out
-            robust = {f: e for f, e in approx_out.items() if e.get("meets_recall_target")}
-            if robust:
-                best = min(robust, key=lambda f: (robust[f]["p95_ms"], robust[f]["build_s"]))
-                out["best_approx"] = {"factory": best, **robust[best]}
-        dense_key = f"dense:{largest['auto_store']}"
-        dense = largest["retriever"].get(dense_key)
-        if dense:
-            q = result.get("query_embedding", {})
-            out["largest_dense_p95_ms_search_only"] = dense["p95_ms"]
-            out["largest_dense_p95_ms_end_to_end"] = largest["retriever"]["dense_end_to_end"]["p95_ms"]
-            out["query_embedding_p95_ms"] = q.get("p95_ms")
-            out["meets_target_search_only"] = dense["p95_ms"] <= TARGET_P95_MS
-            out["meets_target_end_to_end"] = largest["retriever"]["dense_end_to_end"]["p95_ms"] <= TARGET_P95_MS
-    return out
-
-
-def approx_summary(infos: Sequence[dict], n: int) -> dict:
-    """Per approximate factory: the smallest search breadth whose recall@10 meets the target on *every*
-    data structure measured (its worst recall and worst p95 there), or the best it reached.
-
-    Example:
-        >>> infos = [{"factory": "F", "structure": s, "build_s": 1.0, "bytes": {"structure": 10},
-        ...           "sweep": [{"param": "nprobe", "value": v, "recall_at_10": r, "p95_ms": v / 10}
-        ...                     for v, r in sweep]}
-        ...          for s, sweep in (("a", [(8, 0.9), (16, 0.96)]), ("b", [(8, 0.97), (16, 0.99)]))]
-        >>> approx_summary(infos, 10)["F"]["value"], approx_summary(infos, 10)["F"]["recall_at_10"]
-        (16, 0.96)
-    """
-    by_factory: dict[str, list[dict]] = {}
-    for info in infos:
-        by_factory.setdefault(info["factory"], []).append(info)
-    out = {}
-    for factory, runs in by_factory.items():
-        entry: dict = {"build_s": max(r["build_s"] for r in runs),
-                       "structure_bytes_per_chunk": round(runs[0]["bytes"]["structure"] / n, 1),
-                       "structures": sorted(r.get("structure", "") for r in runs)}
-        values = [s["value"] for s in runs[0]["sweep"]]
-        per_value = []
-        for value in values:
-            points = [next((s for s in r["sweep"] if s["value"] == value), None) for r in runs]
-            if any(p is None for p in points):
-                continue
-            per_value.append({"param": points[0]["param"], "value": value,
-                              "recall_at_10": min(p["recall_at_10"] for p in points),
-                              "p95_ms": max(p["p95_ms"] for p in points),
-                              "by_structure": {r.get("structure", ""): p["recall_at_10"] for r, p in zip(runs, points)}})
-        good = [v for v in per_value if v["recall_at_10"] >= RECALL_TARGET]
-        pick = good[0] if good else (max(per_value, key=lambda v: v["recall_at_10"]) if per_value else None)
-        if pick:
-            entry.update({"meets_recall_target": bool(good), **pick})
-        configured = [r.get("configured") for r in runs if r.get("configured")]
-        if configured:
-            entry["configured"] = configured[0]
-        out[factory] = entry
-    return out
-
-
-def _round_down(x: float) -> float:
-    """``x`` rounded down to two significant digits (437_123 -> 430_000).
-
-    Example:
-        >>> _round_down(437_123.0), _round_down(1_730_000.0)
-        (430000.0, 1700000.0)
-    """
-    if x <= 0:
-        return x
-    import math
-
-    unit = 10 ** (math.floor(math.log10(x)) - 1)
-    return float(math.floor(x / unit) * unit)
+        result["realism"][f"passage_nn_cosine_{key}"] = top1_cosines(vectors[real : real + 200], vectors[real:], k=2)

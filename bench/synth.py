@@ -16,8 +16,8 @@ own per-document Python loop would need minutes and gigabytes at 1M passages.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -32,10 +32,10 @@ from rag.types import Chunk
 #: Which index type wins depends on this (IVF likes few tight clusters, HNSW many small
 #: ones), so the bench measures the approximate indexes on both.
 STRUCTURES = ("spread", "clustered")
-DEFAULT_NOISE = 0.45   # clustered: noise norm around an anchor
-DEFAULT_MIX = 0.35     # clustered: how far a vector leans to a second anchor
-TOPIC_NOISE = 0.4      # spread: noise of a pseudo-topic around its blend of anchors
-PASSAGE_NOISE = 0.25   # spread: noise of a passage around its pseudo-topic
+DEFAULT_NOISE = 0.45  # clustered: noise norm around an anchor
+DEFAULT_MIX = 0.35  # clustered: how far a vector leans to a second anchor
+TOPIC_NOISE = 0.4  # spread: noise of a pseudo-topic around its blend of anchors
+PASSAGE_NOISE = 0.25  # spread: noise of a passage around its pseudo-topic
 
 
 def _noise_basis(anchors: np.ndarray, norm: float) -> np.ndarray:
@@ -43,13 +43,21 @@ def _noise_basis(anchors: np.ndarray, norm: float) -> np.ndarray:
     centred = anchors.astype(np.float64) - anchors.mean(axis=0)
     _, sv, vt = np.linalg.svd(centred, full_matrices=False)
     basis = sv[:, None] * vt
-    basis *= norm / max(np.sqrt(np.sum(sv ** 2)), 1e-12)  # E||g @ basis|| ~= norm for g ~ N(0, I)
+    basis *= norm / max(np.sqrt(np.sum(sv**2)), 1e-12)  # E||g @ basis|| ~= norm for g ~ N(0, I)
     return basis.astype(np.float32)
 
 
-def synthetic_vectors(anchors: np.ndarray, n: int, *, seed: int = 0, structure: str = "spread",
-                      noise: float = DEFAULT_NOISE, mix: float = DEFAULT_MIX, topics: int | None = None,
-                      block: int = 100_000) -> np.ndarray:
+def synthetic_vectors(
+    anchors: np.ndarray,
+    n: int,
+    *,
+    seed: int = 0,
+    structure: str = "spread",
+    noise: float = DEFAULT_NOISE,
+    mix: float = DEFAULT_MIX,
+    topics: int | None = None,
+    block: int = 100_000,
+) -> np.ndarray:
     """``n`` unit vectors around real ``anchors`` (float32, shape ``(n, dim)``).
 
     Noise is Gaussian with the anchors' own covariance (their principal directions and
@@ -87,7 +95,7 @@ def synthetic_vectors(anchors: np.ndarray, n: int, *, seed: int = 0, structure: 
             size = min(block, n - start)
             x = centres[rng.integers(0, n_topics, size)]
             x = x + rng.standard_normal((size, len(basis)), dtype=np.float32) @ basis
-            out[start:start + size] = unit_rows(x)
+            out[start : start + size] = unit_rows(x)
         return out
     basis = _noise_basis(anchors, noise)
     for start in range(head, n, block):
@@ -97,7 +105,7 @@ def synthetic_vectors(anchors: np.ndarray, n: int, *, seed: int = 0, structure: 
         lam = rng.uniform(0.0, mix, size).astype(np.float32)[:, None]
         x = (1 - lam) * anchors[i] + lam * anchors[j]
         x += rng.standard_normal((size, len(basis)), dtype=np.float32) @ basis
-        out[start:start + size] = unit_rows(x)
+        out[start : start + size] = unit_rows(x)
     return out
 
 
@@ -109,7 +117,7 @@ def top1_cosines(queries: np.ndarray, corpus: np.ndarray, k: int = 1, block: int
     queries = np.asarray(queries, np.float32)
     best = np.full((len(queries), 0), -np.inf, dtype=np.float32)
     for start in range(0, len(corpus), block):
-        scores = queries @ np.asarray(corpus[start:start + block], np.float32).T
+        scores = queries @ np.asarray(corpus[start : start + block], np.float32).T
         best = np.concatenate([best, scores], axis=1)
         if best.shape[1] > k:
             best = -np.partition(-best, k - 1, axis=1)[:, :k]
@@ -123,24 +131,31 @@ class TokenCorpus:
     """Passages as token ids: ``ids[offsets[d]:offsets[d+1]]`` are passage ``d``'s tokens."""
 
     vocab: list[str]
-    ids: np.ndarray       # int32, all passages' token ids back to back
-    offsets: np.ndarray   # int64, n_docs + 1
+    ids: np.ndarray  # int32, all passages' token ids back to back
+    offsets: np.ndarray  # int64, n_docs + 1
 
     @property
     def n_docs(self) -> int:
         return len(self.offsets) - 1
 
     def tokens(self, d: int) -> list[str]:
-        return [self.vocab[t] for t in self.ids[self.offsets[d]:self.offsets[d + 1]]]
+        return [self.vocab[t] for t in self.ids[self.offsets[d] : self.offsets[d + 1]]]
 
     def text(self, d: int) -> str:
         """A readable stand-in for passage ``d`` (its tokens, space separated)."""
         return " ".join(self.tokens(d))
 
 
-def synthetic_token_corpus(texts: Sequence[str], n: int, *, lengths: Sequence[int] | None = None, seed: int = 0,
-                           rare_share: float = 0.1, rare_vocab: int | None = None, shuffle: bool = False
-                           ) -> TokenCorpus:
+def synthetic_token_corpus(
+    texts: Sequence[str],
+    n: int,
+    *,
+    lengths: Sequence[int] | None = None,
+    seed: int = 0,
+    rare_share: float = 0.1,
+    rare_vocab: int | None = None,
+    shuffle: bool = False,
+) -> TokenCorpus:
     """``n`` passages made of runs of real tokens from ``texts`` (a random start at a sentence boundary).
 
     Args:
@@ -203,7 +218,7 @@ def bm25_from_tokens(corpus: TokenCorpus, *, k1: float = 1.5, b: float = 0.75, b
     docs, terms, tfs = [], [], []
     for lo in range(0, n, block):  # (doc, term) pairs per block keep memory bounded; docs stay ordered
         hi = min(n, lo + block)
-        seg = corpus.ids[corpus.offsets[lo]:corpus.offsets[hi]].astype(np.int64)
+        seg = corpus.ids[corpus.offsets[lo] : corpus.offsets[hi]].astype(np.int64)
         doc = np.repeat(np.arange(lo, hi, dtype=np.int64), lengths[lo:hi])
         keys, counts = np.unique(doc * n_vocab + seg, return_counts=True)
         docs.append((keys // n_vocab).astype(np.int32))
@@ -234,7 +249,7 @@ def bm25_nbytes(index: BM25Index) -> dict[str, int]:
     """Bytes of the BM25 score matrix and (estimated) of its vocabulary dict."""
     import sys
 
-    retriever = index._retriever  # noqa: SLF001 - the bench measures the wrapped bm25s object
+    retriever = index._retriever
     scores = getattr(retriever, "scores", None) or {}
     matrix = sum(int(scores[k].nbytes) for k in ("data", "indices", "indptr") if k in scores)
     vocab = getattr(retriever, "vocab_dict", {}) or {}
@@ -264,8 +279,13 @@ class SyntheticChunks(Sequence[Chunk]):
             raise IndexError(row)
         row %= self.n
         text = self.texts[row % len(self.texts)]
-        return Chunk(doc_id=f"syn-{row // self.per_article:07d}", ordinal=row % self.per_article, start=0,
-                     end=len(text), text=text)
+        return Chunk(
+            doc_id=f"syn-{row // self.per_article:07d}",
+            ordinal=row % self.per_article,
+            start=0,
+            end=len(text),
+            text=text,
+        )
 
     def __iter__(self) -> Iterator[Chunk]:
         return (self[i] for i in range(self.n))

@@ -25,7 +25,7 @@ from rag.generators import ChatMessage, Generator
 from rag.hybrid import rrf
 from rag.retrieval import Retriever, check_question, detect_language
 from rag.textnorm import normalize_arabic, tokenize
-from rag.types import Answer, Hit
+from rag.types import Answer, Filters, Hit
 
 logger = logging.getLogger(__name__)
 
@@ -147,8 +147,8 @@ class Answerer:
         out = out.strip().splitlines()[0].strip(" \"'«»") if out.strip() else ""
         return out if detect_language(out) == "ar" else ""
 
-    def retrieve(self, question: str, language: str, k: int | None, mode: str | None
-                 ) -> tuple[list[Hit], str, dict[str, float]]:
+    def retrieve(self, question: str, language: str, k: int | None, mode: str | None,
+                 filters: Filters | None = None) -> tuple[list[Hit], str, dict[str, float]]:
         timings: dict[str, float] = {}
         translation = ""
         if language == "en" and self.config.translate_queries:
@@ -159,18 +159,20 @@ class Answerer:
             timings["translate_s"] = time.perf_counter() - t
         t = time.perf_counter()
         k = k or self.config.top_k
-        hits = self.retriever.search(question, k=max(k, self.config.answer_passages), mode=mode)
+        hits = self.retriever.search(question, k=max(k, self.config.answer_passages), mode=mode, filters=filters)
         if translation:
-            extra = self.retriever.search(translation, k=max(k, self.config.answer_passages), mode=mode)
+            extra = self.retriever.search(translation, k=max(k, self.config.answer_passages), mode=mode,
+                                          filters=filters)
             by_id = {h.chunk_id: h for h in (*extra, *hits)}
             fused = rrf({"question": [h.chunk_id for h in hits], "translation": [h.chunk_id for h in extra]},
                         k=self.config.rrf_k)
-            hits = [Hit(by_id[c].chunk, s, i + 1, by_id[c].title, {**by_id[c].scores, **r})
+            hits = [replace(by_id[c], score=s, rank=i + 1, scores={**by_id[c].scores, **r})
                     for i, (c, s, r) in enumerate(fused)]
         timings["retrieval_s"] = time.perf_counter() - t
         return hits[: max(k, self.config.answer_passages)], translation, timings
 
-    def stream(self, question: str, *, k: int | None = None, mode: str | None = None) -> Iterator[StreamEvent]:
+    def stream(self, question: str, *, k: int | None = None, mode: str | None = None,
+               filters: Filters | None = None) -> Iterator[StreamEvent]:
         """Yield the passages, then answer text as it is generated, then the checked :class:`Answer`.
 
         With ``english_via_arabic`` an English question is answered from its Arabic
@@ -181,7 +183,7 @@ class Answerer:
         t_start = time.perf_counter()
         question = check_question(question, self.config.max_question_chars)
         language = detect_language(question)
-        hits, translation, timings = self.retrieve(question, language, k, mode)
+        hits, translation, timings = self.retrieve(question, language, k, mode, filters)
         yield StreamEvent("passages", hits=tuple(hits))
         if not hits:
             yield StreamEvent("answer", answer=self._refuse(question, language, hits, "no passage matched", timings,
@@ -247,9 +249,10 @@ class Answerer:
             yield (prefix + piece) if first else piece
             first = False
 
-    def ask(self, question: str, *, k: int | None = None, mode: str | None = None) -> Answer:
+    def ask(self, question: str, *, k: int | None = None, mode: str | None = None,
+            filters: Filters | None = None) -> Answer:
         """Answer ``question`` (blocking); see :meth:`stream` for the streaming form."""
-        for event in self.stream(question, k=k, mode=mode):
+        for event in self.stream(question, k=k, mode=mode, filters=filters):
             if event.kind == "answer" and event.answer is not None:
                 return event.answer
         raise GenerationError("the answer stream ended without an answer")  # pragma: no cover

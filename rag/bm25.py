@@ -2,15 +2,18 @@
 
 ``bm25s`` does the scoring; tokens come from :func:`rag.textnorm.tokenize`, because an
 ASCII-only tokenizer would silently drop every Arabic word. Saved as bm25s' plain
-``.npy``/``.json`` files (no pickle).
+``.npy``/``.json`` files (no pickle). A saved index is read back by :class:`_SavedScores`
+(numpy alone, memory-mapped), which scores exactly as bm25s does without importing it.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -37,7 +40,7 @@ class BM25Index:
         0
     """
 
-    def __init__(self, retriever, n_docs: int) -> None:
+    def __init__(self, retriever: Any, n_docs: int) -> None:
         self._retriever = retriever
         self.n_docs = n_docs
 
@@ -55,8 +58,12 @@ class BM25Index:
     def __len__(self) -> int:
         return self.n_docs
 
-    def search(self, query: str, k: int) -> list[LexicalHit]:
-        """Up to ``k`` passages sharing at least one term with ``query``, best first."""
+    def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[LexicalHit]:
+        """Up to ``k`` passages sharing at least one term with ``query``, best first.
+
+        ``allowed`` ((n_docs,) bool) masks the scores *before* the top ``k`` are taken, so a
+        filter returns the best ``k`` allowed passages, not what is left of the overall best.
+        """
         if self.n_docs == 0:
             return []
         vocab = self._retriever.vocab_dict
@@ -64,10 +71,24 @@ class BM25Index:
         if not terms:
             return []
         scores = np.asarray(self._retriever.get_scores(terms), dtype=np.float32)
+        if allowed is not None:
+            scores = np.where(np.asarray(allowed, dtype=bool), scores, np.float32(0.0))
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         order = sorted(top.tolist(), key=lambda r: (-scores[r], r))
         return [LexicalHit(int(r), float(scores[r])) for r in order if scores[r] > 0]
+
+    def coverage(self, query: str) -> float:
+        """Share of the query's terms (stopwords dropped, stemmed) that occur in the indexed passages.
+
+        Near 0 for an English question over Arabic passages (BM25 cannot match it), 1 when every
+        term is known; 0 for a query with no terms. Used to weight BM25 in hybrid fusion.
+        """
+        terms = tokenize(query)
+        if not terms or self.n_docs == 0:
+            return 0.0
+        vocab = self._retriever.vocab_dict
+        return sum(t in vocab for t in terms) / len(terms)
 
     def save(self, folder: Path) -> None:
         if self.n_docs:
@@ -77,16 +98,60 @@ class BM25Index:
 
     @classmethod
     def load(cls, folder: Path, n_docs: int) -> BM25Index:
-        import bm25s
-
         if n_docs == 0:
+            import bm25s
+
             return cls(bm25s.BM25(), 0)
         try:
-            retriever = bm25s.BM25.load(str(folder), allow_pickle=False, load_corpus=False)
-        except Exception as exc:
+            retriever = _SavedScores.read(folder)
+            if retriever is None:
+                import bm25s
+
+                retriever = bm25s.BM25.load(str(folder), allow_pickle=False, load_corpus=False)
+        except Exception as exc:  # noqa: BLE001 - any unreadable file means the same thing: rebuild
             raise IndexCorruptError(f"cannot read the BM25 index in {folder}: {exc}. Rebuild it with `sanad index`") from None
         found = int(retriever.scores.get("num_docs", -1))
         if found != n_docs:
             raise IndexCorruptError(f"the BM25 index holds {found} passages but the index lists {n_docs}; "
                                     f"rebuild it with `sanad index`")
         return cls(retriever, n_docs)
+
+
+class _SavedScores:
+    """bm25s' saved score matrix read with numpy alone: ``get_scores`` gives bm25s' very numbers.
+
+    Why: importing bm25s pulls in scipy.sparse and tqdm, ~0.3 s of CPU, a fifth of a cold
+    `sanad search` (issue #12). A query needs only the vocabulary and the CSC arrays of precomputed
+    per-term scores, summed in query-term order as ``bm25s.BM25.get_scores`` does (same dtype, same
+    order, so the same floats). The arrays are memory-mapped. Variants with a non-occurrence array
+    (BM25L, BM25+) are left to bm25s (:meth:`read` returns ``None``).
+    """
+
+    def __init__(self, vocab_dict: dict[str, int], data: np.ndarray, indices: np.ndarray, indptr: np.ndarray,
+                 num_docs: int, dtype: str, int_dtype: str) -> None:
+        self.vocab_dict = vocab_dict
+        self.scores = {"num_docs": num_docs}  # what BM25Index.load checks, named as in bm25s
+        self._data, self._indices, self._indptr, self._n = data, indices, indptr, num_docs
+        self._dtype, self._int_dtype = np.dtype(dtype), np.dtype(int_dtype)
+
+    @classmethod
+    def read(cls, folder: Path) -> _SavedScores | None:
+        params = json.loads((folder / "params.index.json").read_text(encoding="utf-8"))
+        if (folder / "nonoccurrence_array.index.npy").exists():
+            return None
+        vocab = json.loads((folder / "vocab.index.json").read_text(encoding="utf-8"))
+        arrays = [np.load(folder / f"{name}.csc.index.npy", mmap_mode="r", allow_pickle=False)
+                  for name in ("data", "indices", "indptr")]
+        data, indices, indptr = arrays
+        return cls(vocab, data, indices, indptr, num_docs=int(params["num_docs"]),
+                   dtype=params.get("dtype", "float32"), int_dtype=params.get("int_dtype", "int32"))
+
+    def get_scores(self, terms: list[str]) -> np.ndarray:
+        """(num_docs,) scores of the passages for ``terms`` (repeats count again, as in bm25s)."""
+        ids = np.asarray([self.vocab_dict[t] for t in terms if t in self.vocab_dict], dtype=self._int_dtype)
+        if ids.size and int(ids.max()) >= len(self._indptr) - 1:
+            raise IndexCorruptError("the BM25 vocabulary points past its score matrix; rebuild with `sanad index`")
+        out = np.zeros(self._n, dtype=self._dtype)
+        for start, end in zip(self._indptr[ids], self._indptr[ids + 1], strict=True):
+            np.add.at(out, self._indices[start:end], self._data[start:end])
+        return out

@@ -214,7 +214,7 @@ class CitationChecker:
             kept.append(sentence.text + " " + "".join(f"[{n}]" for n in valid))
         citations = tuple(
             Citation(n=n, doc_id=passages[n - 1].doc_id, chunk_id=passages[n - 1].chunk_id,
-                     title=passages[n - 1].title, quote=q, quote_start=s, quote_end=e)
+                     title=passages[n - 1].title, quote=q, quote_start=s, quote_end=e, **passages[n - 1].meta())
             for n, (q, s, e) in sorted(used.items()))
         return " ".join(kept).strip(), tuple(checks), citations
 

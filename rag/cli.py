@@ -1,4 +1,4 @@
-"""The ``sanad`` command line: setup, index, search, ask, list, remove, serve, eval, bench.
+"""The ``sanad`` command line: setup, index, search, ask, list, remove, serve, eval, bench, doctor.
 
 Every flag maps onto a :class:`~rag.config.SanadConfig` field; ``SANAD_<FIELD>``
 environment variables set the defaults. Errors print one line saying what to do, and
@@ -13,12 +13,17 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from rag.config import EMBEDDING_BACKENDS, SanadConfig
 from rag.errors import InputError, SanadError
 from rag.types import RETRIEVAL_MODES
+
+if TYPE_CHECKING:
+    from rag.embeddings import Embedder
+    from rag.types import Filters
 
 logger = logging.getLogger("rag")
 
@@ -26,11 +31,11 @@ logger = logging.getLogger("rag")
 def _config(args: argparse.Namespace) -> SanadConfig:
     overrides = {name: getattr(args, name, None) for name in
                  ("index_dir", "model_dir", "mode", "top_k", "embedding_model", "embedding_backend", "llm_backend",
-                  "llm_model", "llm_base_url", "corpus_dir", "index_factory", "llm_threads")}
+                  "llm_model", "llm_base_url", "corpus_dir", "index_factory", "llm_threads", "near_duplicates")}
     return SanadConfig.from_env(**overrides)
 
 
-def _embedder(config: SanadConfig):
+def _embedder(config: SanadConfig) -> Embedder:
     from rag.embeddings import Embedder
 
     embedder = Embedder.from_config(config)
@@ -63,6 +68,11 @@ def cmd_setup(args: argparse.Namespace) -> int:
         from rag.indexer import Indexer
 
         embedder = _embedder(config)
+        if not config.corpus_dir.is_dir():
+            print(f"index: none yet, and no sample articles at {config.corpus_dir} (a source checkout has them); "
+                  f"index your own with `sanad index PATH...`")
+            print(f"embedding engine: {embedder.backend}")
+            return 0
         report = Indexer(config, embedder).index_paths([config.corpus_dir], show_progress=True)
         print(f"index: {config.index_dir}: {report.summary()}")
     if embedder is not None:
@@ -79,7 +89,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     report = Indexer(config, _embedder(config)).index_paths(paths, prune=args.prune, rebuild=args.rebuild,
                                                              show_progress=not args.quiet)
     for skipped in report.skipped:
-        print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+        print(f"skipped {_one_line(skipped.path)}: {_one_line(skipped.reason)}", file=sys.stderr)
     print(report.summary())
     return 0
 
@@ -92,20 +102,40 @@ def cmd_remove(args: argparse.Namespace) -> int:
     return 0
 
 
+def filters_from_args(args: argparse.Namespace) -> Filters | None:
+    """The :class:`~rag.types.Filters` of ``--since/--until/--source/--doc`` (``None`` when none is given)."""
+    from rag.retrieval import make_filters
+
+    return make_filters(since=getattr(args, "since", None), until=getattr(args, "until", None),
+                        sources=getattr(args, "sources", None), doc_ids=getattr(args, "doc_ids", None))
+
+
+def _one_line(text: str) -> str:
+    """Text made safe for one terminal line: control characters (newlines, escapes) become spaces."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     from rag.index import load_index
 
     index = load_index(_config(args).index_dir)
+    filters = filters_from_args(args)
     counts: dict[str, int] = {}
     for c in index.chunks:
         counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
-    rows = [{"doc_id": a.doc_id, "title": a.title, "chars": len(a.text), "passages": counts.get(a.doc_id, 0),
-             "origin": a.origin} for a in index.articles.values()]
+    rows: list[dict[str, Any]] = [{"doc_id": a.doc_id, "title": a.title, "chars": len(a.text), "passages": counts.get(a.doc_id, 0),
+             "origin": a.origin, "published": a.published, "source": a.source, "url": a.url, "author": a.author,
+             "also_in": [s for s in a.sources if s != a.source],
+             "copies": [dict(zip(("doc_id", "source", "published", "url"), c, strict=True)) for c in a.copies]}
+            for a in index.articles.values() if filters is None or filters.matches(a)]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
     else:
         for r in rows:
-            print(f"{r['doc_id']}  {r['passages']:>3} passages  {r['title'][:70]}")
+            when = r["published"] or "----------"
+            outlet = _one_line(r["source"] + (f" +{len(r['also_in'])}" if r["also_in"] else ""))
+            print(f"{_one_line(r['doc_id'])}  {when}  {outlet[:24]:<24}  {r['passages']:>3} passages  "
+                  f"{_one_line(r['title'])[:60]}")
     return 0
 
 
@@ -114,20 +144,50 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     config = _config(args)
     check_question(args.question, config.max_question_chars)  # before the slow model load
-    embedder = None if config.mode == "bm25" else _embedder(config)
+    filters = filters_from_args(args)  # before the slow model load, too
+    embedder, loading = None, None
+    if config.mode != "bm25":
+        from concurrent.futures import ThreadPoolExecutor
+
+        from rag.embeddings import Embedder
+        from rag.index import live_version
+
+        live_version(config.index_dir)  # no index: say so now, not after loading the model
+        embedder = Embedder.from_config(config)
+        embedder.resolve()  # no model: say so now (`sanad setup`), not after reading the index
+        # The model loads while the index does: OpenVINO compiles and infers without holding the GIL.
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sanad-load")
+        loading = pool.submit(embedder.load)
+        pool.shutdown(wait=False)
     retriever = Retriever.load(config, embedder)
+    if loading is not None:
+        loading.result()
     t0 = time.perf_counter()
-    hits = retriever.search(args.question, k=config.top_k, mode=config.mode)
+    hits = retriever.search(args.question, k=config.top_k, mode=config.mode, filters=filters)
     elapsed = time.perf_counter() - t0
     if args.json:
         print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=1))
         return 0
-    print(f"{len(hits)} passages ({config.mode}, {elapsed * 1000:.0f} ms)")
+    scope = f", filtered: {_describe(filters)}" if filters else ""
+    print(f"{len(hits)} passages ({config.mode}, {elapsed * 1000:.0f} ms{scope})")
     for h in hits:
         snippet = " ".join(h.chunk.text.split())
-        print(f"\n[{h.rank}] {h.doc_id}  score={h.score:.4f}  chars {h.chunk.start}-{h.chunk.end}\n    {h.title[:80]}\n"
-              f"    {snippet[:300]}{'…' if len(snippet) > 300 else ''}")
+        where = _one_line(h.byline + (f" (also: {', '.join(h.also_in)})" if h.also_in else ""))
+        print(f"\n[{h.rank}] {_one_line(h.doc_id)}  {where or '(outlet and date unknown)'}  score={h.score:.4f}  "
+              f"chars {h.chunk.start}-{h.chunk.end}\n    {_one_line(h.title)[:80]}\n"
+              f"    {snippet[:300]}{'…' if len(snippet) > 300 else ''}" + (f"\n    {h.url}" if h.url else ""))
     return 0
+
+
+def _describe(filters: Filters) -> str:
+    parts = []
+    if filters.sources:
+        parts.append("source " + " | ".join(filters.sources))
+    if filters.since or filters.until:
+        parts.append(f"dates {filters.since or '…'} to {filters.until or '…'}")
+    if filters.doc_ids:
+        parts.append("articles " + ", ".join(filters.doc_ids))
+    return "; ".join(parts)
 
 
 def _lazy(module: str, name: str) -> Callable[[argparse.Namespace], int]:
@@ -166,18 +226,32 @@ def _import_bench() -> Any:
 
 # -- parser ---------------------------------------------------------------------------------------
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--index-dir", type=Path, help="index folder (default: index, or $SANAD_INDEX_DIR)")
-    p.add_argument("--model-dir", type=Path, help="model cache (default: ~/.cache/sanad/models)")
+    p.add_argument("--index-dir", type=Path,
+                   help="index folder (default: $SANAD_INDEX_DIR, else the user data folder, e.g. "
+                        "~/.local/share/sanad/index; `sanad doctor` shows it)")
+    p.add_argument("--model-dir", type=Path,
+                   help="model cache (default: $SANAD_MODEL_DIR, else ~/.cache/sanad/models)")
     p.add_argument("--embedding-model", help="sentence-transformers id or folder (default: the offline e5)")
     p.add_argument("--embedding-backend", choices=EMBEDDING_BACKENDS,
                    help="engine for the embedding model (default auto: OpenVINO when it gives PyTorch's vectors)")
     p.add_argument("-v", "--verbose", action="store_true", help="log what happens")
 
 
+def _filter_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("filters (applied inside retrieval: only matching articles are searched)")
+    g.add_argument("--since", metavar="DATE", help="published on or after DATE (YYYY-MM-DD, YYYY-MM or YYYY)")
+    g.add_argument("--until", metavar="DATE", help="published on or before DATE (YYYY-MM-DD, YYYY-MM or YYYY)")
+    g.add_argument("--source", dest="sources", action="append", metavar="OUTLET",
+                   help="only this outlet (repeat, or separate with commas, for several)")
+    g.add_argument("--doc", dest="doc_ids", action="append", metavar="DOC_ID",
+                   help="only this article (repeat, or separate with commas, for several)")
+
+
 def _retrieval_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("-k", "--top-k", dest="top_k", type=int, help="passages to return (default 5)")
     p.add_argument("--mode", choices=RETRIEVAL_MODES, help="retrieval mode (default hybrid)")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    _filter_flags(p)
 
 
 def _llm_flags(p: argparse.ArgumentParser) -> None:
@@ -193,16 +267,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("setup", help="build the offline models and the sample index")
     _common(p)
-    p.add_argument("--corpus-dir", type=Path, help="articles to index when no index exists (default data/articles)")
+    p.add_argument("--corpus-dir", type=Path, help="articles to index when no index exists (default: the checkout's data/articles)")
     p.add_argument("--skip-llm", action="store_true", help="do not assemble the LLM (retrieval only)")
     p.set_defaults(func=cmd_setup)
 
     p = sub.add_parser("index", help="build or update the index from files and folders")
     _common(p)
-    p.add_argument("paths", nargs="*", help=".txt/.md/.html files or folders (default: data/articles)")
+    p.add_argument("paths", nargs="*", help=".txt/.md/.html/.pdf/.docx files or folders (default: the checkout's "
+                                            "data/articles); metadata from articles.jsonl/.csv manifests and "
+                                            "*.meta.json sidecars")
     p.add_argument("--prune", action="store_true", help="delete indexed articles not found under PATHS")
     p.add_argument("--rebuild", action="store_true", help="start from scratch (after changing model or chunking)")
     p.add_argument("--index-factory", help="FAISS factory string, or 'auto' (default)")
+    p.add_argument("--near-duplicates", choices=("keep", "merge"),
+                   help="near-verbatim copies of one story from several outlets: index each (keep, the default) or "
+                        "once with every outlet listed (merge); identical texts are always indexed once")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_index)
 
@@ -220,9 +299,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-stream", action="store_true", help="print the answer only when complete")
     p.set_defaults(func=_lazy("rag.commands", "cmd_ask"))
 
-    p = sub.add_parser("list", help="list the indexed articles")
+    p = sub.add_parser("list", help="list the indexed articles (id, date, outlet, passages, title)")
     _common(p)
     p.add_argument("--json", action="store_true")
+    _filter_flags(p)
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("remove", help="delete articles from the index")
@@ -241,13 +321,16 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     _llm_flags(p)
     p.add_argument("--suite", default="seeds",
-                   help="seeds, xquad, followups, conflicts, timeline, or a path to a Q&A .jsonl file")
+                   help="seeds, xquad, arcd, followups, conflicts, timeline, or a path to a Q&A .jsonl file")
     p.add_argument("--rewrite", choices=("rules", "model", "both"),
                    help="followups suite: how follow-ups are made self-contained (default rules)")
     p.add_argument("--mode", action="append", choices=RETRIEVAL_MODES, dest="modes",
                    help="retrieval mode(s) to score (default: all)")
     p.add_argument("--limit", type=int, help="answer at most N questions (retrieval always uses all)")
     p.add_argument("--answers", type=int, default=None, help="number of questions to answer with the LLM")
+    p.add_argument("--evidence", type=int, default=None,
+                   help="questions whose evidence selection is scored without the LLM (default: all seeds, "
+                        "300 for xquad/arcd; 0: skip)")
     p.add_argument("--out", type=Path, default=Path("eval/reports"), help="report folder")
     p.add_argument("--check", action="store_true", help="exit 1 when a metric falls below its README threshold")
     p.set_defaults(func=_lazy("rag.evaluation.runner", "cmd_eval"))
@@ -255,10 +338,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="measure speed and memory")
     _common(p)
     _llm_flags(p)
-    p.add_argument("--out", type=Path, default=Path("bench/results"), help="results folder (default bench/results)")
+    p.add_argument("--out", type=Path, help="results folder (default: results/ in the checkout's bench/)")
     p.add_argument("--sizes", help="corpus sizes for query latency (default 1k,10k,100k,1M; --quick: 1k,10k)")
     p.add_argument("--quick", action="store_true", help="CI-sized: sizes 1k,10k, few repeats, no LLM")
-    p.add_argument("--sections", help="comma list of indexing,search,answer,langchain (default: all)")
+    p.add_argument("--sections", help="comma list of indexing,search,answer,langchain,extraction,startup "
+                                      "(default: all)")
+    p.add_argument("--runs", type=int, help="startup: whole-process runs of `sanad search` (default 7)")
+    p.add_argument("--startup-compare", type=Path, metavar="CHECKOUT",
+                   help="startup: also time this other source checkout (e.g. a git worktree of an older commit)")
     p.add_argument("--repeats", type=int, help="passes over the questions per latency figure (default 3)")
     p.add_argument("--queries", type=int, help="real questions to time (default 50)")
     p.add_argument("--ef-search", help="HNSW efSearch values to sweep, e.g. 32,64,128,256")
@@ -270,6 +357,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-llm", action="store_true", help="skip the answer and LangChain sections")
     p.add_argument("--no-onnx", action="store_true", help="skip the ONNX Runtime embedding comparison")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("doctor", help="show what is where, versions, and what is missing")
+    _common(p)
+    p.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    p.add_argument("--no-load", action="store_true", help="do not load the embedding model to name its engine")
+    p.set_defaults(func=_lazy("rag.doctor", "cmd_doctor"))
     return parser
 
 

@@ -6,17 +6,18 @@ import argparse
 import json
 import sys
 
-from rag.cli import _config
+from rag.cli import _config, _one_line, filters_from_args
 from rag.pipeline import Sanad
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
     sanad = Sanad(_config(args))
+    filters = filters_from_args(args)
     if args.json or args.no_stream:
-        answer = sanad.ask(args.question)
+        answer = sanad.ask(args.question, filters=filters)
     else:
         answer = None
-        for event in sanad.stream(args.question):
+        for event in sanad.stream(args.question, filters=filters):
             if event.kind == "token":
                 print(event.text, end="", flush=True, file=sys.stderr)
             elif event.kind == "answer":
@@ -29,8 +30,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
     print(answer.answer)
     if answer.refused:
         print(f"\n(refused: {answer.refusal_reason})")
-    for c in answer.citations:
-        print(f"\n[{c.n}] {c.doc_id} — {c.title[:70]}\n    «{c.quote}» (chars {c.quote_start}-{c.quote_end})")
+    for c in answer.citations:  # "[2] العربي الجديد · 2024-04-16 — title (doc id)"
+        print(f"\n{_one_line(c.label)} — {_one_line(c.title)[:70]} ({_one_line(c.doc_id)})\n"
+              f"    «{c.quote}» (chars {c.quote_start}-{c.quote_end})" + (f"\n    {c.url}" if c.url else ""))
     for s in answer.unsupported:
         print(f"\n(unsupported, removed: {s.text} — {s.reason})")
     t = answer.timings

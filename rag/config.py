@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, get_args
+from typing import Any, get_args
 
 from rag.errors import InputError
+from rag.hybrid import FUSIONS
 from rag.types import RETRIEVAL_MODES, RetrievalMode
 
 #: Marker values that select the models shipped through PyPI packages (see ``sanad setup``).
@@ -22,10 +24,40 @@ OFFLINE_LLM = "offline:qwen2.5-coder-1.5b-instruct-q4_k_m"
 LLM_BACKENDS = ("llama-cpp", "openai", "transformers")
 EMBEDDING_BACKENDS = ("auto", "torch", "openvino")
 PROMPT_SPLITS = ("even", "rank")
+NEAR_DUPLICATE_MODES = ("keep", "merge")
 
 
-def _default_model_dir() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "sanad" / "models"
+def default_model_dir() -> Path:
+    """Where ``sanad setup`` builds the offline models: ``$XDG_CACHE_HOME/sanad/models`` (``~/.cache/...``).
+
+    That is where every earlier version put them, so existing caches are reused. On a system without
+    ``XDG_CACHE_HOME`` and without that folder, the platform's own cache folder (``platformdirs``,
+    e.g. ``~/Library/Caches/sanad/models`` on macOS). ``SANAD_MODEL_DIR`` / ``--model-dir`` override it.
+    """
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]) / "sanad" / "models"
+    legacy = Path.home() / ".cache" / "sanad" / "models"
+    if legacy.exists():
+        return legacy
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("sanad", appauthor=False)) / "models"
+
+
+def default_index_dir() -> Path:
+    """The index ``sanad setup`` builds and every command reads, the same from any working folder.
+
+    The user's data folder (``platformdirs``): ``$XDG_DATA_HOME/sanad/index``, i.e.
+    ``~/.local/share/sanad/index`` on Linux, ``~/Library/Application Support/sanad/index`` on macOS.
+    ``SANAD_INDEX_DIR`` / ``--index-dir`` override it.
+    """
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("sanad", appauthor=False)) / "index"
+
+
+#: The sample articles shipped in the source checkout (``sanad setup`` indexes them when there is no index).
+SAMPLE_CORPUS = Path(__file__).resolve().parents[1] / "data" / "articles"
 
 
 @dataclass(frozen=True)
@@ -38,10 +70,10 @@ class SanadConfig:
         'bm25'
     """
 
-    # Where things live.
-    corpus_dir: Path = Path("data/articles")
-    index_dir: Path = Path("index")
-    model_dir: Path = field(default_factory=_default_model_dir)
+    # Where things live: absolute defaults, so that every command works from any folder.
+    corpus_dir: Path = SAMPLE_CORPUS
+    index_dir: Path = field(default_factory=default_index_dir)
+    model_dir: Path = field(default_factory=default_model_dir)
 
     # Embeddings. ``embedding_model`` is OFFLINE_EMBEDDING, a sentence-transformers model id or a folder.
     embedding_model: str = OFFLINE_EMBEDDING
@@ -72,10 +104,28 @@ class SanadConfig:
     mode: RetrievalMode = "hybrid"
     top_k: int = 5
     candidate_k: int = 50
+    # How hybrid mode fuses the dense and BM25 lists: "zscore" (weighted z-scores, BM25 weighted by how many
+    # of the question's terms its vocabulary knows) or "rrf" (equal-weight reciprocal rank fusion, rrf_k).
+    # zscore at dense weight 0.65 (calibrated on half of the articles: `python -m rag.evaluation.fusion`) is
+    # never below max(dense, bm25) - 0.005 at hit@1 and MRR on seeds ar/en, XQuAD ar/en and ARCD; RRF is on
+    # XQuAD-en (hit@1 .734 vs dense .750) and where BM25 is weak (README "Retrieval fusion").
+    fusion: str = "zscore"
+    fusion_dense_weight: float = 0.65
     rrf_k: int = 60
 
     # Questions.
     max_question_chars: int = 1000
+
+    # Ingest. Near-verbatim copies of one story (agency copy run by several outlets): "keep" indexes
+    # each; "merge" indexes it once, listing every outlet (identical texts are always indexed once).
+    # 0.8: Jaccard similarity of word 5-grams; see README "Duplicates".
+    near_duplicates: str = "keep"
+    near_duplicate_threshold: float = 0.8
+
+    # Recency preference: a hit's score is multiplied by 0.5 ** (age / half-life), age in days before the
+    # newest article in the index (undated articles count as the oldest). 0 = off (the default): turn it on
+    # only when an evaluation of time-sensitive questions shows it helps (README "Filters and dates").
+    recency_half_life_days: float = 0.0
 
     # Answering.
     llm_backend: str = "llama-cpp"
@@ -108,6 +158,18 @@ class SanadConfig:
                              f"{', '.join(EMBEDDING_BACKENDS)}")
         if self.prompt_split not in PROMPT_SPLITS:
             raise InputError(f"prompt_split={self.prompt_split!r} is not valid; choose one of {', '.join(PROMPT_SPLITS)}")
+        if self.near_duplicates not in NEAR_DUPLICATE_MODES:
+            raise InputError(f"near_duplicates={self.near_duplicates!r} is not valid; choose one of "
+                             f"{', '.join(NEAR_DUPLICATE_MODES)}")
+        if not 0 < self.near_duplicate_threshold <= 1:
+            raise InputError(f"near_duplicate_threshold={self.near_duplicate_threshold!r} must be in (0, 1]")
+        if self.recency_half_life_days < 0:
+            raise InputError(f"recency_half_life_days={self.recency_half_life_days!r} must be 0 (off) or positive")
+        if self.fusion not in FUSIONS:
+            raise InputError(f"fusion={self.fusion!r} is not valid; choose one of {', '.join(FUSIONS)}")
+        if not 0.0 <= self.fusion_dense_weight <= 1.0:
+            raise InputError(f"fusion_dense_weight={self.fusion_dense_weight!r} must be between 0 and 1 "
+                             f"(the dense side's share; BM25 gets the rest)")
         if self.llm_backend not in LLM_BACKENDS:
             raise InputError(f"llm_backend={self.llm_backend!r} is not valid; choose one of {', '.join(LLM_BACKENDS)}")
         positive = ("embed_batch_size", "embed_threads", "chunk_tokens", "top_k", "candidate_k", "rrf_k",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -72,7 +72,7 @@ class Indexer:
     def __init__(self, config: SanadConfig, embedder: Embedder, ingestor: Ingestor | None = None) -> None:
         self.config = config
         self.embedder = embedder
-        self.ingestor = ingestor or Ingestor()
+        self.ingestor = ingestor or Ingestor.from_config(config)
 
     def _chunker(self) -> Chunker:
         self.embedder.load()
@@ -97,7 +97,7 @@ class Indexer:
         """
         files = self.ingestor.discover(list(paths))
         if not files:
-            raise InputError(f"no .txt, .md or .html files found in {', '.join(map(str, paths))}; "
+            raise InputError(f"no .txt, .md, .html, .pdf or .docx files found in {', '.join(map(str, paths))}; "
                              f"nothing was changed")
         articles, skipped = self.ingestor.run(list(paths))
         if not articles:
@@ -128,15 +128,22 @@ class Indexer:
         with write_lock(self.config.index_dir):
             existing = self._existing(rebuild)
             old = existing.articles if existing else {}
+            articles, refused = self.ingestor.screen(articles, old)  # id conflicts, texts already indexed
+            skipped = (*skipped, *refused)
             incoming = {a.doc_id: a for a in articles}
+            # A file that failed or conflicted this time still exists: --prune keeps its article.
+            present = {s.doc_id for s in skipped if s.kind in ("error", "conflict")}
             added = tuple(sorted(d for d in incoming if d not in old))
             updated = tuple(sorted(d for d in incoming if d in old and old[d].sha != incoming[d].sha))
             unchanged = tuple(sorted(d for d in incoming if d in old and old[d].sha == incoming[d].sha))
-            removed = tuple(sorted(d for d in old if d not in incoming)) if prune else ()
+            removed = tuple(sorted(d for d in old if d not in incoming and d not in present)) if prune else ()
             final = {**{d: a for d, a in old.items() if d not in removed}, **incoming}
-            # Unchanged articles keep their old record so their passages and vectors are reused.
+            # Unchanged articles keep their old record so their passages and vectors are reused;
+            # metadata given since (a new manifest or sidecar) is taken over.
             for d in unchanged:
-                final[d] = old[d]
+                new = incoming[d]
+                final[d] = replace(old[d], title=new.title, origin=new.origin, published=new.published,
+                                   source=new.source, url=new.url, author=new.author, copies=new.copies)
             to_embed = {d: final[d] for d in (*added, *updated)}
             return self._commit(list(final.values()), existing, to_embed, added=added, updated=updated,
                                 unchanged=unchanged, removed=removed, skipped=tuple(skipped), start=start,

@@ -8,6 +8,7 @@ Example:
     >>> from rag.lc import SanadRetriever, answer_runnable
     >>> sanad = Sanad()                                          # doctest: +SKIP
     >>> docs = SanadRetriever(sanad=sanad, k=3).invoke("ما هو داعش؟")   # doctest: +SKIP
+    >>> docs = SanadRetriever(sanad=sanad, sources=["العربي الجديد"]).invoke("...", since="2024-01")  # doctest: +SKIP
     >>> answer_runnable(sanad).invoke("How many countries joined?")["answer"]  # doctest: +SKIP
 """
 
@@ -22,7 +23,8 @@ from langchain_core.runnables import RunnableGenerator, RunnableLambda, Runnable
 from pydantic import ConfigDict
 
 from rag.pipeline import Sanad
-from rag.types import Hit, RetrievalMode
+from rag.retrieval import make_filters
+from rag.types import Filters, Hit, RetrievalMode
 
 
 def hit_to_document(hit: Hit) -> Document:
@@ -32,32 +34,55 @@ def hit_to_document(hit: Hit) -> Document:
 
 
 class SanadRetriever(BaseRetriever):
-    """Sanad's retrieval (dense, BM25 or hybrid) behind LangChain's retriever interface."""
+    """Sanad's retrieval (dense, BM25 or hybrid) behind LangChain's retriever interface.
+
+    Filters limit the articles searched (applied inside retrieval, before the cut to ``k``):
+    set them on the retriever (``since``, ``until``, ``sources``, ``doc_ids``, or a ready
+    ``filters``), or per call as keyword arguments of ``invoke`` (same names, plus ``k`` and
+    ``mode``), which replace the retriever's for that call. Each document's metadata carries
+    the article's ``published``, ``source``, ``url`` and ``author``.
+    """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     sanad: Any
     k: int = 5
     mode: RetrievalMode | None = None
+    filters: Filters | None = None
+    since: str | None = None
+    until: str | None = None
+    sources: list[str] | None = None
+    doc_ids: list[str] | None = None
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        return [hit_to_document(h) for h in self.sanad.search(query, k=self.k, mode=self.mode)]
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun,
+                                k: int | None = None, mode: RetrievalMode | None = None,
+                                filters: Filters | None = None, since: str | None = None, until: str | None = None,
+                                sources: list[str] | str | None = None, doc_ids: list[str] | str | None = None
+                                ) -> list[Document]:
+        chosen = filters if filters is not None else self.filters
+        if chosen is None:
+            chosen = make_filters(since=since if since is not None else self.since,
+                                  until=until if until is not None else self.until,
+                                  sources=sources if sources is not None else self.sources,
+                                  doc_ids=doc_ids if doc_ids is not None else self.doc_ids)
+        hits = self.sanad.search(query, k=k or self.k, mode=mode or self.mode, filters=chosen)
+        return [hit_to_document(h) for h in hits]
 
 
-def answer_runnable(sanad: Sanad, *, k: int | None = None, mode: RetrievalMode | None = None
-                    ) -> RunnableSerializable[str, dict[str, Any]]:
+def answer_runnable(sanad: Sanad, *, k: int | None = None, mode: RetrievalMode | None = None,
+                    filters: Filters | None = None) -> RunnableSerializable[str, dict[str, Any]]:
     """The full answer pipeline as a Runnable: ``str`` question in, ``Answer.to_dict()`` out.
 
     ``.stream()`` yields ``{"token": ...}`` pieces as they are generated and ends with the
-    complete answer dict under ``{"answer": ...}``.
+    complete answer dict under ``{"answer": ...}``. ``filters`` limit the articles it answers from.
     """
 
     def invoke(question: str) -> dict[str, Any]:
-        return sanad.ask(question, k=k, mode=mode).to_dict()
+        return sanad.ask(question, k=k, mode=mode, filters=filters).to_dict()
 
     def stream(questions: Iterator[str]) -> Iterator[dict[str, Any]]:
         for question in questions:
-            for event in sanad.stream(question, k=k, mode=mode):
+            for event in sanad.stream(question, k=k, mode=mode, filters=filters):
                 if event.kind == "token":
                     yield {"token": event.text}
                 elif event.kind == "answer" and event.answer is not None:

@@ -18,7 +18,7 @@ from rag.errors import ModelError
 from rag.generators import Generator, make_generator
 from rag.indexer import Indexer, IndexReport
 from rag.retrieval import Retriever
-from rag.types import Answer, Article, Hit, RetrievalMode
+from rag.types import Answer, Article, Filters, Hit, RetrievalMode
 
 logger = logging.getLogger(__name__)
 
@@ -78,14 +78,19 @@ class Sanad:
         return self
 
     # -- verbs ----------------------------------------------------------------------------------
-    def search(self, question: str, k: int | None = None, mode: RetrievalMode | None = None) -> list[Hit]:
-        return self.retriever.search(question, k=k, mode=mode)
+    # ``filters`` (rag.types.Filters, or rag.retrieval.make_filters(...) from user input) limit the
+    # articles searched, inside retrieval: only passages of matching articles are ever returned.
+    def search(self, question: str, k: int | None = None, mode: RetrievalMode | None = None,
+               filters: Filters | None = None) -> list[Hit]:
+        return self.retriever.search(question, k=k, mode=mode, filters=filters)
 
-    def ask(self, question: str, k: int | None = None, mode: RetrievalMode | None = None) -> Answer:
-        return self.answerer.ask(question, k=k, mode=mode)
+    def ask(self, question: str, k: int | None = None, mode: RetrievalMode | None = None,
+            filters: Filters | None = None) -> Answer:
+        return self.answerer.ask(question, k=k, mode=mode, filters=filters)
 
-    def stream(self, question: str, k: int | None = None, mode: RetrievalMode | None = None) -> Iterator[StreamEvent]:
-        return self.answerer.stream(question, k=k, mode=mode)
+    def stream(self, question: str, k: int | None = None, mode: RetrievalMode | None = None,
+               filters: Filters | None = None) -> Iterator[StreamEvent]:
+        return self.answerer.stream(question, k=k, mode=mode, filters=filters)
 
     def index(self, paths: Sequence[Path], *, prune: bool = False, rebuild: bool = False) -> IndexReport:
         return self._write(lambda ix: ix.index_paths(list(paths), prune=prune, rebuild=rebuild))

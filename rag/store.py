@@ -90,16 +90,56 @@ class VectorStore:
     def __len__(self) -> int:
         return int(self.index.ntotal)
 
-    def search(self, queries: np.ndarray, k: int) -> list[list[VectorHit]]:
-        """Top ``k`` rows per query; queries are (n, dim) float32 unit vectors. Missing hits (-1) dropped."""
+    def search(self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[list[VectorHit]]:
+        """Top ``k`` rows per query; queries are (n, dim) float32 unit vectors. Missing hits (-1) dropped.
+
+        ``allowed`` ((len(self),) bool) restricts the search to those rows *inside* FAISS (an ID
+        selector), so a filter never leaves fewer than ``k`` hits when ``k`` allowed rows exist
+        in an exact index. An approximate index visits only part of the data and may still find
+        fewer: :class:`~rag.retrieval.Retriever` then completes the search exactly.
+        """
         queries = _as_matrix(queries)
         if queries.shape[1] != self.dim:
             raise InputError(f"query dimension {queries.shape[1]} does not match the index ({self.dim}); "
                              f"the index was built with another embedding model")
         if len(self) == 0:
             return [[] for _ in range(len(queries))]
-        scores, rows = self.index.search(queries, min(k, len(self)))
-        return [[VectorHit(int(r), float(s)) for r, s in zip(rs, ss) if r >= 0] for rs, ss in zip(rows, scores)]
+        if allowed is None:
+            scores, rows = self.index.search(queries, min(k, len(self)))
+        else:
+            allowed = np.asarray(allowed, dtype=bool)
+            if allowed.shape != (len(self),):
+                raise InputError(f"allowed has shape {allowed.shape}; expected ({len(self)},), one flag per row")
+            n_allowed = int(allowed.sum())
+            if n_allowed == 0:
+                return [[] for _ in range(len(queries))]
+            bits = np.packbits(allowed, bitorder="little")  # must outlive the search call
+            scores, rows = self.index.search(queries, min(k, n_allowed), params=self._selector_params(bits))
+        return [[VectorHit(int(r), float(s)) for r, s in zip(rs, ss, strict=True) if r >= 0]
+                for rs, ss in zip(rows, scores, strict=True)]
+
+    @property
+    def exact(self) -> bool:
+        """Whether every search compares the query with every stored vector (a flat index)."""
+        import faiss
+
+        return isinstance(faiss.downcast_index(self.index), (faiss.IndexFlat,))
+
+    def _selector_params(self, bits: np.ndarray):
+        """FAISS search parameters that admit only the rows set in ``bits`` (little-endian bitmap)."""
+        import faiss
+
+        selector = faiss.IDSelectorBitmap(len(self), faiss.swig_ptr(bits))
+        base = faiss.downcast_index(self.index)
+        if hasattr(base, "hnsw"):
+            params = faiss.SearchParametersHNSW(sel=selector, efSearch=base.hnsw.efSearch)
+        else:
+            try:
+                params = faiss.SearchParametersIVF(sel=selector, nprobe=faiss.extract_index_ivf(self.index).nprobe)
+            except RuntimeError:  # not an IVF index
+                params = faiss.SearchParameters(sel=selector)
+        params._keep = (selector, bits)  # the SWIG objects hold raw pointers: keep their owners alive
+        return params
 
     def save(self, path: Path) -> None:
         import faiss

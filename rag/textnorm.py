@@ -52,6 +52,19 @@ def normalize_arabic(text: str) -> str:
     return text.translate(_FOLD).lower()
 
 
+def has_words(text: str) -> bool:
+    """Whether ``text`` holds a letter or digit once diacritics and tatweel are set aside.
+
+    Text made only of diacritics, tatweel (ـ, a letter to Unicode), punctuation or symbols
+    has nothing to search or read.
+
+    Example:
+        >>> has_words("ـــ ً ٌ ٍ ..."), has_words("ب")
+        (False, True)
+    """
+    return bool(_TOKEN.search(_DIACRITICS.sub("", text).replace(_TATWEEL, "")))
+
+
 def light_stem(token: str) -> str:
     """Strip one common Arabic prefix and one suffix from a normalised token."""
     if not ("\u0600" <= token[:1] <= "\u06ff"):

@@ -37,6 +37,9 @@ class Article:
         author: the byline, or ``""``.
         suspect_spans: ``(start, end)`` offsets in ``text`` of sentences that read as instructions
             to an AI system (prompt injection); they are kept out of prompts and evidence.
+        copies: other copies of this text that were indexed once as this article (identical, or
+            near-verbatim with ``near_duplicates="merge"``), each ``(doc_id, source, published, url)``:
+            an agency story run by several outlets is one article listing every outlet.
     """
 
     doc_id: str
@@ -49,11 +52,18 @@ class Article:
     url: str = ""
     author: str = ""
     suspect_spans: tuple[tuple[int, int], ...] = ()
+    copies: tuple[tuple[str, str, str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.sha:
             object.__setattr__(self, "sha", content_hash(self.text))
         object.__setattr__(self, "suspect_spans", tuple(tuple(s) for s in self.suspect_spans))
+        object.__setattr__(self, "copies", tuple(tuple(c) for c in self.copies))
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Every outlet known to have published this text: its own, then its copies' (no repeats)."""
+        return tuple(dict.fromkeys(s for s in (self.source, *(c[1] for c in self.copies)) if s))
 
     @property
     def flagged(self) -> bool:
@@ -63,6 +73,7 @@ class Article:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["suspect_spans"] = [list(s) for s in self.suspect_spans]
+        data["copies"] = [list(c) for c in self.copies]
         return data
 
     @classmethod
@@ -76,7 +87,8 @@ class Filters:
 
     Every set field must match (AND); within a field any value matches (OR). Dates are
     ``YYYY-MM-DD`` strings compared as text (ISO order is date order); an article with an unknown
-    date never matches a date bound.
+    date never matches a date bound. An article that stands for several copies of one story
+    (:attr:`Article.copies`) matches when any copy does: its outlet, date or id.
 
     Example:
         >>> Filters(sources=("العربي الجديد",), since="2024-01-01").is_empty
@@ -93,15 +105,16 @@ class Filters:
         return not (self.doc_ids or self.sources or self.since or self.until)
 
     def matches(self, article: Article) -> bool:
-        if self.doc_ids and article.doc_id not in self.doc_ids:
+        if self.doc_ids and article.doc_id not in self.doc_ids and not any(c[0] in self.doc_ids
+                                                                            for c in article.copies):
             return False
-        if self.sources and article.source not in self.sources:
+        if self.sources and article.source not in self.sources and not any(c[1] in self.sources
+                                                                            for c in article.copies):
             return False
-        if (self.since or self.until) and not article.published:
-            return False
-        if self.since and article.published < self.since:
-            return False
-        return not (self.until and article.published > self.until)
+        if self.since or self.until:
+            dates = [d for d in (article.published, *(c[2] for c in article.copies)) if d]
+            return any((not self.since or d >= self.since) and (not self.until or d <= self.until) for d in dates)
+        return True
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items() if v}
@@ -139,12 +152,19 @@ def make_chunk_id(doc_id: str, start: int, end: int) -> str:
     return f"{doc_id}:{start}-{end}:" + content_hash(f"{doc_id}\x00{start}\x00{end}")[:6]
 
 
+def byline(source: str, published: str) -> str:
+    """``"العربي الجديد · 2024-04-16"``: outlet and date as a citation shows them ("" parts left out)."""
+    return " · ".join(p for p in (source, published) if p)
+
+
 @dataclass(frozen=True)
 class Hit:
     """One retrieved passage with the score that ranked it (higher is better).
 
     ``scores`` keeps the per-side scores or ranks (``dense``, ``bm25``) that hybrid
-    fusion combined, for display and debugging.
+    fusion combined, for display and debugging. ``published``, ``source``, ``url`` and
+    ``author`` are the article's (``""`` when unknown); ``also_in`` names the other outlets
+    that ran the same text (see :attr:`Article.copies`).
     """
 
     chunk: Chunk
@@ -152,6 +172,30 @@ class Hit:
     rank: int
     title: str = ""
     scores: dict[str, float] = field(default_factory=dict)
+    published: str = ""
+    source: str = ""
+    url: str = ""
+    author: str = ""
+    also_in: tuple[str, ...] = ()
+
+    @classmethod
+    def from_article(cls, chunk: Chunk, article: Article | None, score: float, rank: int,
+                     scores: dict[str, float] | None = None) -> Hit:
+        """A hit on ``chunk`` carrying ``article``'s title and publication metadata."""
+        if article is None:
+            return cls(chunk=chunk, score=score, rank=rank, title=chunk.doc_id, scores=dict(scores or {}))
+        return cls(chunk=chunk, score=score, rank=rank, title=article.title, scores=dict(scores or {}),
+                   published=article.published, source=article.source, url=article.url, author=article.author,
+                   also_in=tuple(s for s in article.sources if s != article.source))
+
+    @property
+    def byline(self) -> str:
+        """Outlet and date, e.g. ``"العربي الجديد · 2024-04-16"`` (``""`` when both are unknown)."""
+        return byline(self.source, self.published)
+
+    def meta(self) -> dict[str, str]:
+        """The publication fields, for records built from this hit (citations, evidence)."""
+        return {"published": self.published, "source": self.source, "url": self.url, "author": self.author}
 
     @property
     def doc_id(self) -> str:
@@ -174,6 +218,11 @@ class Hit:
             "start": self.chunk.start,
             "end": self.chunk.end,
             "text": self.chunk.text,
+            "published": self.published,
+            "source": self.source,
+            "url": self.url,
+            "author": self.author,
+            "also_in": list(self.also_in),
         }
 
 
@@ -186,6 +235,7 @@ class Citation:
         doc_id, chunk_id, title: the article and passage it resolves to.
         quote: the sentence of the passage that supports the claim.
         quote_start, quote_end: offsets of ``quote`` in the article's cleaned text.
+        published, source, url, author: the article's publication metadata (``""`` when unknown).
     """
 
     n: int
@@ -195,9 +245,18 @@ class Citation:
     quote: str
     quote_start: int
     quote_end: int
+    published: str = ""
+    source: str = ""
+    url: str = ""
+    author: str = ""
+
+    @property
+    def label(self) -> str:
+        """How the citation reads: ``"[2] العربي الجديد · 2024-04-16"`` (the title when outlet and date are unknown)."""
+        return f"[{self.n}] {byline(self.source, self.published) or self.title}"
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "label": self.label}
 
 
 @dataclass(frozen=True)

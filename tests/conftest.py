@@ -175,6 +175,19 @@ def small_config(sanad_config: SanadConfig) -> SanadConfig:
     return sanad_config.with_overrides(chunk_tokens=24, chunk_overlap_tokens=8)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_user_index(tmp_path_factory: pytest.TempPathFactory):
+    """Tests never read or write the user's real index: the default data folder is a temporary one.
+
+    The default index lives in the user's data folder (``$XDG_DATA_HOME/sanad/index``, #12); models
+    stay where they are (``SANAD_MODEL_DIR`` or ``~/.cache/sanad/models``), since real-model tests need them.
+    """
+    patch = pytest.MonkeyPatch()
+    patch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
+    yield
+    patch.undo()
+
+
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     """No ``SANAD_*`` variables from the developer's shell leak into a test."""

@@ -12,7 +12,7 @@ from typing import Iterator, Mapping, Sequence
 from rag.chunking import approx_token_count
 from rag.errors import GenerationError
 from rag.generators import ChatMessage, Generation
-from rag.types import Chunk, Hit
+from rag.types import Article, Chunk, Filters, Hit
 
 #: doc_id -> article text: a headline line, then the body that becomes the passage.
 ARTICLES: dict[str, str] = {
@@ -105,7 +105,15 @@ class StubRetriever:
         self.hits = list(hits)
         self.by_question = dict(by_question or {})
         self.calls: list[tuple[str, int | None, str | None]] = []
+        self.filters: list[Filters | None] = []
 
-    def search(self, question: str, k: int | None = None, mode: str | None = None) -> list[Hit]:
+    def search(self, question: str, k: int | None = None, mode: str | None = None,
+               filters: Filters | None = None) -> list[Hit]:
+        """The fixed hits (those whose article metadata matches ``filters``)."""
         self.calls.append((question, k, mode))
-        return list(self.by_question.get(question, self.hits))
+        self.filters.append(filters)
+        hits = list(self.by_question.get(question, self.hits))
+        if filters is not None:
+            hits = [h for h in hits if filters.matches(Article(h.doc_id, h.title, h.chunk.text, published=h.published,
+                                                               source=h.source))]
+        return hits

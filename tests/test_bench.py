@@ -17,13 +17,13 @@ from bench.data import repeat_to, sentences
 from bench.embedding import padded_tokens
 from bench.report import render_markdown, table, write_results
 from bench.run import BenchOptions, options_from_args, parse_sizes, recommendations
-from bench.synth import (SyntheticChunks, bm25_from_tokens, synthetic_token_corpus, synthetic_vectors,
-                         top1_cosines)
+from bench.synth import SyntheticChunks, bm25_from_tokens, synthetic_token_corpus, synthetic_vectors, top1_cosines
 from rag.bm25 import BM25Index
 from rag.config import SanadConfig
 from rag.errors import InputError
 from rag.store import VectorStore
 from rag.stores import VectorBackend
+from tests.models import needs_e5, seed_index
 
 ARABIC = [
     "أعلنت قيادة العمليات المشتركة أن القوات العراقية نفذت عملية أمنية واسعة غرب الأنبار.",
@@ -198,7 +198,7 @@ def test_options_quick_and_flags(tmp_path: Path) -> None:
     assert opts.sizes == (2000,) and opts.sections == ("search",) and opts.ef_searches == (32, 64)
     assert opts.approx_factories == ("HNSW32,Flat", "IVF256,Flat")
     args = build_parser().parse_args(["bench", "--no-llm"])
-    assert set(options_from_args(args).sections) == {"indexing", "search"}
+    assert set(options_from_args(args).sections) == {"indexing", "search", "extraction", "startup"}
     with pytest.raises(InputError):
         options_from_args(build_parser().parse_args(["bench", "--sections", "nope"]))
 
@@ -289,7 +289,7 @@ def test_qdrant_store_matches_flat(tmp_path: Path) -> None:
     flat = VectorStore.build(base, "Flat")
     qdrant = QdrantVectorStore.build(base)
     assert isinstance(qdrant, VectorBackend) and len(qdrant) == 400 and qdrant.dim == 32
-    for want, got in zip(flat.search(queries, 10), qdrant.search(queries, 10)):
+    for want, got in zip(flat.search(queries, 10), qdrant.search(queries, 10), strict=True):
         assert [h.row for h in got] == [h.row for h in want]
         np.testing.assert_allclose([h.score for h in got], [h.score for h in want], atol=1e-4)
     qdrant.save(tmp_path / "q")
@@ -301,24 +301,23 @@ def test_qdrant_store_matches_flat(tmp_path: Path) -> None:
 
 # -- the real thing, small ---------------------------------------------------------------------------
 @pytest.mark.slow
+@needs_e5
 def test_bench_quick_smoke(tmp_path: Path) -> None:
     """The quick bench runs end to end on the real embedder and writes its three files (no LLM)."""
     from bench.run import run_bench
-    from rag.index import IndexMissingError, read_manifest
 
-    config = SanadConfig()
-    try:
-        read_manifest(config.index_dir)
-    except IndexMissingError:
-        pytest.skip("no seed index: run `sanad setup`")
+    config = seed_index(tmp_path)
     options = BenchOptions.quick_preset(sizes=(1000, 2000), queries=6, embed_passages=16, batch_sizes=(16,),
                                         unsorted_batch_sizes=(16,), ef_searches=(32,), use_xquad=False,
                                         out=tmp_path)
+    import os
     import time
 
     t0 = time.perf_counter()
     result = run_bench(config, options, log=lambda line: None)
-    assert time.perf_counter() - t0 < 60
+    # under a minute on a quiet machine; a shared one stretches every figure by its load per core
+    busy = max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
+    assert time.perf_counter() - t0 < 60 * busy
     paths = write_results(result, tmp_path)
     data = json.loads(paths["latest_json"].read_text(encoding="utf-8"))
     assert [r["n"] for r in data["search"]["sizes"]] == [1000, 2000]

@@ -121,3 +121,43 @@ def test_bm25_load_garbled_file_raises(tmp_path: Path, bm25: BM25Index) -> None:
     (tmp_path / "bm25" / "vocab.index.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(IndexCorruptError, match="cannot read the BM25 index"):
         BM25Index.load(tmp_path / "bm25", len(PASSAGES))
+
+
+def test_bm25_loaded_scores_equal_bm25s_bitwise(tmp_path: Path, bm25: BM25Index) -> None:
+    """Guards against the numpy reader of a saved index (no bm25s import, #12) scoring differently."""
+    import numpy as np
+
+    from rag.textnorm import tokenize
+
+    bm25.save(tmp_path / "bm25")
+    loaded = BM25Index.load(tmp_path / "bm25", len(PASSAGES))
+    assert type(loaded._retriever).__name__ == "_SavedScores"
+    vocab = bm25._retriever.vocab_dict
+    for query in ("القوات العراقية", "oil opec oil", "التحالف الدولي داعش واشنطن", "مساعدات مساعدات للشعب"):
+        terms = [t for t in tokenize(query) if t in vocab]
+        assert np.array_equal(loaded._retriever.get_scores(terms), bm25._retriever.get_scores(terms))
+
+
+def test_bm25_load_and_search_without_importing_bm25s(tmp_path: Path, bm25: BM25Index) -> None:
+    """Guards against bm25s (and scipy.sparse) coming back onto the query path: ~0.3 s per cold search."""
+    import subprocess
+    import sys
+
+    bm25.save(tmp_path / "bm25")
+    code = ("import sys; from pathlib import Path; from rag.bm25 import BM25Index; "
+            f"hits = BM25Index.load(Path({str(tmp_path / 'bm25')!r}), {len(PASSAGES)}).search('القوات العراقية', 3); "
+            "assert hits and hits[0].row == 0, hits; print(sorted(m for m in ('bm25s', 'scipy') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_bm25_coverage_is_the_share_of_known_query_terms() -> None:
+    """Guards against hybrid weighting BM25 for questions it cannot match (English over Arabic text)."""
+    bm = BM25Index.build(["القوات العراقية في الأنبار", "المساعدات الإنسانية للشعب السوري"])
+    assert bm.coverage("القوات العراقية") == 1.0
+    assert bm.coverage("القوات العراقية في البصرة") == pytest.approx(2 / 3)  # "في" is a stopword
+    assert bm.coverage("How many Iraqi troops?") == 0.0
+    assert bm.coverage("؟") == 0.0
+    assert BM25Index.build([]).coverage("القوات") == 0.0

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.config import OFFLINE_EMBEDDING, OFFLINE_LLM, SanadConfig
+from rag.config import OFFLINE_EMBEDDING, OFFLINE_LLM, SAMPLE_CORPUS, SanadConfig, default_index_dir, default_model_dir
 from rag.errors import InputError
 
 
@@ -17,9 +17,41 @@ def test_config_defaults_offline_and_sane() -> None:
     assert cfg.mode == "hybrid"
     assert cfg.top_k == 5 and cfg.candidate_k == 50
     assert cfg.chunk_tokens == 160 and cfg.chunk_overlap_tokens == 40
-    assert cfg.index_dir == Path("index") and cfg.corpus_dir == Path("data/articles")
+    assert cfg.index_dir == default_index_dir() and cfg.corpus_dir == SAMPLE_CORPUS
     assert cfg.model_dir.parts[-2:] == ("sanad", "models")
     assert cfg.translate_queries is True
+
+
+def test_config_default_paths_absolute_and_independent_of_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Guards against "no index in index" when sanad runs from any folder but the checkout (#12)."""
+    here = SanadConfig()
+    monkeypatch.chdir(tmp_path)
+    there = SanadConfig()
+    for name in ("index_dir", "model_dir", "corpus_dir"):
+        assert getattr(there, name).is_absolute() and getattr(there, name) == getattr(here, name)
+    assert there.index_dir.parts[-2:] == ("sanad", "index")
+    assert (SAMPLE_CORPUS / "..").resolve().name == "data" and SAMPLE_CORPUS.is_dir()
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="XDG folders are the Linux convention")
+def test_config_default_index_dir_follows_xdg_data_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert SanadConfig().index_dir == tmp_path / "data" / "sanad" / "index"
+
+
+def test_config_default_model_dir_keeps_xdg_cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Guards against a new default orphaning the models `sanad setup` already built under $XDG_CACHE_HOME."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert default_model_dir() == tmp_path / "cache" / "sanad" / "models"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "home" / ".cache" / "sanad" / "models").mkdir(parents=True)
+    assert default_model_dir() == tmp_path / "home" / ".cache" / "sanad" / "models"  # the existing cache
+
+
+def test_config_env_index_and_model_dir_override_defaults(tmp_path: Path) -> None:
+    cfg = SanadConfig.from_env({"SANAD_INDEX_DIR": str(tmp_path / "i"), "SANAD_MODEL_DIR": str(tmp_path / "m")})
+    assert cfg.index_dir == tmp_path / "i" and cfg.model_dir == tmp_path / "m"
 
 
 def test_config_frozen_assignment_raises() -> None:
@@ -97,12 +129,12 @@ def test_config_with_overrides_returns_copy() -> None:
     cfg = SanadConfig()
     new = cfg.with_overrides(mode="bm25", index_dir="elsewhere")
     assert new.mode == "bm25" and new.index_dir == Path("elsewhere")
-    assert cfg.mode == "hybrid" and cfg.index_dir == Path("index")
+    assert cfg.mode == "hybrid" and cfg.index_dir == default_index_dir()
 
 
 def test_config_with_overrides_unknown_key_raises() -> None:
     """Guards against a misspelt setting (e.g. topk) being dropped without a word."""
-    with pytest.raises(InputError, match="unknown setting.*topk"):
+    with pytest.raises(InputError, match=r"unknown setting.*topk"):
         SanadConfig().with_overrides(topk=3)
 
 

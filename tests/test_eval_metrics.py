@@ -181,3 +181,30 @@ def test_mean_skips_none():
     assert M.mean([1.0, None, 0.0]) == 0.5
     assert M.mean([None]) is None
     assert M.mean([]) is None
+
+
+# -- false refusals and evidence selection (#11) --------------------------------------------------
+def test_false_refusal_rate_counts_only_answerable_questions():
+    assert M.false_refusal_rate([True, False, True, True], [True, True, False, False]) == 0.5
+    assert M.false_refusal_rate([True], [False]) is None  # nothing answerable
+    assert M.false_refusal_rate([], []) is None
+    with pytest.raises(ValueError):
+        M.false_refusal_rate([True], [True, False])
+
+
+def test_covers_needs_half_of_the_gold_span_in_the_same_article():
+    gold = ("d", 100, 200)
+    assert M.covers(("d", 90, 210), gold)  # holds it
+    assert M.covers(("d", 150, 400), gold)  # half of it
+    assert not M.covers(("d", 160, 400), gold)  # 40 %
+    assert not M.covers(("e", 90, 210), gold)  # other article
+    assert not M.covers(("d", 200, 300), gold)  # touches the end only
+    assert M.covers(("d", 120, 140), ("d", 125, 130))  # a short gold span inside a sentence
+
+
+def test_evidence_recall():
+    gold = [("d", 10, 30), ("e", 0, 5)]
+    assert M.evidence_recall([("d", 0, 40)], gold) == 0.5
+    assert M.evidence_recall([("d", 0, 40), ("e", 0, 10)], gold) == 1.0
+    assert M.evidence_recall([], gold) == 0.0
+    assert M.evidence_recall([("d", 0, 40)], []) is None

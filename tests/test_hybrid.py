@@ -1,4 +1,4 @@
-"""Tests for rag.hybrid.rrf: reciprocal rank fusion as a pure, deterministic function."""
+"""Tests for rag.hybrid: reciprocal rank fusion and z-score fusion as pure, deterministic functions."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from rag.hybrid import rrf
+from rag.hybrid import lexical_weight, rrf, zscore_fusion, zscores
 
 
 def test_rrf_docstring_example_order() -> None:
@@ -86,3 +86,57 @@ def test_rrf_scores_non_increasing() -> None:
     scores = [s for _, s, _ in fused]
     assert scores == sorted(scores, reverse=True)
     assert sorted(i for i, _, _ in fused) == list("abcdefg")
+
+
+# -- z-score fusion ------------------------------------------------------------------------------
+def test_zscores_standardise_and_handle_flat_lists() -> None:
+    z = zscores([4.0, 2.0, 0.0])
+    assert z == pytest.approx([1.2247449, 0.0, -1.2247449])
+    assert zscores([5.0, 5.0]) == [0.0, 0.0]  # no spread: no opinion
+    assert zscores([]) == []
+
+
+def test_zscore_fusion_confident_side_wins_a_near_tie() -> None:
+    """Guards against fusing on ranks only: BM25's outlier decides between two nearly tied dense passages."""
+    lists = {"dense": [("a", 0.90), ("b", 0.89), ("c", 0.70)], "bm25": [("b", 9.0), ("a", 1.0)]}
+    assert [i for i, _, _ in zscore_fusion(lists, {"dense": 0.65, "bm25": 0.35})] == ["b", "a", "c"]
+
+
+def test_zscore_fusion_flat_side_does_not_drag_the_other() -> None:
+    """Guards against a side with no opinion (equal scores) reordering the other side, as equal-weight RRF does."""
+    lists = {"dense": [("a", 0.9), ("b", 0.5), ("c", 0.4)], "bm25": [("c", 2.0), ("b", 2.0), ("a", 2.0)]}
+    assert [i for i, _, _ in zscore_fusion(lists, {"dense": 0.5, "bm25": 0.5})] == ["a", "b", "c"]
+    assert [i for i, _, _ in rrf({"dense": ["a", "b", "c"], "bm25": ["c", "b", "a"]})] != ["a", "b", "c"]
+
+
+def test_zscore_fusion_zero_weight_side_only_lists_candidates() -> None:
+    """Guards against a side weighted 0 still moving the ranking (ties included); its ids are still candidates."""
+    lists = {"dense": [("a", 0.5), ("b", 0.5), ("c", 0.1)], "bm25": [("b", 9.0), ("z", 8.0)]}
+    fused = zscore_fusion(lists, {"dense": 1.0, "bm25": 0.0})
+    assert [i for i, _, _ in fused] == ["a", "b", "c", "z"]
+    assert fused[0][2] == {"dense_rank": 1.0, "dense_z": pytest.approx(0.7071068)}
+    assert fused[1][2]["bm25_rank"] == 1.0 and "bm25_z" in fused[1][2]
+
+
+def test_zscore_fusion_missing_ids_get_the_side_floor() -> None:
+    """Guards against an id absent from one side scoring 0 there (above that side's worst candidates)."""
+    lists = {"dense": [("a", 0.9), ("b", 0.1)], "bm25": [("a", 3.0), ("c", 1.0)]}
+    fused = {i: s for i, s, _ in zscore_fusion(lists, {"dense": 0.5, "bm25": 0.5})}
+    assert fused["a"] == pytest.approx(1.0)
+    assert fused["b"] == pytest.approx(-1.0) and fused["c"] == pytest.approx(-1.0)
+
+
+def test_zscore_fusion_inputs_unchanged_and_empty() -> None:
+    lists = {"dense": [("a", 1.0), ("b", 0.0)], "bm25": []}
+    snapshot = {k: list(v) for k, v in lists.items()}
+    assert [i for i, _, _ in zscore_fusion(lists, {"dense": 0.6, "bm25": 0.4})] == ["a", "b"]
+    assert lists == snapshot
+    assert zscore_fusion({}, {}) == []
+    assert zscore_fusion({"dense": [], "bm25": []}, {"dense": 1.0}) == []
+
+
+def test_lexical_weight_scales_by_coverage_and_clamps() -> None:
+    assert lexical_weight(0.65, 1.0) == pytest.approx(0.35)
+    assert lexical_weight(0.65, 0.0) == 0.0
+    assert lexical_weight(0.65, 2.0) == pytest.approx(0.35)
+    assert lexical_weight(1.0, 1.0) == 0.0

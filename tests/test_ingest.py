@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import SEED_CORPUS, TINY_CORPUS
+
 from rag.errors import InputError
-from rag.ingest import Ingestor, clean_text, guess_title, html_to_text, markdown_to_text
+from rag.ingest import Ingestor, clean_text, guess_title, markdown_to_text
+from rag.ingest.html import extract_html
 
 BODY = "الفقرة الأولى: قال الوزير إن ١٢ جندياً عادوا.\nالفقرة الثانية ــ بتطويل وتشكيلٌ."
 
@@ -91,18 +92,17 @@ def test_guess_title_short_sentence_not_headline() -> None:
 
 
 # -- formats ----------------------------------------------------------------------------------
-def test_html_to_text_visible_text_per_block() -> None:
-    """Guards against script/style/nav text being indexed or block elements running together."""
+def test_extract_html_boilerplate_blocks_left_out() -> None:
+    """Guards against script/style/nav/footer text being indexed or block elements running together."""
     markup = ("<html><head><title>عنوان الخبر</title><style>p{color:red}</style>"
               "<script>var x = 'خفي';</script></head><body><nav>القائمة</nav>"
-              "<h1>بايدن يستقبل الكاظمي</h1><p>قال   الرئيس<br>إن الشراكة مستمرة.</p>"
+              "<article><h1>بايدن يستقبل الكاظمي</h1><p>قال الرئيس إن الشراكة مستمرة مع العراق في كل المجالات.</p>"
+              "<p>وأضاف أن التعاون في مكافحة الإرهاب سيستمر.</p></article>"
               "<footer>حقوق النشر</footer></body></html>")
-    assert html_to_text(markup) == "عنوان الخبر\nبايدن يستقبل الكاظمي\nقال الرئيس\nإن الشراكة مستمرة."
-
-
-def test_html_to_text_entities_decoded_once() -> None:
-    """Guards against decoding entities twice (&amp;lt; must read as '&lt;', not '<')."""
-    assert html_to_text("<p>R&amp;D &amp;lt;b&amp;gt; &quot;داعش&quot;</p>") == 'R&D &lt;b&gt; "داعش"'
+    page = extract_html(markup, "x.html")
+    assert page.text == ("بايدن يستقبل الكاظمي\nقال الرئيس إن الشراكة مستمرة مع العراق في كل المجالات.\n"
+                         "وأضاف أن التعاون في مكافحة الإرهاب سيستمر.")
+    assert page.metadata.title == "بايدن يستقبل الكاظمي"
 
 
 def test_markdown_to_text_syntax_stripped() -> None:
@@ -119,7 +119,7 @@ def test_ingestor_read_md_and_html_files(tmp_path: Path) -> None:
     by_id = {a.doc_id: a for a in articles}
     assert skipped == []
     assert by_id["x"].title == "عنوان مقال" and by_id["x"].text == "عنوان مقال\n\nنص المقال هنا."
-    assert by_id["y"].title == "خبر" and by_id["y"].text == "خبر\nتفاصيل & المزيد."
+    assert by_id["y"].title == "خبر" and by_id["y"].text == "خبر\nتفاصيل & المزيد."  # <h1> kept as headline
     assert by_id["z"].text == "سطر."
 
 
@@ -188,7 +188,7 @@ def test_indexer_index_paths_empty_folder_raises(tmp_path: Path, sanad_config, f
 
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(InputError, match="no .txt, .md or .html files found"):
+    with pytest.raises(InputError, match=r"no \.txt, \.md, \.html, \.pdf or \.docx files found"):
         Indexer(sanad_config, fake_embedder).index_paths([empty])
     assert not (sanad_config.index_dir / "CURRENT").exists()
 
@@ -200,29 +200,33 @@ def test_ingestor_discover_missing_path_raises(tmp_path: Path) -> None:
 
 
 def test_ingestor_discover_unsupported_file_raises(tmp_path: Path) -> None:
-    """Guards against a PDF named on the command line being read as text."""
-    path = tmp_path / "article.pdf"
-    path.write_bytes(b"%PDF")
+    """Guards against a spreadsheet named on the command line being read as text."""
+    path = tmp_path / "article.xlsx"
+    path.write_bytes(b"PK")
     with pytest.raises(InputError, match="not a supported file type"):
         Ingestor().discover([path])
 
 
 def test_ingestor_discover_folder_filters_suffix_and_hidden(tmp_path: Path) -> None:
     """Guards against picking up editor backups, hidden folders or other file types."""
-    for rel in ("a.txt", "b.TXT", "sub/c.md", "d.pdf", ".hidden.txt", ".git/e.txt", "f.txt~"):
+    for rel in ("a.txt", "b.TXT", "sub/c.md", "d.pdf", "e.docx", ".hidden.txt", ".git/e.txt", "f.txt~", "g.csv",
+                "a.meta.json", "articles.jsonl"):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("نص", encoding="utf-8")
     found = [p.relative_to(tmp_path).as_posix() for p in Ingestor().discover([tmp_path])]
-    assert found == ["a.txt", "b.TXT", "sub/c.md"]
+    assert found == ["a.txt", "b.TXT", "d.pdf", "e.docx", "sub/c.md"]
 
 
-def test_ingestor_run_duplicate_doc_ids_second_skipped(tmp_path: Path) -> None:
-    """Guards against two files with the same stem silently overwriting each other in the index."""
+def test_ingestor_run_same_stem_two_files_conflict_both_reported(tmp_path: Path) -> None:
+    """Guards against x.txt and x.htm silently becoming one article (#10: one doc id, two files)."""
     (tmp_path / "same.txt").write_text("النسخة النصية.", encoding="utf-8")
-    (tmp_path / "same.md").write_text("النسخة الثانية.", encoding="utf-8")
+    (tmp_path / "same.htm").write_text("<p>النسخة الثانية من الخبر.</p>", encoding="utf-8")
+    (tmp_path / "other.txt").write_text("خبر آخر.", encoding="utf-8")
     articles, skipped = Ingestor().run([tmp_path])
-    assert [a.doc_id for a in articles] == ["same"]
-    assert len(skipped) == 1 and "duplicate article id 'same'" in skipped[0].reason
+    assert [a.doc_id for a in articles] == ["other"]
+    assert sorted(Path(s.path).name for s in skipped) == ["same.htm", "same.txt"]
+    assert all(s.kind == "conflict" and s.doc_id == "same" and "would both be article 'same'" in s.reason
+               and "Rename one" in s.reason for s in skipped)
 
 
 def test_ingestor_run_same_file_twice_read_once(corpus_dir: Path) -> None:

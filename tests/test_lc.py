@@ -19,14 +19,14 @@ class MiniSanad:
         self.retriever = StubRetriever(passage_hits("aid", "economy"))
         self.answerer = Answerer(SanadConfig(translate_queries=False), self.retriever, FakeGenerator(answer))
 
-    def search(self, question, k=None, mode=None):
-        return self.retriever.search(question, k, mode)[:k]
+    def search(self, question, k=None, mode=None, filters=None):
+        return self.retriever.search(question, k, mode, filters=filters)[:k]
 
-    def ask(self, question, k=None, mode=None):
-        return self.answerer.ask(question, k=k, mode=mode)
+    def ask(self, question, k=None, mode=None, filters=None):
+        return self.answerer.ask(question, k=k, mode=mode, filters=filters)
 
-    def stream(self, question, k=None, mode=None):
-        return self.answerer.stream(question, k=k, mode=mode)
+    def stream(self, question, k=None, mode=None, filters=None):
+        return self.answerer.stream(question, k=k, mode=mode, filters=filters)
 
 
 def test_retriever_invoke_returns_documents_with_citation_metadata() -> None:

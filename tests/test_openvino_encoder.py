@@ -16,6 +16,7 @@ from rag.config import OFFLINE_EMBEDDING
 from rag.embeddings import Embedder
 from rag.errors import ModelError
 from rag.models import openvino_encoder as ove
+from rag.models import openvino_reference as ovr
 from tests.models import MODEL_DIR, needs_e5
 
 pytestmark = [pytest.mark.slow, needs_e5]
@@ -50,8 +51,7 @@ def ov_embedder(model_dir: Path) -> Embedder:
     return emb
 
 
-def test_openvino_passages_and_queries_match_torch_cosine_0999(torch_embedder: Embedder,
-                                                                ov_embedder: Embedder) -> None:
+def test_openvino_passages_and_queries_match_torch_cosine_0999(torch_embedder: Embedder, ov_embedder: Embedder) -> None:
     assert torch_embedder.backend == "torch" and ov_embedder.backend == "openvino"
     for embed in ("embed_passages", "embed_queries"):
         ref = getattr(torch_embedder, embed)(TEXTS)
@@ -87,8 +87,9 @@ def test_openvino_truncated_export_is_rebuilt(model_dir: Path, torch_embedder: E
     assert ove.probe_cosine(torch_embedder.model, encoder) >= ove.SAME_EMBEDDINGS_COSINE
 
 
-def test_openvino_export_of_other_weights_is_stale_and_rebuilt(model_dir: Path, torch_embedder: Embedder,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_openvino_export_of_other_weights_is_stale_and_rebuilt(
+    model_dir: Path, torch_embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = model_dir / "openvino" / "stale"
     shutil.copytree(Embedder(OFFLINE_EMBEDDING, model_dir=model_dir).export_dir(), folder)
     exports: list[Path] = []
@@ -126,8 +127,7 @@ def test_auto_without_openvino_falls_back_to_torch(model_dir: Path, monkeypatch:
         strict.load()
 
 
-def test_unsupported_pooling_refused(torch_embedder: Embedder, tmp_path: Path,
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unsupported_pooling_refused(torch_embedder: Embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ove, "pooling_mode", lambda st: None)
     with pytest.raises(ModelError, match="Pooling"):
         ove.load_openvino_encoder(torch_embedder.model, tmp_path / "x", threads=1)
@@ -137,3 +137,88 @@ def test_unsupported_pooling_refused(torch_embedder: Embedder, tmp_path: Path,
 def test_pooling_mode_of_e5_is_mean(torch_embedder: Embedder) -> None:
     assert ove.pooling_mode(torch_embedder.model) == "mean"
 
+
+# -- the quick load: no PyTorch at query time (issue #12) -------------------------------------------
+_QUICK_CHILD = r"""
+import json, sys
+from pathlib import Path
+from rag.config import OFFLINE_EMBEDDING
+from rag.embeddings import Embedder
+emb = Embedder(OFFLINE_EMBEDDING, model_dir=Path(sys.argv[1]), backend="auto")
+emb.load()
+texts = json.loads(sys.argv[2])
+print(json.dumps({"backend": emb.backend, "dim": emb.dim, "max_tokens": emb.max_tokens,
+                  "count": emb.count_tokens(texts[0]), "vectors": emb.embed_passages(texts).tolist(),
+                  "heavy": sorted(m for m in ("torch", "transformers", "sentence_transformers") if m in sys.modules)}))
+"""
+
+
+def test_quick_load_after_full_load_skips_torch_same_vectors(
+    model_dir: Path, ov_embedder: Embedder, torch_embedder: Embedder
+) -> None:
+    """Guards against a search paying for PyTorch, transformers and sentence-transformers (~7 s) when
+    OpenVINO serves: a fresh process loads from the stored reference and still gives PyTorch's vectors."""
+    import json
+    import subprocess
+    import sys
+
+    assert (ov_embedder.export_dir() / ovr.REFERENCE_FILE).is_file()
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", _QUICK_CHILD, str(model_dir), json.dumps(TEXTS, ensure_ascii=False)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=root,
+        env={**__import__("os").environ, "PYTHONPATH": str(root), "HF_HUB_OFFLINE": "1"},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["heavy"] == [] and out["backend"] == "openvino"
+    assert out["dim"] == torch_embedder.dim and out["max_tokens"] == torch_embedder.max_tokens
+    assert out["count"] == torch_embedder.count_tokens(TEXTS[0])
+    got = np.asarray(out["vectors"], dtype=np.float32)
+    assert np.min(np.sum(got * torch_embedder.embed_passages(TEXTS), axis=1)) >= 0.999  # the long text is truncated too
+
+
+def test_quick_load_refuses_stale_reference_then_full_path_restores_it(
+    model_dir: Path, ov_embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Guards against trusting a reference made for other weights, other packages, or that OpenVINO no
+    longer meets: each sends the load back to PyTorch, which checks live and writes a good reference."""
+    import json
+
+    from rag.models.e5_offline import MODEL_NAME
+    from rag.models.folders import folder_fingerprint
+
+    folder, source = ov_embedder.export_dir(), folder_fingerprint(model_dir / MODEL_NAME)
+    assert ovr.load_verified(folder, source) is not None
+    assert ovr.load_verified(folder, "another-model-folder") is None
+    with monkeypatch.context() as m:
+        m.setattr(ovr, "package_versions", lambda: {"torch": "0.0"})
+        assert ovr.load_verified(folder, source) is None
+    path = folder / ovr.REFERENCE_FILE
+    ref = json.loads(path.read_text(encoding="utf-8"))
+    ref["vectors"] = [list(reversed(v)) for v in ref["vectors"]]  # what a drifted runtime would look like
+    path.write_text(json.dumps(ref), encoding="utf-8")
+    assert ovr.load_verified(folder, source) is None
+    again = Embedder(OFFLINE_EMBEDDING, model_dir=model_dir, backend="auto")
+    again.load()
+    assert again.backend == "openvino" and again._model is not None  # the full path: PyTorch loaded and compared
+    assert ovr.load_verified(folder, source) is not None  # and the reference is good again
+
+
+def test_quick_loaded_embedder_20_threads_match_serial(model_dir: Path, ov_embedder: Embedder) -> None:
+    """Guards against the quick path losing #10's guarantee (one infer request per thread, locked tokenizer)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    quick = Embedder(OFFLINE_EMBEDDING, model_dir=model_dir, backend="auto")
+    quick.load()
+    assert quick.backend == "openvino" and quick._model is None  # loaded without sentence-transformers
+    questions = [t[:200] for t in TEXTS] + ["من هو وزير الدفاع الأمريكي؟", "How many troops?"]
+    serial = {q: quick.embed_queries([q])[0] for q in questions}
+    jobs = [questions[i % len(questions)] for i in range(20 * 10)]
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(lambda q: (q, quick.embed_queries([q])[0]), jobs))
+    wrong = [q for q, v in results if float(np.dot(v, serial[q])) < 0.9999]
+    assert not wrong, f"{len(wrong)} of {len(jobs)} concurrent embeddings differ from the serial ones"

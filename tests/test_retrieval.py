@@ -53,11 +53,47 @@ def test_retriever_search_default_k_and_mode_from_config(retriever: Retriever, s
 
 
 def test_retriever_hybrid_scores_keep_both_sides(retriever: Retriever) -> None:
-    """Guards against hybrid hits losing the per-side scores and ranks shown for debugging."""
+    """Guards against hybrid hits losing the per-side scores, ranks and z-scores shown for debugging."""
     hit = retriever.search("مساعدات إنسانية للشعب السوري", k=1, mode="hybrid")[0]
     assert hit.doc_id == "a02_syria_aid"
-    assert {"dense", "bm25", "dense_rank", "bm25_rank"} <= set(hit.scores)
+    assert {"dense", "bm25", "dense_rank", "bm25_rank", "dense_z", "bm25_z", "bm25_coverage"} <= set(hit.scores)
+    coverage = hit.scores["bm25_coverage"]
+    assert 0 < coverage <= 1
+    w = retriever.config.fusion_dense_weight
+    assert hit.score == pytest.approx(w * hit.scores["dense_z"] + (1 - w) * coverage * hit.scores["bm25_z"])
+
+
+def test_retriever_rrf_fusion_is_still_available(retriever: Retriever) -> None:
+    """Guards against losing the RRF setting: fusion='rrf' scores by the RRF formula."""
+    rrf_retriever = Retriever(retriever.index, retriever.embedder, retriever.config.with_overrides(fusion="rrf"))
+    hit = rrf_retriever.search("مساعدات إنسانية للشعب السوري", k=1, mode="hybrid")[0]
+    assert hit.doc_id == "a02_syria_aid"
+    assert {"dense", "bm25", "dense_rank", "bm25_rank"} <= set(hit.scores) and "bm25_z" not in hit.scores
     assert hit.score == pytest.approx(1 / (60 + hit.scores["dense_rank"]) + 1 / (60 + hit.scores["bm25_rank"]))
+
+
+def test_retriever_hybrid_follows_dense_when_bm25_knows_no_term(retriever: Retriever) -> None:
+    """Guards against BM25 dragging hybrid where it cannot match (an English question over Arabic text):
+    with no known term its weight is 0 and hybrid keeps the dense order."""
+    question = "humanitarian assistance for displaced Syrians"
+    assert retriever.index.bm25.coverage(question) == 0.0
+    depth = retriever.config.candidate_k  # the depth hybrid reads (FAISS orders exact ties by depth)
+    dense = [h.chunk_id for h in retriever.search(question, k=depth, mode="dense")][:5]
+    hybrid = retriever.search(question, k=5, mode="hybrid")
+    assert [h.chunk_id for h in hybrid] == dense
+    assert all(h.scores["bm25_coverage"] == 0.0 for h in hybrid)
+
+
+def test_retriever_hybrid_weights_follow_config(retriever: Retriever) -> None:
+    """Guards against fusion_dense_weight being ignored: weight 1 is dense order, weight 0 follows BM25."""
+    question = "مساعدات إنسانية للشعب السوري الأنبار"
+    only_dense = Retriever(retriever.index, retriever.embedder, retriever.config.with_overrides(fusion_dense_weight=1))
+    only_bm25 = Retriever(retriever.index, retriever.embedder, retriever.config.with_overrides(fusion_dense_weight=0))
+    depth = retriever.config.candidate_k
+    dense = [h.chunk_id for h in retriever.search(question, k=depth, mode="dense")][:3]
+    bm25 = [h.chunk_id for h in retriever.search(question, k=depth, mode="bm25")][:3]
+    assert [h.chunk_id for h in only_dense.search(question, k=3, mode="hybrid")] == dense
+    assert [h.chunk_id for h in only_bm25.search(question, k=3, mode="hybrid")] == bm25
 
 
 def test_retriever_bm25_finds_english_article(retriever: Retriever) -> None:

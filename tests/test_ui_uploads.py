@@ -80,14 +80,14 @@ def test_add_uploads_one_bad_file_changes_nothing(sanad: Sanad, tmp_path: Path) 
 
 
 @pytest.mark.parametrize(("make", "message"), [
-    (lambda d: [str(d / "notes.pdf")], "not a supported file type"),
+    (lambda d: [str(d / "notes.xlsx")], "not a supported file type"),
     (lambda d: [str(d / "big.txt")], "over the 5,000,000-byte limit"),
     (lambda d: [str(d / "x.txt"), str(d / "sub" / "x.txt")], "same name"),
     (lambda d: [str(d / "x.txt")] * (MAX_FILES_PER_UPLOAD + 1), "too many"),
     (lambda d: [], "choose one or more"),
 ])
 def test_add_uploads_refused_before_anything_is_written(sanad: Sanad, tmp_path: Path, make, message: str) -> None:
-    (tmp_path / "notes.pdf").write_bytes(b"%PDF")
+    (tmp_path / "notes.xlsx").write_bytes(b"PK")
     with (tmp_path / "big.txt").open("wb") as f:
         f.truncate(MAX_FILE_BYTES + 1)
     (tmp_path / "x.txt").write_text(FESTIVAL, encoding="utf-8")

@@ -263,16 +263,24 @@ def load_xquad(folder: Path | str | None = None) -> Suite:
                        "licence": "CC BY-SA 4.0 (google-deepmind/xquad)"})
 
 
+#: The suites ``sanad eval --suite`` knows by name (anything else is a path to a Q&A file).
+SUITES = ("seeds", "xquad", "arcd")
+
+
 def load_suite(name: str) -> Suite:
-    """``seeds``, ``xquad``, or a path to a Q&A ``.jsonl`` file (named after its stem)."""
+    """``seeds``, ``xquad``, ``arcd``, or a path to a Q&A ``.jsonl`` file (named after its stem)."""
     if name == "seeds":
         path = eval_dir() / "seeds_qa.jsonl"
         return Suite(name="seeds", items=tuple(load_qa(path)), source=str(path))
     if name == "xquad":
         return load_xquad()
+    if name == "arcd":
+        from rag.evaluation.external import load_arcd
+
+        return load_arcd()
     path = Path(name)
     if path.suffix.lower() not in (".jsonl", ".json") and not path.exists():
-        raise DatasetError(f"unknown suite {name!r}; use seeds, xquad, or a path to a Q&A .jsonl file")
+        raise DatasetError(f"unknown suite {name!r}; use {', '.join(SUITES)}, or a path to a Q&A .jsonl file")
     return Suite(name=path.stem, items=tuple(load_qa(path)), source=str(path))
 
 

@@ -24,7 +24,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from typing import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from rag.textnorm import normalize_arabic
 
@@ -260,10 +260,50 @@ def refusal_scores(refused: Sequence[bool], answerable: Sequence[bool]) -> tuple
     """
     if len(refused) != len(answerable):
         raise ValueError(f"refused has {len(refused)} values, answerable {len(answerable)}")
-    tp = sum(1 for r, a in zip(refused, answerable) if r and not a)
+    tp = sum(1 for r, a in zip(refused, answerable, strict=False) if r and not a)
     predicted = sum(1 for r in refused if r)
     actual = sum(1 for a in answerable if not a)
     return (tp / predicted if predicted else None), (tp / actual if actual else None)
+
+
+def false_refusal_rate(refused: Sequence[bool], answerable: Sequence[bool]) -> float | None:
+    """Share of answerable questions that were refused (``None`` when none was answerable).
+
+    Example:
+        >>> false_refusal_rate([True, False, True], [True, True, False])
+        0.5
+    """
+    if len(refused) != len(answerable):
+        raise ValueError(f"refused has {len(refused)} values, answerable {len(answerable)}")
+    asked = [r for r, a in zip(refused, answerable, strict=True) if a]
+    return sum(asked) / len(asked) if asked else None
+
+
+# -- evidence selection -------------------------------------------------------------------------
+def covers(selected: Span, gold: Span, min_share: float = 0.5) -> bool:
+    """Whether a selected span stands for a gold span: same article, and it overlaps at least
+    ``min_share`` of the gold span's characters, or holds the whole gold span.
+
+    Sentence splitters differ (a selector's sentences vs XQuAD-R's), so an exact boundary match is
+    not required; a passing mention (a few characters) is not enough.
+    """
+    if selected[0] != gold[0]:
+        return False
+    overlap = min(selected[2], gold[2]) - max(selected[1], gold[1])
+    length = max(1, gold[2] - gold[1])
+    return overlap > 0 and (overlap >= min_share * length or (selected[1] <= gold[1] and gold[2] <= selected[2]))
+
+
+def evidence_recall(selected: Sequence[Span], gold: Sequence[Span], min_share: float = 0.5) -> float | None:
+    """Share of the gold evidence spans that some selected span covers (:func:`covers`); ``None`` with no gold.
+
+    Example:
+        >>> evidence_recall([("d", 0, 40)], [("d", 10, 30), ("e", 0, 5)])
+        0.5
+    """
+    if not gold:
+        return None
+    return sum(any(covers(s, g, min_share) for s in selected) for g in gold) / len(gold)
 
 
 def support_counts(supported: Sequence[bool]) -> tuple[int, int]:

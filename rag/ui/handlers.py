@@ -27,8 +27,8 @@ import gradio as gr
 from rag.errors import InputError, SanadError
 from rag.ingest import Ingestor
 from rag.pipeline import Sanad
-from rag.retrieval import check_question
-from rag.types import RETRIEVAL_MODES, Hit, RetrievalMode
+from rag.retrieval import check_question, make_filters
+from rag.types import RETRIEVAL_MODES, Filters, Hit, RetrievalMode
 from rag.ui import uploads
 from rag.ui.render import (
     render_answer,
@@ -84,6 +84,23 @@ class Handlers:
             raise InputError(f"the number of passages must be from 1 to {MAX_K}, not {value}")
         return value
 
+    @staticmethod
+    def _filters(since: Any = "", until: Any = "", sources: Any = None, doc_ids: Any = None) -> Filters | None:
+        """Filters from the page's controls or the API's parameters (lists or comma-separated text)."""
+        return make_filters(since=str(since or ""), until=str(until or ""), sources=sources or None,
+                            doc_ids=doc_ids or None)
+
+    @staticmethod
+    def _scope(filters: Filters | None) -> str:
+        if filters is None:
+            return ""
+        parts = [" | ".join(filters.sources)] if filters.sources else []
+        if filters.since or filters.until:
+            parts.append(f"{filters.since or '…'} to {filters.until or '…'}")
+        if filters.doc_ids:
+            parts.append(", ".join(filters.doc_ids))
+        return "; ".join(parts)
+
     def _mode(self, mode: Any) -> RetrievalMode:
         mode = mode or self.config.mode
         if mode not in RETRIEVAL_MODES:
@@ -91,21 +108,25 @@ class Handlers:
         return cast(RetrievalMode, str(mode))
 
     # ---- the Ask tab -------------------------------------------------------------------------------
-    def ask_ui(self, question: str, mode: str, k: float) -> Iterator[tuple[Any, Any, Any, Any]]:
+    def ask_ui(self, question: str, mode: str, k: float, since: str = "", until: str = "",
+               sources: list[str] | None = None, doc_ids: list[str] | None = None
+               ) -> Iterator[tuple[Any, Any, Any, Any]]:
         """Stream one answer into the page; problems become a plain-words notice (and a toast), never a trace."""
         t0 = time.perf_counter()
         first_token: float | None = None
         try:
             q = check_question(question, self.config.max_question_chars)
             mode_, k_ = self._mode(mode), self._k(k)
+            filters = self._filters(since, until, sources, doc_ids)
+            scope = self._scope(filters)
             hits: tuple[Hit, ...] = ()
             pieces: list[str] = []
             yield (render_progress(q, "searching", status="Searching the articles…"), "", render_timings({}), None)
-            for event in self.sanad.stream(q, k=k_, mode=mode_):
+            for event in self.sanad.stream(q, k=k_, mode=mode_, filters=filters):
                 if event.kind == "passages":
                     hits = event.hits
                     yield (render_progress(q, "generating", status=f"Found {len(hits)} passages; writing the answer…"),
-                           render_passages(hits, mode=mode_), gr.skip(), gr.skip())
+                           render_passages(hits, mode=mode_, scope=scope), gr.skip(), gr.skip())
                 elif event.kind == "token":
                     if first_token is None:
                         first_token = time.perf_counter() - t0
@@ -114,25 +135,38 @@ class Handlers:
                 elif event.kind == "answer" and event.answer is not None:
                     answer = event.answer
                     extra = {"ui_first_token_s": first_token} if first_token is not None else {}
-                    yield (render_answer(answer), render_passages(hits or answer.passages, answer.passages, mode_),
+                    yield (render_answer(answer),
+                           render_passages(hits or answer.passages, answer.passages, mode_, scope=scope),
                            render_timings(answer.timings, extra), answer.to_dict())
         except Exception as exc:  # every failure becomes a plain-words message
             message = plain_error(exc).message
             gr.Warning(message, title="Sanad")
             yield (render_error(message), gr.skip(), render_timings({}), None)
 
-    def search_ui(self, question: str, mode: str, k: float) -> tuple[str, str, str]:
+    def search_ui(self, question: str, mode: str, k: float, since: str = "", until: str = "",
+                  sources: list[str] | None = None, doc_ids: list[str] | None = None) -> tuple[str, str, str]:
         """Search only: a note in the answer panel, the passages and the retrieval time."""
         try:
             mode_ = self._mode(mode)
+            filters = self._filters(since, until, sources, doc_ids)
             t = time.perf_counter()
-            hits = self.sanad.search(question, k=self._k(k), mode=mode_)
+            hits = self.sanad.search(question, k=self._k(k), mode=mode_, filters=filters)
             took = time.perf_counter() - t
         except Exception as exc:
             raise plain_error(exc) from None
         note = ('<div class="sanad-panel sanad-hint">Search only: the passages are listed below '
                 '(no answer was generated).</div>')
-        return note, render_passages(hits, mode=mode_), render_timings({"retrieval_s": took})
+        passages = render_passages(hits, mode=mode_, scope=self._scope(filters))
+        return note, passages, render_timings({"retrieval_s": took})
+
+    def filter_choices(self) -> tuple[Any, Any]:
+        """The outlets and article ids the filter controls offer, as the index is now (kept selections stay)."""
+        try:
+            articles = self.sanad.articles()
+        except SanadError:
+            articles = []
+        outlets = sorted({s for a in articles for s in a.sources})
+        return gr.update(choices=outlets), gr.update(choices=[a.doc_id for a in articles])
 
     # ---- the header and the Articles tab ------------------------------------------------------------
     def stats_html(self) -> str:
@@ -191,23 +225,32 @@ class Handlers:
         except Exception as exc:
             raise plain_error(exc) from None
 
-    def search(self, question: str, k: int = 5, mode: str = "hybrid") -> list[dict]:
-        """The best passages for a question: rank, doc_id, chunk_id, title, score, scores, text, offsets."""
+    def search(self, question: str, k: int = 5, mode: str = "hybrid", since: str = "", until: str = "",
+               sources: str = "", doc_ids: str = "") -> list[dict]:
+        """The best passages for a question: rank, doc_id, chunk_id, title, score, scores, text, offsets,
+        published, source, url, author. Filters (applied inside retrieval): ``since``/``until``
+        (YYYY-MM-DD, YYYY-MM or YYYY), ``sources`` and ``doc_ids`` (comma-separated)."""
         try:
-            return [h.to_dict() for h in self.sanad.search(question, k=self._k(k), mode=self._mode(mode))]
+            filters = self._filters(since, until, sources, doc_ids)
+            return [h.to_dict() for h in self.sanad.search(question, k=self._k(k), mode=self._mode(mode),
+                                                           filters=filters)]
         except Exception as exc:
             raise plain_error(exc) from None
 
-    def ask(self, question: str, k: int = 5, mode: str = "hybrid") -> dict:
-        """A cited answer (Answer.to_dict(): answer, refused, citations, sentences, passages, timings)."""
+    def ask(self, question: str, k: int = 5, mode: str = "hybrid", since: str = "", until: str = "",
+            sources: str = "", doc_ids: str = "") -> dict:
+        """A cited answer (Answer.to_dict(): answer, refused, citations with their outlet and date, sentences,
+        passages, timings), from the articles the filters allow (same filters as ``search``)."""
         try:
             q = check_question(question, self.config.max_question_chars)
-            return self.sanad.ask(q, k=self._k(k), mode=self._mode(mode)).to_dict()
+            filters = self._filters(since, until, sources, doc_ids)
+            return self.sanad.ask(q, k=self._k(k), mode=self._mode(mode), filters=filters).to_dict()
         except Exception as exc:
             raise plain_error(exc) from None
 
     def list_articles(self) -> list[dict]:
-        """The indexed articles: doc_id, title, passages, characters, file."""
+        """The indexed articles: doc_id, title, published, source (every outlet that ran it), passages,
+        characters, file."""
         try:
             return [dict(zip(ARTICLE_HEADERS, row, strict=True)) for row in article_rows(self.sanad)]
         except Exception as exc:

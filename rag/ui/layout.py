@@ -53,6 +53,10 @@ class AskTab:
     search_btn: gr.Button
     mode: gr.Radio
     k: gr.Slider
+    since: gr.Textbox
+    until: gr.Textbox
+    sources: gr.Dropdown
+    doc_ids: gr.Dropdown
     answer_html: gr.HTML
     passages_html: gr.HTML
     timings_html: gr.HTML
@@ -85,6 +89,7 @@ def build_app(sanad: Sanad) -> gr.Blocks:
             articles = _articles_tab()
         _wire_ask(handlers, ask)
         _wire_articles(handlers, articles, header, demo)
+        _wire_filters(handlers, ask, articles, demo)
     demo.queue(default_concurrency_limit=1, max_size=64)
     return demo
 
@@ -106,6 +111,15 @@ def _ask_tab(config: SanadConfig) -> AskTab:
                             info="dense: meaning · bm25: words · hybrid: both", elem_id="sanad-mode")
             k = gr.Slider(1, MAX_K, value=min(config.top_k, MAX_K), step=1, label="Passages to retrieve",
                           info=f"the model reads the best {config.answer_passages}", elem_id="sanad-k")
+        with gr.Accordion("Filters: outlet, date, article", open=False, elem_id="sanad-filters-box"), gr.Row():
+            sources = gr.Dropdown(choices=[], multiselect=True, label="Outlets", info="any of these",
+                                  elem_id="sanad-sources", scale=2)
+            since = gr.Textbox(label="Published from", placeholder="YYYY-MM-DD, YYYY-MM or YYYY", max_length=40,
+                               elem_id="sanad-since", scale=1)
+            until = gr.Textbox(label="Published until", placeholder="YYYY-MM-DD, YYYY-MM or YYYY", max_length=40,
+                               elem_id="sanad-until", scale=1)
+            doc_ids = gr.Dropdown(choices=[], multiselect=True, label="Articles", info="only these",
+                                  elem_id="sanad-docs", scale=2)
         answer_html = gr.HTML(render_placeholder(), elem_id="sanad-answer", css_template=CSS, js_on_load=CITE_JS)
         with gr.Accordion("Retrieved passages", open=True, elem_id="sanad-passages-box"):
             passages_html = gr.HTML("", elem_id="sanad-passages-panel", css_template=CSS, js_on_load=None)
@@ -115,13 +129,14 @@ def _ask_tab(config: SanadConfig) -> AskTab:
         with gr.Accordion("Answer as JSON", open=False):
             answer_json = gr.JSON(label="Answer.to_dict()", elem_id="sanad-answer-json")
         gr.Examples(EXAMPLES, inputs=[question], label="Examples")
-    return AskTab(question, ask_btn, search_btn, mode, k, answer_html, passages_html, timings_html, answer_json)
+    return AskTab(question, ask_btn, search_btn, mode, k, since, until, sources, doc_ids, answer_html, passages_html,
+                  timings_html, answer_json)
 
 
 def _articles_tab() -> ArticlesTab:
     """Upload and add, the table of indexed articles, removal by id; hidden buttons for the API."""
     with gr.Tab("Articles · المقالات", id="articles"):
-        gr.Markdown(f"Add news articles as `.txt`, `.md` or `.html` files (UTF-8, up to "
+        gr.Markdown(f"Add news articles as `.txt`, `.md`, `.html`, `.pdf` or `.docx` files (text in UTF-8; up to "
                     f"{MAX_FILE_BYTES // 1_000_000} MB each). They are saved into the corpus folder and "
                     f"indexed right away; if anything fails, nothing changes.")
         with gr.Row():
@@ -131,9 +146,10 @@ def _articles_tab() -> ArticlesTab:
                 add_btn = gr.Button("Add to index", variant="primary", elem_id="sanad-add")
                 refresh_btn = gr.Button("Refresh list", elem_id="sanad-refresh")
         status = gr.HTML("", elem_id="sanad-articles-status", css_template=CSS, js_on_load=None, min_height=40)
-        table = gr.Dataframe(headers=ARTICLE_HEADERS, datatype=["str", "str", "number", "number", "str"],
+        table = gr.Dataframe(headers=ARTICLE_HEADERS,
+                             datatype=["str", "str", "str", "str", "number", "number", "str"],
                              interactive=False, wrap=True, label="Indexed articles", elem_id="sanad-articles",
-                             column_widths=["22%", "48%", "8%", "10%", "12%"])
+                             column_widths=["18%", "36%", "10%", "12%", "7%", "8%", "9%"])
         with gr.Row():
             remove_id = gr.Dropdown(choices=[], label="Article to remove", allow_custom_value=True,
                                     elem_id="sanad-remove-id", scale=3)
@@ -149,7 +165,7 @@ def _articles_tab() -> ArticlesTab:
 # -- the events -------------------------------------------------------------------------------------
 def _wire_ask(h: Handlers, tab: AskTab) -> None:
     """Ask (button or Enter) streams an answer; Search only lists passages; ``/search`` and ``/ask``."""
-    inputs = [tab.question, tab.mode, tab.k]
+    inputs = [tab.question, tab.mode, tab.k, tab.since, tab.until, tab.sources, tab.doc_ids]
     ask_outputs = [tab.answer_html, tab.passages_html, tab.timings_html, tab.answer_json]
     tab.ask_btn.click(fn=h.ask_ui, inputs=inputs, outputs=ask_outputs, api_name="ask_stream",
                       api_visibility="undocumented", concurrency_id="sanad-llm", concurrency_limit=1)
@@ -159,6 +175,14 @@ def _wire_ask(h: Handlers, tab: AskTab) -> None:
                          api_visibility="private", concurrency_id="sanad-search", concurrency_limit=4)
     gr.api(h.search, api_name="search", concurrency_id="sanad-search", concurrency_limit=4)
     gr.api(h.ask, api_name="ask", concurrency_id="sanad-llm", concurrency_limit=1)
+
+
+def _wire_filters(h: Handlers, ask: AskTab, articles: ArticlesTab, demo: gr.Blocks) -> None:
+    """The filter controls offer the index's outlets and articles: filled on load and whenever the
+    articles table changes (after an upload, a removal or a refresh)."""
+    choices = [ask.sources, ask.doc_ids]
+    demo.load(h.filter_choices, None, choices, api_visibility="private")
+    articles.table.change(h.filter_choices, None, choices, api_visibility="private")
 
 
 def _wire_articles(h: Handlers, tab: ArticlesTab, header: gr.HTML, demo: gr.Blocks) -> None:

@@ -64,6 +64,28 @@ def _score(hit: Hit) -> str:
     return f'<span class="sanad-score">score {hit.score:.4f}</span>' + (f" ({extra})" if extra else "")
 
 
+def safe_url(url: str) -> str:
+    """``url`` when it is an http(s) address, else ``""`` (an article's URL must not run script on click)."""
+    url = (url or "").strip()
+    return url if re.match(r"^https?://[^\s\"'<>]+$", url, re.IGNORECASE) else ""
+
+
+def byline_html(source: str, published: str, url: str = "", also_in: Sequence[str] = ()) -> str:
+    """Outlet and date as a citation shows them (``العربي الجديد · 2023-08-09``), linked to the article's
+    URL when there is a safe one; ``""`` when nothing is known."""
+    if not (source or published or url):
+        return ""
+    link = safe_url(url)
+    # Each part isolated: an ISO date inside Arabic text would otherwise be laid out as 09-08-2023.
+    parts = ([f"<bdi>{esc(source)}</bdi>"] if source else []) + (
+        [f'<bdi dir="ltr">{esc(published)}</bdi>'] if published else [])
+    label = " · ".join(parts) or "link"
+    inner = (f'<a href="{esc(link)}" target="_blank" rel="noopener noreferrer nofollow">{label}</a>' if link
+             else label)
+    also = (f' <span class="sanad-also">(also {esc(", ".join(also_in))})</span>' if also_in else "")
+    return f'<span class="sanad-byline" dir="auto">{inner}{also}</span>'
+
+
 def render_placeholder() -> str:
     """The answer panel before the first question: what to do, in English and Arabic."""
     return ('<div class="sanad-panel sanad-hint" dir="auto">Ask a question about the indexed news, in Arabic or '
@@ -114,6 +136,7 @@ def render_answer(answer: Answer) -> str:
         by_chunk = {h.chunk_id: h for h in answer.passages}
         for c in answer.citations:
             hit = by_chunk.get(c.chunk_id)
+            byline = byline_html(c.source, c.published, c.url, hit.also_in if hit is not None else ())
             if hit is not None:
                 text, base = hit.chunk.text, hit.chunk.start
                 s, e = c.quote_start - base, c.quote_end - base
@@ -126,7 +149,8 @@ def render_answer(answer: Answer) -> str:
                 body, score = f"<mark>{esc(c.quote)}</mark>", ""
             parts.append(
                 f'<details class="sanad-source" id="sanad-cite-{c.n}" data-doc-id="{esc(c.doc_id)}" '
-                f'data-chunk-id="{esc(c.chunk_id)}"><summary><span class="sanad-cite">{c.n}</span> '
+                f'data-chunk-id="{esc(c.chunk_id)}" data-source="{esc(c.source)}" data-published="{esc(c.published)}">'
+                f'<summary><span class="sanad-cite">{c.n}</span> {byline + " · " if byline else ""}'
                 f'<span class="sanad-title" dir="{direction(c.title)}">{esc(c.title)}</span></summary>'
                 f'<div class="sanad-meta">article <code>{esc(c.doc_id)}</code> · {score} · quote at characters '
                 f'{c.quote_start}–{c.quote_end}</div>'
@@ -136,19 +160,27 @@ def render_answer(answer: Answer) -> str:
     return "".join(parts)
 
 
-def render_passages(hits: Sequence[Hit], sent: Sequence[Hit] = (), mode: str = "") -> str:
-    """The retrieved passages: rank, article id, title, score; the text folds out."""
+def render_passages(hits: Sequence[Hit], sent: Sequence[Hit] = (), mode: str = "", scope: str = "") -> str:
+    """The retrieved passages: rank, outlet and date, article id, title, score; the text folds out.
+
+    ``scope`` describes the filters the search ran with (shown in the panel's title).
+    """
     if not hits:
-        return '<div class="sanad-panel sanad-hint">No passage matched the question.</div>'
+        where = f" within the filters ({esc(scope)})" if scope else ""
+        return (f'<div class="sanad-panel sanad-hint" id="sanad-no-passages">No passage matched the question'
+                f'{where}.</div>')
     numbers = {h.chunk_id: i + 1 for i, h in enumerate(sent)}
     rows = [f'<div class="sanad-panel" id="sanad-passages"><div class="sanad-section-title">{len(hits)} passages'
             + (f" ({esc(mode)})" if mode else "")
+            + (f'; <span class="sanad-scope">filtered: {esc(scope)}</span>' if scope else "")
             + (f"; the model read the first {len(sent)}" if sent else "") + "</div>"]
     for h in hits:
         n = numbers.get(h.chunk_id)
         tag = f'<span class="sanad-cite" title="passage [{n}] in the prompt">{n}</span> ' if n else ""
+        byline = byline_html(h.source, h.published, h.url, h.also_in)
         rows.append(
-            f'<details class="sanad-passage" data-doc-id="{esc(h.doc_id)}"><summary>{tag}<b>#{h.rank}</b> '
+            f'<details class="sanad-passage" data-doc-id="{esc(h.doc_id)}" data-source="{esc(h.source)}" '
+            f'data-published="{esc(h.published)}"><summary>{tag}<b>#{h.rank}</b> {byline + " · " if byline else ""}'
             f'<code>{esc(h.doc_id)}</code> · <span class="sanad-title" dir="{direction(h.title)}">{esc(h.title)}</span>'
             f' · {_score(h)}</summary><div class="sanad-meta">passage {h.chunk.ordinal}, characters '
             f'{h.chunk.start}–{h.chunk.end}</div><div class="sanad-text" dir="{direction(h.chunk.text)}">'

@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 
 MAX_FILES_PER_UPLOAD = 20
 #: The columns of the articles table (and the keys of the ``/list_articles`` API's dicts).
-ARTICLE_HEADERS = ["doc_id", "title", "passages", "characters", "file"]
+ARTICLE_HEADERS = ["doc_id", "title", "published", "source", "passages", "characters", "file"]
 #: Called as ``progress(fraction, desc=...)`` while adding (``gr.Progress`` in the page).
 Progress = Callable[..., object]
 _UNSAFE_NAME_CHARS = re.compile(r"[^\w\-]+", re.UNICODE)
@@ -116,8 +116,8 @@ def article_rows(sanad: Sanad) -> list[list[Any]]:
     counts: dict[str, int] = {}
     for c in chunks:
         counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
-    return [[a.doc_id, a.title, counts.get(a.doc_id, 0), len(a.text), Path(a.origin).name if a.origin else ""]
-            for a in articles]
+    return [[a.doc_id, a.title, a.published, " · ".join(a.sources), counts.get(a.doc_id, 0), len(a.text),
+             Path(a.origin).name if a.origin else ""] for a in articles]
 
 
 def _in_corpus(config: SanadConfig, source: str) -> Path | None:
