@@ -409,7 +409,7 @@ class ConflictDetector:
         keep = [groups[0], *(g for g, d in zip(groups[1:], docs[1:], strict=True) if d - docs[0])]
         if len(keep) < 2:
             return ()
-        chosen = []
+        chosen: list[_Side] = []
         for g in keep[: self.max_values]:
             # the side from the best-ranked evidence of an article not already used
             used = {c.evidence.doc_id for c in chosen}
@@ -489,7 +489,7 @@ def _office_holders(text: str) -> list[tuple[str, str]]:
             country = country or "iraq"
         if i < len(fwords) and fwords[i] in _FORMER:
             continue
-        name = []
+        name: list[str] = []
         while i < len(fwords) and len(name) < 3:
             w = fwords[i]
             if not re.fullmatch(r"[^\W\d_]+", w) or w in _NAME_STOP or (w.startswith("و") and len(name) >= 1):
@@ -503,7 +503,7 @@ def _office_holders(text: str) -> list[tuple[str, str]]:
         holder = " ".join(name)
         # a name is a person's only when the gazetteer or its shape says so: at least one word
         # known as a person, or two words not starting with ال (bare role words are not names)
-        persons = [p for p in find_entities(holder, ("person",))]
+        persons = list(find_entities(holder, ("person",)))
         if not persons and (len(name) < 2 or all(fold(n)[0].startswith("ال") for n in name)):
             continue
         out.append((f"{m.key}:{country}" if country else m.key, holder))

@@ -139,7 +139,7 @@ def _bare(surface: str) -> str:
 
 
 def _person_in(text: str) -> EntityMention | None:
-    people = [m for m in find_entities(text, ("person",))]
+    people = list(find_entities(text, ("person",)))
     return people[0] if people else None
 
 
@@ -163,7 +163,7 @@ def _referent(question: str, lang: str, plural: bool) -> str:
     subject."""
     q = question.strip().rstrip("?؟").strip()
     counted = (_EN_COUNTED if lang == "en" else _AR_COUNTED).match(q)
-    orgs = [m for m in find_entities(q, ("org",))] if lang == "en" else []
+    orgs = list(find_entities(q, ("org",))) if lang == "en" else []
     org = ""
     if orgs:
         m = orgs[-1]

@@ -38,7 +38,6 @@ Example:
     ['2021-12-31']
 """
 
-# ruff: noqa: E501  (the date patterns read best one alternative per line, however long)
 from __future__ import annotations
 
 import calendar
@@ -411,14 +410,17 @@ def _resolve(name: str, m: re.Match[str], pub: date | None) -> Resolved | None:
         if year is None and (day is None or pub is None):
             return None  # «رمضان» alone, or «صفر» (also "zero"): not enough to be sure it is a date
         if year is None:
-            base = _gregorian_to_hijri_year(pub) if pub else None
+            if day is None or pub is None:
+                return None
+            base = _gregorian_to_hijri_year(pub)
             if base is None:
                 return None
-            options = [(y, _hijri_to_gregorian(y, month, day)) for y in (base - 1, base, base + 1)]
-            options = [(y, d) for y, d in options if d is not None]
+            anchor, hday = pub, day
+            options = [(y, greg) for y in (base - 1, base, base + 1)
+                       if (greg := _hijri_to_gregorian(y, month, hday)) is not None]
             if not options:
                 return None
-            year = min(options, key=lambda o: abs((o[1] - pub).days))[0]
+            year = min(options, key=lambda o: abs((o[1] - anchor).days))[0]
         if day:
             d = _hijri_to_gregorian(year, month, day)
             return (*_day(d), "hijri", "") if d else None
@@ -461,7 +463,7 @@ def _resolve(name: str, m: re.Match[str], pub: date | None) -> Resolved | None:
                 return None
         return (*_month(year, month), kind, part)
     if name == "fiscal":
-        raw = g.get("y1") or g.get("y2") or g.get("y3")
+        raw = str(g.get("y1") or g.get("y2") or g.get("y3"))
         y = int(raw) + (2000 if len(raw) == 2 else 0)
         return f"FY{y}", date(y, 1, 1), date(y, 12, 31), "year", "fiscal", ""
     if name == "year":
@@ -479,7 +481,7 @@ def _resolve(name: str, m: re.Match[str], pub: date | None) -> Resolved | None:
             logger.debug("%r: the weekday does not match the publication date %s; keeping the day word", m.group(), pub)
         return (*_day(d), "relative", "")
     if name == "weekday":
-        wd = _WEEKDAY_NUMBER[g.get("wd") or g.get("ewd")]
+        wd = _WEEKDAY_NUMBER[str(g.get("wd") or g.get("ewd"))]
         rel = _rel_kind(g.get("rel") or (g.get("erel") if g.get("erel") not in ("on", "this") else None))
         return (*_day(_weekday(pub, wd, rel)), "relative", "")
     if name == "period":

@@ -83,8 +83,8 @@ _ONES = {w: v for v, ws in {
 _EN_ONES = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
             "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
             "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
-_SCALES = {**{w: 1000 for w in _f("آلاف ألف")}, **{w: 1_000_000 for w in _f("ملايين مليون")},
-           **{w: 1_000_000_000 for w in _f("مليارات مليار")},
+_SCALES = {**dict.fromkeys(_f("آلاف ألف"), 1000), **dict.fromkeys(_f("ملايين مليون"), 1000000),
+           **dict.fromkeys(_f("مليارات مليار"), 1000000000),
            "thousand": 1000, "thousands": 1000, "million": 1_000_000, "millions": 1_000_000,
            "billion": 1_000_000_000, "billions": 1_000_000_000, "hundred": 100}
 

@@ -145,9 +145,10 @@ def _lexical_evidence(question: str, hits: Sequence[Hit], articles: Mapping[str,
 
 def _ask(sanad: Sanad, question: str, history: Sequence[Any], rewritten: str) -> Answer:
     """``sanad.ask`` with the history when the pipeline takes one; else the rewritten question alone."""
-    if "history" in inspect.signature(sanad.ask).parameters:
-        return sanad.ask(question, history=tuple(history))
-    return sanad.ask(rewritten)
+    ask: Any = sanad.ask
+    if "history" in inspect.signature(ask).parameters:
+        return ask(question, history=tuple(history))
+    return ask(rewritten)
 
 
 def _group_means(rows: Sequence[dict[str, Any]], keys: Mapping[str, str] | Sequence[str], prefix: str
@@ -377,15 +378,15 @@ def _match_events(events: Sequence[Any], gold: Sequence[Any], articles: Mapping[
     gold evidence quote, and its date is the gold date (or one period holds the other at the same
     granularity). Each gold event is matched at most once.
     """
-    spans = {}
+    spans: dict[str, tuple[int, int] | None] = {}
     for g in gold:
         at = M.locate_quote(articles[g.doc_id].text, g.evidence) if g.doc_id in articles else None
         spans[g.id] = at
     used: set[str] = set()
     matched = same_sentence = dated_right = 0
     for ev in events:
-        candidates = [g for g in gold if g.doc_id == ev.doc_id and spans[g.id]
-                      and spans[g.id][0] < ev.end and ev.start < spans[g.id][1]]
+        candidates = [g for g in gold if g.doc_id == ev.doc_id and (at := spans[g.id]) is not None
+                      and at[0] < ev.end and ev.start < at[1]]
         if candidates:
             same_sentence += 1
         hit = next((g for g in candidates if g.id not in used and g.date == ev.date), None)
@@ -422,9 +423,9 @@ def run_timeline(sanad: Sanad, data: TimelineData, articles: Mapping[str, Articl
     metrics["extraction.n_events"] = len(whole.events)
     metrics["extraction.n_gold"] = len(data.events)
     metrics["extraction.date_accuracy"] = right / same if same else None
-    rows = [{"id": "corpus", "events": [e.to_dict() for e in whole.events]}]
+    rows: list[dict[str, Any]] = [{"id": "corpus", "events": [e.to_dict() for e in whole.events]}]
     by_id = {e.id: e for e in data.events}
-    topic_rows = []
+    topic_rows: list[dict[str, Any]] = []
     for topic in data.topics:
         t = time.perf_counter()
         timeline = _timeline(sanad, topic.topic, articles)
@@ -432,9 +433,11 @@ def run_timeline(sanad: Sanad, data: TimelineData, articles: Mapping[str, Articl
         mp, mg, _, _ = _match_events(timeline.events, gold, articles)
         scores = _prf(mp, len(timeline.events), mg, len(gold))
         topic_rows.append({"lang": topic.lang, **scores})
-        rows.append({"id": topic.id, "topic": topic.topic, "lang": topic.lang, "seconds": time.perf_counter() - t,
-                     **scores, "events": [{"date": e.date, "doc_id": e.doc_id, "text": e.text[:120]}
-                                          for e in timeline.events]})
+        row: dict[str, Any] = {"id": topic.id, "topic": topic.topic, "lang": topic.lang,
+                               "seconds": time.perf_counter() - t, **scores,
+                               "events": [{"date": e.date, "doc_id": e.doc_id, "text": e.text[:120]}
+                                          for e in timeline.events]}
+        rows.append(row)
     metrics.update(_group_means(topic_rows, ["precision", "recall", "f1"], "topics"))
     return metrics, rows
 
