@@ -299,6 +299,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-stream", action="store_true", help="print the answer only when complete")
     p.set_defaults(func=_lazy("rag.commands", "cmd_ask"))
 
+    p = sub.add_parser("chat", help="a conversation: follow-up questions use the earlier turns")
+    _common(p)
+    _retrieval_flags(p)
+    _llm_flags(p)
+    p.add_argument("--rewrite", choices=("rules", "model", "off"),
+                   help="how follow-ups are made self-contained (default rules)")
+    p.set_defaults(func=_lazy("rag.news_cli", "cmd_chat"))
+
+    p = sub.add_parser("timeline", help="the dated events of a topic, oldest first, each cited")
+    _common(p)
+    p.add_argument("topic", help="e.g. «ماذا جرى بين واشنطن وبغداد في 2024؟» (years in the topic bound the timeline)")
+    _retrieval_flags(p)
+    p.set_defaults(func=_lazy("rag.news_cli", "cmd_timeline"))
+
     p = sub.add_parser("list", help="list the indexed articles (id, date, outlet, passages, title)")
     _common(p)
     p.add_argument("--json", action="store_true")
