@@ -53,6 +53,9 @@ test: lint setup browser office
 	$(SANAD) eval --suite seeds --answers 20 --check
 	$(SANAD) eval --suite xquad --answers 8 --evidence 100 --check
 	$(SANAD) eval --suite arcd --answers 0 --evidence 100 --check
+	$(SANAD) eval --suite followups --check
+	$(SANAD) eval --suite conflicts --check
+	$(SANAD) eval --suite timeline --check
 
 ## make test-fast: unit tests only (no models needed)
 test-fast: install
@@ -64,6 +67,9 @@ eval: setup
 	$(SANAD) eval --suite seeds
 	$(SANAD) eval --suite xquad --answers 40
 	$(SANAD) eval --suite arcd --answers 40
+	$(SANAD) eval --suite followups --rewrite both --answers 40
+	$(SANAD) eval --suite conflicts --answers 30
+	$(SANAD) eval --suite timeline
 
 ## make bench: every bench section on the sample index (`sanad bench --sections startup` for startup alone)
 bench: export SANAD_INDEX_DIR := $(SAMPLE_INDEX)

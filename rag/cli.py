@@ -320,6 +320,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-stream", action="store_true", help="print the answer only when complete")
     p.set_defaults(func=_lazy("rag.commands", "cmd_ask"))
 
+    p = sub.add_parser("chat", help="a conversation: follow-up questions use the earlier turns")
+    _common(p)
+    _retrieval_flags(p)
+    _llm_flags(p)
+    p.add_argument("--rewrite", choices=("rules", "model", "off"),
+                   help="how follow-ups are made self-contained (default rules)")
+    p.set_defaults(func=_lazy("rag.news_cli", "cmd_chat"))
+
+    p = sub.add_parser("timeline", help="the dated events of a topic, oldest first, each cited")
+    _common(p)
+    p.add_argument("topic", help="e.g. «ماذا جرى بين واشنطن وبغداد في 2024؟» (years in the topic bound the timeline)")
+    _retrieval_flags(p)
+    p.set_defaults(func=_lazy("rag.news_cli", "cmd_timeline"))
+
     p = sub.add_parser("list", help="list the indexed articles (id, date, outlet, passages, title)")
     _common(p)
     p.add_argument("--json", action="store_true")
@@ -341,7 +355,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="score retrieval, answers and citations")
     _common(p)
     _llm_flags(p)
-    p.add_argument("--suite", default="seeds", help="seeds, xquad, arcd, or a path to a Q&A .jsonl file")
+    p.add_argument("--suite", default="seeds",
+                   help="seeds, xquad, arcd, followups, conflicts, timeline, or a path to a Q&A .jsonl file")
+    p.add_argument("--rewrite", choices=("rules", "model", "both"),
+                   help="followups suite: how follow-ups are made self-contained (default rules)")
     p.add_argument("--mode", action="append", choices=RETRIEVAL_MODES, dest="modes",
                    help="retrieval mode(s) to score (default: all)")
     p.add_argument("--limit", type=int, help="answer at most N questions (retrieval always uses all)")

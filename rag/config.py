@@ -26,6 +26,7 @@ EMBEDDING_BACKENDS = ("auto", "torch", "openvino")
 PROMPT_SPLITS = ("even", "rank")
 STORE_KINDS = ("faiss", "milvus")  # rag.stores.STORE_KINDS, without importing the stores here
 INDEX_ENGINES = ("local", "ray")
+REWRITE_MODES = ("rules", "model", "off")  # rag.conversation.REWRITE_MODES
 NEAR_DUPLICATE_MODES = ("keep", "merge")
 
 
@@ -131,6 +132,13 @@ class SanadConfig:
 
     # Questions.
     max_question_chars: int = 1000
+    # Conversations (issue #14): how a follow-up is made self-contained before retrieval ("rules", "model"
+    # or "off"; rules measured better, see eval/README.md "News suites"), and how many earlier turns count.
+    rewrite: str = "rules"
+    history_turns: int = 4
+    # Timelines: passages retrieved for a topic, and the most events one timeline lists.
+    timeline_passages: int = 20
+    timeline_events: int = 40
 
     # Ingest. Near-verbatim copies of one story (agency copy run by several outlets): "keep" indexes
     # each; "merge" indexes it once, listing every outlet (identical texts are always indexed once).
@@ -194,11 +202,14 @@ class SanadConfig:
         if not 0.0 <= self.fusion_dense_weight <= 1.0:
             raise InputError(f"fusion_dense_weight={self.fusion_dense_weight!r} must be between 0 and 1 "
                              f"(the dense side's share; BM25 gets the rest)")
+        if self.rewrite not in REWRITE_MODES:
+            raise InputError(f"rewrite={self.rewrite!r} is not valid; choose one of {', '.join(REWRITE_MODES)}")
         if self.llm_backend not in LLM_BACKENDS:
             raise InputError(f"llm_backend={self.llm_backend!r} is not valid; choose one of {', '.join(LLM_BACKENDS)}")
         positive = ("embed_batch_size", "embed_threads", "chunk_tokens", "top_k", "candidate_k", "rrf_k",
                     "max_question_chars", "llm_threads", "llm_ctx", "llm_max_tokens", "prompt_budget_tokens",
-                    "answer_passages", "approx_threshold", "hnsw_ef_search", "ivf_nprobe", "search_threads")
+                    "answer_passages", "approx_threshold", "hnsw_ef_search", "ivf_nprobe", "search_threads",
+                    "history_turns", "timeline_passages", "timeline_events")
         for name in positive:
             if getattr(self, name) <= 0:
                 raise InputError(f"{name}={getattr(self, name)!r} must be a positive number")

@@ -6,10 +6,11 @@ after every change it makes, so callers never juggle the stages themselves.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from rag.answer import Answerer, StreamEvent
 from rag.config import SanadConfig
@@ -18,7 +19,10 @@ from rag.errors import ModelError
 from rag.generators import Generator, make_generator
 from rag.indexer import Indexer, IndexReport
 from rag.retrieval import Retriever
-from rag.types import Answer, Article, Filters, Hit, RetrievalMode
+from rag.types import Answer, Article, Filters, Hit, RetrievalMode, Timeline
+
+if TYPE_CHECKING:
+    from rag.conversation import Rewrite
 
 logger = logging.getLogger(__name__)
 
@@ -84,13 +88,59 @@ class Sanad:
                filters: Filters | None = None) -> list[Hit]:
         return self.retriever.search(question, k=k, mode=mode, filters=filters)
 
+    # ``history`` (earlier turns, oldest first: rag.types.Turn records, {"question", "answer"} dicts or
+    # (question, answer) pairs) makes a follow-up self-contained before retrieval; the question answered
+    # is Answer.rewritten (issue #14).
     def ask(self, question: str, k: int | None = None, mode: RetrievalMode | None = None,
-            filters: Filters | None = None) -> Answer:
-        return self.answerer.ask(question, k=k, mode=mode, filters=filters)
+            filters: Filters | None = None, history: Sequence[Any] = ()) -> Answer:
+        rewrite = self.rewrite(question, history)
+        answer = self.answerer.ask(rewrite.question, k=k, mode=mode, filters=filters)
+        return self._as_asked(answer, rewrite)
 
     def stream(self, question: str, k: int | None = None, mode: RetrievalMode | None = None,
-               filters: Filters | None = None) -> Iterator[StreamEvent]:
-        return self.answerer.stream(question, k=k, mode=mode, filters=filters)
+               filters: Filters | None = None, history: Sequence[Any] = ()) -> Iterator[StreamEvent]:
+        rewrite = self.rewrite(question, history)
+        for event in self.answerer.stream(rewrite.question, k=k, mode=mode, filters=filters):
+            if event.answer is not None:
+                event = dataclasses.replace(event, answer=self._as_asked(event.answer, rewrite))
+            yield event
+
+    def rewrite(self, question: str, history: Sequence[Any] = ()) -> Rewrite:
+        """The self-contained form of ``question`` given the conversation so far (unchanged without history)."""
+        from rag.conversation import Rewrite, as_history, make_rewriter
+
+        turns = as_history(history)[-self.config.history_turns:]
+        rewriter = make_rewriter(self.config.rewrite, self.generator if self.config.rewrite == "model" else None)
+        if not turns or rewriter is None:
+            return Rewrite(question, question)
+        return rewriter.run(question, turns)
+
+    @staticmethod
+    def _as_asked(answer: Answer, rewrite: Rewrite) -> Answer:
+        """The answer to the rewritten question, reported under the question as the user asked it."""
+        if not rewrite.changed:
+            return answer
+        return dataclasses.replace(answer, question=rewrite.original, rewritten=rewrite.question)
+
+    def timeline(self, topic: str, *, since: str = "", until: str = "", filters: Filters | None = None) -> Timeline:
+        """The dated events the passages retrieved for ``topic`` mention, oldest first, each with its citation.
+
+        ``since``/``until`` (``YYYY-MM-DD``) bound it; without them, years the topic names do («في 2024»).
+        No LLM is involved (rag/timeline.py).
+        """
+        import time as _time
+
+        from rag.retrieval import check_question
+        from rag.timeline import TimelineBuilder
+
+        check_question(topic, self.config.max_question_chars)
+        t0 = _time.perf_counter()
+        hits = self.search(topic, k=self.config.timeline_passages, filters=filters)
+        t1 = _time.perf_counter()
+        timeline = TimelineBuilder(self.config.timeline_events).run(topic, hits, self.retriever.index.articles,
+                                                                    since=since, until=until)
+        timings = {"search_s": t1 - t0, "timeline_s": _time.perf_counter() - t1}
+        return dataclasses.replace(timeline, timings=timings)
 
     def index(self, paths: Sequence[Path], *, prune: bool = False, rebuild: bool = False) -> IndexReport:
         return self._write(lambda ix: ix.index_paths(list(paths), prune=prune, rebuild=rebuild))

@@ -525,7 +525,12 @@ def _answers_n(args: argparse.Namespace) -> int | None:
 def cmd_eval(args: argparse.Namespace) -> int:
     """``sanad eval``: run a suite, print the Markdown summary, exit 1 on a failed ``--check``."""
     from rag.cli import _config
+    from rag.evaluation.news_data import NEWS_SUITES
 
+    if args.suite in NEWS_SUITES:  # follow-ups, conflicts, timeline: their own runner (issue #14)
+        from rag.evaluation.news_suites import cmd_news_eval
+
+        return cmd_news_eval(args)
     config = _config(args)
     suite = load_suite(args.suite)
     thresholds = None
