@@ -109,11 +109,14 @@ class BM25Index:
 
                 retriever = bm25s.BM25.load(str(folder), allow_pickle=False, load_corpus=False)
         except Exception as exc:  # noqa: BLE001 - any unreadable file means the same thing: rebuild
-            raise IndexCorruptError(f"cannot read the BM25 index in {folder}: {exc}. Rebuild it with `sanad index`") from None
+            raise IndexCorruptError(
+                f"cannot read the BM25 index in {folder}: {exc}. Rebuild it with `sanad index`"
+            ) from None
         found = int(retriever.scores.get("num_docs", -1))
         if found != n_docs:
-            raise IndexCorruptError(f"the BM25 index holds {found} passages but the index lists {n_docs}; "
-                                    f"rebuild it with `sanad index`")
+            raise IndexCorruptError(
+                f"the BM25 index holds {found} passages but the index lists {n_docs}; rebuild it with `sanad index`"
+            )
         return cls(retriever, n_docs)
 
 
@@ -127,8 +130,16 @@ class _SavedScores:
     (BM25L, BM25+) are left to bm25s (:meth:`read` returns ``None``).
     """
 
-    def __init__(self, vocab_dict: dict[str, int], data: np.ndarray, indices: np.ndarray, indptr: np.ndarray,
-                 num_docs: int, dtype: str, int_dtype: str) -> None:
+    def __init__(
+        self,
+        vocab_dict: dict[str, int],
+        data: np.ndarray,
+        indices: np.ndarray,
+        indptr: np.ndarray,
+        num_docs: int,
+        dtype: str,
+        int_dtype: str,
+    ) -> None:
         self.vocab_dict = vocab_dict
         self.scores = {"num_docs": num_docs}  # what BM25Index.load checks, named as in bm25s
         self._data, self._indices, self._indptr, self._n = data, indices, indptr, num_docs
@@ -140,11 +151,20 @@ class _SavedScores:
         if (folder / "nonoccurrence_array.index.npy").exists():
             return None
         vocab = json.loads((folder / "vocab.index.json").read_text(encoding="utf-8"))
-        arrays = [np.load(folder / f"{name}.csc.index.npy", mmap_mode="r", allow_pickle=False)
-                  for name in ("data", "indices", "indptr")]
+        arrays = [
+            np.load(folder / f"{name}.csc.index.npy", mmap_mode="r", allow_pickle=False)
+            for name in ("data", "indices", "indptr")
+        ]
         data, indices, indptr = arrays
-        return cls(vocab, data, indices, indptr, num_docs=int(params["num_docs"]),
-                   dtype=params.get("dtype", "float32"), int_dtype=params.get("int_dtype", "int32"))
+        return cls(
+            vocab,
+            data,
+            indices,
+            indptr,
+            num_docs=int(params["num_docs"]),
+            dtype=params.get("dtype", "float32"),
+            int_dtype=params.get("int_dtype", "int32"),
+        )
 
     def get_scores(self, terms: list[str]) -> np.ndarray:
         """(num_docs,) scores of the passages for ``terms`` (repeats count again, as in bm25s)."""

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 from rag.errors import InputError
 from rag.types import Article, Chunk
@@ -78,11 +78,14 @@ class Chunker:
         >>> chunks = Chunker(max_tokens=64).run(article)  # doctest: +SKIP
     """
 
-    def __init__(self, max_tokens: int = 160, overlap_tokens: int = 40,
-                 count_tokens: TokenCounter = approx_token_count) -> None:
+    def __init__(
+        self, max_tokens: int = 160, overlap_tokens: int = 40, count_tokens: TokenCounter = approx_token_count
+    ) -> None:
         if max_tokens <= 0 or not 0 <= overlap_tokens < max_tokens:
-            raise InputError(f"need max_tokens > 0 and 0 <= overlap_tokens < max_tokens; "
-                             f"got max_tokens={max_tokens}, overlap_tokens={overlap_tokens}")
+            raise InputError(
+                f"need max_tokens > 0 and 0 <= overlap_tokens < max_tokens; "
+                f"got max_tokens={max_tokens}, overlap_tokens={overlap_tokens}"
+            )
         self.max_tokens = max_tokens
         self.overlap_tokens = overlap_tokens
         self.count_tokens = count_tokens
@@ -129,7 +132,7 @@ class Chunker:
         if current:
             groups.append(current)
         return [
-            Chunk(doc_id=article.doc_id, ordinal=i, start=g[0].start, end=g[-1].end, text=text[g[0].start:g[-1].end])
+            Chunk(doc_id=article.doc_id, ordinal=i, start=g[0].start, end=g[-1].end, text=text[g[0].start : g[-1].end])
             for i, g in enumerate(groups)
         ]
 

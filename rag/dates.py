@@ -140,11 +140,32 @@ def period(value: str) -> tuple[date, date, Granularity] | None:
 
 
 # -- folding: match on a normalised copy, report offsets in the original --------------------------
-_DROP = frozenset("\u0640" + "".join(chr(c) for c in range(0x064B, 0x0660)) + "\u0670"
-                  + "".join(chr(c) for c in range(0x0610, 0x061B)))
-_MAP = {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي", "ی": "ي", "ک": "ك", "ھ": "ه",
-        "\u00a0": " ", "\u200f": " ", "\u200e": " ", "،": ",", "٬": ",",
-        **{chr(0x0660 + i): str(i) for i in range(10)}, **{chr(0x06F0 + i): str(i) for i in range(10)}}
+_DROP = frozenset(
+    "\u0640"
+    + "".join(chr(c) for c in range(0x064B, 0x0660))
+    + "\u0670"
+    + "".join(chr(c) for c in range(0x0610, 0x061B))
+)
+_MAP = {
+    "أ": "ا",
+    "إ": "ا",
+    "آ": "ا",
+    "ٱ": "ا",
+    "ى": "ي",
+    "ة": "ه",
+    "ؤ": "و",
+    "ئ": "ي",
+    "ی": "ي",
+    "ک": "ك",
+    "ھ": "ه",
+    "\u00a0": " ",
+    "\u200f": " ",
+    "\u200e": " ",
+    "،": ",",
+    "٬": ",",
+    **{chr(0x0660 + i): str(i) for i in range(10)},
+    **{chr(0x06F0 + i): str(i) for i in range(10)},
+}
 
 
 def fold(text: str) -> tuple[str, list[int]]:
@@ -189,50 +210,141 @@ _AR_MONTHS: dict[int, list[str]] = {
     12: ["ديسمبر", "كانون الأول", "كانون أول", "دجنبر"],
 }
 _EN_MONTHS: dict[int, list[str]] = {
-    1: ["january", "jan"], 2: ["february", "feb"], 3: ["march", "mar"], 4: ["april", "apr"], 5: ["may"],
-    6: ["june", "jun"], 7: ["july", "jul"], 8: ["august", "aug"], 9: ["september", "sept", "sep"],
-    10: ["october", "oct"], 11: ["november", "nov"], 12: ["december", "dec"],
+    1: ["january", "jan"],
+    2: ["february", "feb"],
+    3: ["march", "mar"],
+    4: ["april", "apr"],
+    5: ["may"],
+    6: ["june", "jun"],
+    7: ["july", "jul"],
+    8: ["august", "aug"],
+    9: ["september", "sept", "sep"],
+    10: ["october", "oct"],
+    11: ["november", "nov"],
+    12: ["december", "dec"],
 }
 #: Month names that are also common words (آب "father", مارس "practised", ماي, may, march …): read as a
 #: month only beside a day number, a year, or the month's other name.
-_WEAK_MONTHS = frozenset(_f(w) for w in ("آب", "مارس", "ماي", "أوت", "may", "march", "mar", "jan", "jun", "jul",
-                                        "aug", "sep", "oct", "nov", "dec", "feb", "apr", "sept"))
+_WEAK_MONTHS = frozenset(
+    _f(w)
+    for w in (
+        "آب",
+        "مارس",
+        "ماي",
+        "أوت",
+        "may",
+        "march",
+        "mar",
+        "jan",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "oct",
+        "nov",
+        "dec",
+        "feb",
+        "apr",
+        "sept",
+    )
+)
 _MONTH_NUMBER: dict[str, int] = {_f(w): n for table in (_AR_MONTHS, _EN_MONTHS) for n, ws in table.items() for w in ws}
 
 _HIJRI_MONTHS: dict[int, list[str]] = {
-    1: ["محرم"], 2: ["صفر"], 3: ["ربيع الأول", "ربيع أول"], 4: ["ربيع الآخر", "ربيع الثاني", "ربيع ثاني"],
-    5: ["جمادى الأولى", "جمادى الأول"], 6: ["جمادى الآخرة", "جمادى الثانية", "جمادى الآخر"], 7: ["رجب"],
-    8: ["شعبان"], 9: ["رمضان"], 10: ["شوال"], 11: ["ذو القعدة", "ذي القعدة"], 12: ["ذو الحجة", "ذي الحجة"],
+    1: ["محرم"],
+    2: ["صفر"],
+    3: ["ربيع الأول", "ربيع أول"],
+    4: ["ربيع الآخر", "ربيع الثاني", "ربيع ثاني"],
+    5: ["جمادى الأولى", "جمادى الأول"],
+    6: ["جمادى الآخرة", "جمادى الثانية", "جمادى الآخر"],
+    7: ["رجب"],
+    8: ["شعبان"],
+    9: ["رمضان"],
+    10: ["شوال"],
+    11: ["ذو القعدة", "ذي القعدة"],
+    12: ["ذو الحجة", "ذي الحجة"],
 }
 _HIJRI_NUMBER: dict[str, int] = {_f(w): n for n, ws in _HIJRI_MONTHS.items() for w in ws}
 
-_AR_WEEKDAYS = {"الاثنين": 0, "الإثنين": 0, "الثلاثاء": 1, "الأربعاء": 2, "الخميس": 3, "الجمعة": 4,
-                "السبت": 5, "الأحد": 6}
+_AR_WEEKDAYS = {
+    "الاثنين": 0,
+    "الإثنين": 0,
+    "الثلاثاء": 1,
+    "الأربعاء": 2,
+    "الخميس": 3,
+    "الجمعة": 4,
+    "السبت": 5,
+    "الأحد": 6,
+}
 _EN_WEEKDAYS = {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6}
 _WEEKDAY_NUMBER = {_f(w): n for w, n in {**_AR_WEEKDAYS, **_EN_WEEKDAYS}.items()}
 
 _PAST = ["الماضي", "الماضية", "المنصرم", "المنصرمة", "الفائت", "الفائتة", "السابق"]
 _NEXT = ["المقبل", "المقبلة", "القادم", "القادمة"]
 _THIS = ["الجاري", "الجارية", "الحالي", "الحالية"]
-_PART = {"early": ["أوائل", "مطلع", "بداية", "أول", "early", "beginning of", "start of"],
-         "mid": ["منتصف", "أواسط", "mid", "middle of"],
-         "late": ["أواخر", "نهاية", "آخر", "late", "end of"]}
+_PART = {
+    "early": ["أوائل", "مطلع", "بداية", "أول", "early", "beginning of", "start of"],
+    "mid": ["منتصف", "أواسط", "mid", "middle of"],
+    "late": ["أواخر", "نهاية", "آخر", "late", "end of"],
+}
 _PART_OF = {_f(w): k for k, ws in _PART.items() for w in ws}
-_AR_SMALL = {"عام": 1, "سنة": 1, "شهر": 1, "أسبوع": 1, "يوم": 1, "عامين": 2, "سنتين": 2, "شهرين": 2,
-             "أسبوعين": 2, "يومين": 2, "عامان": 2, "سنتان": 2}
-_AR_COUNT = {"ثلاث": 3, "ثلاثة": 3, "أربع": 4, "أربعة": 4, "خمس": 5, "خمسة": 5, "ست": 6, "ستة": 6, "سبع": 7,
-             "سبعة": 7, "ثماني": 8, "ثمان": 8, "ثمانية": 8, "تسع": 9, "تسعة": 9, "عشر": 10, "عشرة": 10}
-_EN_COUNT = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-             "nine": 9, "ten": 10}
-_AR_UNITS = {"year": ["سنوات", "سنة", "سنين", "أعوام", "عاما", "عام", "عامين", "سنتين", "عامان", "سنتان"],
-             "month": ["أشهر", "شهور", "شهرا", "شهر", "شهرين"],
-             "week": ["أسابيع", "أسبوعا", "أسبوع", "أسبوعين"],
-             "day": ["أيام", "يوما", "يوم", "يومين"]}
+_AR_SMALL = {
+    "عام": 1,
+    "سنة": 1,
+    "شهر": 1,
+    "أسبوع": 1,
+    "يوم": 1,
+    "عامين": 2,
+    "سنتين": 2,
+    "شهرين": 2,
+    "أسبوعين": 2,
+    "يومين": 2,
+    "عامان": 2,
+    "سنتان": 2,
+}
+_AR_COUNT = {
+    "ثلاث": 3,
+    "ثلاثة": 3,
+    "أربع": 4,
+    "أربعة": 4,
+    "خمس": 5,
+    "خمسة": 5,
+    "ست": 6,
+    "ستة": 6,
+    "سبع": 7,
+    "سبعة": 7,
+    "ثماني": 8,
+    "ثمان": 8,
+    "ثمانية": 8,
+    "تسع": 9,
+    "تسعة": 9,
+    "عشر": 10,
+    "عشرة": 10,
+}
+_EN_COUNT = {
+    "a": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+}
+_AR_UNITS = {
+    "year": ["سنوات", "سنة", "سنين", "أعوام", "عاما", "عام", "عامين", "سنتين", "عامان", "سنتان"],
+    "month": ["أشهر", "شهور", "شهرا", "شهر", "شهرين"],
+    "week": ["أسابيع", "أسبوعا", "أسبوع", "أسبوعين"],
+    "day": ["أيام", "يوما", "يوم", "يومين"],
+}
 _UNIT_OF = {_f(w): k for k, ws in _AR_UNITS.items() for w in ws}
 
 # Boundaries: Arabic clitics (و ف ب ل ك) may stick to a word; digits must not run on.
 _B = r"(?<![^\W\d_])(?:[وف]?[بلك]?)"  # start of an Arabic word, optional clitics
-_E = r"(?![^\W\d_])"                   # end of a word
+_E = r"(?![^\W\d_])"  # end of a word
 _EN_B = r"\b"
 
 _AR_MONTH = _alt([w for ws in _AR_MONTHS.values() for w in ws])
@@ -245,53 +357,146 @@ _PART_AR = _alt([w for ws in _PART.values() for w in ws if not w.isascii()])
 _PART_EN = _alt([w for ws in _PART.values() for w in ws if w.isascii()])
 _YEAR = r"(?:19|20)\d\d"
 #: Words that make a four-digit number a count, not a year («في 2000 موقع», "in 2000 homes").
-_COUNTED = _alt(["جندي", "جنود", "عسكري", "عسكريين", "شخص", "أشخاص", "قتيل", "قتلى", "جريح", "جرحى", "دولار",
-                 "موقع", "مواقع", "منزل", "طن", "كيلومتر", "كيلومترا", "متر", "مليون", "ألف", "مليار", "عنصر",
-                 "مقاتل", "مقاتلين", "فرد", "أفراد", "لاجئ", "نازح", "حالة", "مرة", "troops", "soldiers", "people",
-                 "dollars", "homes", "sites", "million", "thousand", "billion"])
+_COUNTED = _alt(
+    [
+        "جندي",
+        "جنود",
+        "عسكري",
+        "عسكريين",
+        "شخص",
+        "أشخاص",
+        "قتيل",
+        "قتلى",
+        "جريح",
+        "جرحى",
+        "دولار",
+        "موقع",
+        "مواقع",
+        "منزل",
+        "طن",
+        "كيلومتر",
+        "كيلومترا",
+        "متر",
+        "مليون",
+        "ألف",
+        "مليار",
+        "عنصر",
+        "مقاتل",
+        "مقاتلين",
+        "فرد",
+        "أفراد",
+        "لاجئ",
+        "نازح",
+        "حالة",
+        "مرة",
+        "troops",
+        "soldiers",
+        "people",
+        "dollars",
+        "homes",
+        "sites",
+        "million",
+        "thousand",
+        "billion",
+    ]
+)
 _DAY = r"(?:3[01]|[12]\d|0?[1-9])"
 
 # A month written as one or two names: «نيسان/أبريل», «يوليو/ تموز», «أبريل (نيسان)».
 _AR_MONTH_PAIR = rf"(?P<m1>{_AR_MONTH}){_E}(?:\s*/\s*(?P<m2>{_AR_MONTH}){_E}|\s*\(\s*(?P<m3>{_AR_MONTH})\s*\))?"
-_AR_YEAR_TAIL = rf"(?:\s*,?\s*(?:من\s+)?(?:(?:ال)?عام\s+|(?:ال)?سنه\s+)?(?P<year>{_YEAR})(?!\d)\s*(?:م{_E}|ميلادي(?:ه)?{_E})?)"
-_AR_REL_TAIL = (rf"(?:\s+(?:من\s+)?(?:(?:ال)?عام|(?:ال)?سنه|هذا\s+العام|هذه\s+السنه)?\s*"
-                rf"(?P<rel>{_PAST_RE}|{_NEXT_RE}|{_THIS_RE}){_E}|\s+من\s+(?P<this>هذا\s+العام|هذه\s+السنه|العام\s+(?:{_THIS_RE})){_E})")
+_AR_YEAR_TAIL = (
+    rf"(?:\s*,?\s*(?:من\s+)?(?:(?:ال)?عام\s+|(?:ال)?سنه\s+)?(?P<year>{_YEAR})(?!\d)\s*(?:م{_E}|ميلادي(?:ه)?{_E})?)"
+)
+_AR_REL_TAIL = (
+    rf"(?:\s+(?:من\s+)?(?:(?:ال)?عام|(?:ال)?سنه|هذا\s+العام|هذه\s+السنه)?\s*"
+    rf"(?P<rel>{_PAST_RE}|{_NEXT_RE}|{_THIS_RE}){_E}|\s+من\s+(?P<this>هذا\s+العام|هذه\s+السنه|العام\s+(?:{_THIS_RE})){_E})"
+)
 
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     # «١٥ رمضان ١٤٤٥ هـ», «رمضان 1445», «15 رمضان»
-    ("hijri", re.compile(rf"(?:(?P<day>{_DAY})\s+(?:من\s+)?(?:شهر\s+)?)?{_B}(?P<hm>{_HIJRI_MONTH}){_E}"
-                         rf"(?:\s*,?\s*(?:من\s+)?(?:عام\s+|سنه\s+)?(?P<hy>1[3-5]\d\d)(?!\d)\s*(?P<hmark>ه{_E}|هجري(?:ه)?{_E}|للهجره{_E})?)?")),
+    (
+        "hijri",
+        re.compile(
+            rf"(?:(?P<day>{_DAY})\s+(?:من\s+)?(?:شهر\s+)?)?{_B}(?P<hm>{_HIJRI_MONTH}){_E}"
+            rf"(?:\s*,?\s*(?:من\s+)?(?:عام\s+|سنه\s+)?(?P<hy>1[3-5]\d\d)(?!\d)\s*(?P<hmark>ه{_E}|هجري(?:ه)?{_E}|للهجره{_E})?)?"
+        ),
+    ),
     ("hijri_year", re.compile(rf"(?<!\d)(?P<hy>1[3-5]\d\d)\s*(?P<hmark>ه{_E}|هجري(?:ه)?{_E}|للهجره{_E})")),
     # «31 ديسمبر/ كانون الأول 2021», «15 نيسان/أبريل», «أواخر كانون الثاني/يناير الماضي»
-    ("ar_date", re.compile(rf"(?:{_B}(?P<part>{_PART_AR}){_E}\s+)?(?:(?P<day>{_DAY})(?!\d)\s*(?:من\s+)?(?:شهر\s+)?)?"
-                           rf"(?:{_B}|(?<=\d)){_AR_MONTH_PAIR}(?:{_AR_YEAR_TAIL}|{_AR_REL_TAIL})?")),
+    (
+        "ar_date",
+        re.compile(
+            rf"(?:{_B}(?P<part>{_PART_AR}){_E}\s+)?(?:(?P<day>{_DAY})(?!\d)\s*(?:من\s+)?(?:شهر\s+)?)?"
+            rf"(?:{_B}|(?<=\d)){_AR_MONTH_PAIR}(?:{_AR_YEAR_TAIL}|{_AR_REL_TAIL})?"
+        ),
+    ),
     # "April 15, 2024", "April 2024", "Sept. 2025", "early January"
-    ("en_mdy", re.compile(rf"(?:{_EN_B}(?P<part>{_PART_EN})\s+)?{_EN_B}(?P<m1>{_EN_MONTH})(?:\s+(?P<day>{_DAY})(?:st|nd|rd|th)?{_EN_B})?"
-                          rf"(?:\s*,?\s*(?P<year>{_YEAR})(?!\d))?")),
+    (
+        "en_mdy",
+        re.compile(
+            rf"(?:{_EN_B}(?P<part>{_PART_EN})\s+)?{_EN_B}(?P<m1>{_EN_MONTH})(?:\s+(?P<day>{_DAY})(?:st|nd|rd|th)?{_EN_B})?"
+            rf"(?:\s*,?\s*(?P<year>{_YEAR})(?!\d))?"
+        ),
+    ),
     # "15 April 2024", "15th of April"
-    ("en_dmy", re.compile(rf"{_EN_B}(?P<day>{_DAY})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m1>{_EN_MONTH}){_EN_B}(?:\s*,?\s*(?P<year>{_YEAR})(?!\d))?")),
+    (
+        "en_dmy",
+        re.compile(
+            rf"{_EN_B}(?P<day>{_DAY})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m1>{_EN_MONTH}){_EN_B}(?:\s*,?\s*(?P<year>{_YEAR})(?!\d))?"
+        ),
+    ),
     # «العام المالي 2025», "fiscal year 2025", "FY2025", "FY 25"
-    ("fiscal", re.compile(rf"(?:{_B}(?:ال)?(?:عام|سنه)\s+(?:ال)?مالي(?:ه)?\s+(?P<y1>{_YEAR})"
-                          rf"|{_EN_B}fiscal\s+(?:year\s+)?(?P<y2>{_YEAR})|{_EN_B}fy\s?(?P<y3>{_YEAR}|\d\d))(?!\d)")),
+    (
+        "fiscal",
+        re.compile(
+            rf"(?:{_B}(?:ال)?(?:عام|سنه)\s+(?:ال)?مالي(?:ه)?\s+(?P<y1>{_YEAR})"
+            rf"|{_EN_B}fiscal\s+(?:year\s+)?(?P<y2>{_YEAR})|{_EN_B}fy\s?(?P<y3>{_YEAR}|\d\d))(?!\d)"
+        ),
+    ),
     # «عام 2003», «في 2014», «منذ عام 2014», «العام 2017», "in 2014", "since 2014"
-    ("year", re.compile(rf"(?:{_B}(?:(?:ال)?عام|(?:ال)?سنه|منذ|حتي|بحلول|مطلع|اواخر|اوايل|نهايه|بدايه|منتصف|خلال|قبل|بعد)\s+"
-                        rf"(?:(?:ال)?عام\s+|(?:ال)?سنه\s+)?|(?<![^\W\d_])في\s+|{_EN_B}(?:in|since|by|until|during|of|early|late|mid)\s+(?:the\s+year\s+)?)"
-                        rf"(?P<year>{_YEAR})(?!\d)(?!\s*(?:{_COUNTED}){_E})(?:\s*(?:م{_E}|ميلادي(?:ه)?{_E}))?")),
+    (
+        "year",
+        re.compile(
+            rf"(?:{_B}(?:(?:ال)?عام|(?:ال)?سنه|منذ|حتي|بحلول|مطلع|اواخر|اوايل|نهايه|بدايه|منتصف|خلال|قبل|بعد)\s+"
+            rf"(?:(?:ال)?عام\s+|(?:ال)?سنه\s+)?|(?<![^\W\d_])في\s+|{_EN_B}(?:in|since|by|until|during|of|early|late|mid)\s+(?:the\s+year\s+)?)"
+            rf"(?P<year>{_YEAR})(?!\d)(?!\s*(?:{_COUNTED}){_E})(?:\s*(?:م{_E}|ميلادي(?:ه)?{_E}))?"
+        ),
+    ),
     # «مساء أمس الثلاثاء», «أول أمس», «اليوم الاثنين», «غداً», "yesterday"
-    ("day_word", re.compile(rf"(?:{_B}(?P<dw>اول\s+(?:من\s+)?امس|امس|الامس|البارحه|غدا|بعد\s+غد){_E}"
-                            rf"|(?<![^\W\d_])(?P<today>اليوم){_E}(?=\s+(?:{_WEEKDAY_AR}){_E})"
-                            rf"|{_EN_B}(?P<ew>yesterday|today|tomorrow){_EN_B})"
-                            rf"(?:\s*,?\s*(?:يوم\s+)?(?P<wd>{_WEEKDAY_AR}){_E})?")),
+    (
+        "day_word",
+        re.compile(
+            rf"(?:{_B}(?P<dw>اول\s+(?:من\s+)?امس|امس|الامس|البارحه|غدا|بعد\s+غد){_E}"
+            rf"|(?<![^\W\d_])(?P<today>اليوم){_E}(?=\s+(?:{_WEEKDAY_AR}){_E})"
+            rf"|{_EN_B}(?P<ew>yesterday|today|tomorrow){_EN_B})"
+            rf"(?:\s*,?\s*(?:يوم\s+)?(?P<wd>{_WEEKDAY_AR}){_E})?"
+        ),
+    ),
     # «الاثنين الماضي», «يوم الاثنين», «الخميس المقبل», "last Monday", "on Monday"
-    ("weekday", re.compile(rf"(?:{_B}(?P<wd>{_WEEKDAY_AR}){_E}(?:\s+(?P<rel>{_PAST_RE}|{_NEXT_RE}){_E})?"
-                           rf"|{_EN_B}(?:(?P<erel>last|next|this|on|coming|past)\s+)?(?P<ewd>{_WEEKDAY_EN}){_EN_B})")),
+    (
+        "weekday",
+        re.compile(
+            rf"(?:{_B}(?P<wd>{_WEEKDAY_AR}){_E}(?:\s+(?P<rel>{_PAST_RE}|{_NEXT_RE}){_E})?"
+            rf"|{_EN_B}(?:(?P<erel>last|next|this|on|coming|past)\s+)?(?P<ewd>{_WEEKDAY_EN}){_EN_B})"
+        ),
+    ),
     # «الأسبوع الماضي», «الشهر المقبل», «العام الجاري», «هذا العام», "last week", "this year"
-    ("period", re.compile(rf"(?:{_B}(?:(?P<part>{_PART_AR})\s+)?(?P<unit>الاسبوع|الشهر|العام|السنه)\s+(?P<rel>{_PAST_RE}|{_NEXT_RE}|{_THIS_RE}){_E}"
-                          rf"|{_B}(?:(?P<part2>{_PART_AR})\s+)?(?P<this>هذا\s+(?:الاسبوع|الشهر|العام)|هذه\s+السنه){_E}"
-                          rf"|{_EN_B}(?:(?P<part3>{_PART_EN})\s+)?(?:the\s+)?(?P<erel>last|next|this|past|coming)\s+(?P<eunit>week|month|year){_EN_B})")),
+    (
+        "period",
+        re.compile(
+            rf"(?:{_B}(?:(?P<part>{_PART_AR})\s+)?(?P<unit>الاسبوع|الشهر|العام|السنه)\s+(?P<rel>{_PAST_RE}|{_NEXT_RE}|{_THIS_RE}){_E}"
+            rf"|{_B}(?:(?P<part2>{_PART_AR})\s+)?(?P<this>هذا\s+(?:الاسبوع|الشهر|العام)|هذه\s+السنه){_E}"
+            rf"|{_EN_B}(?:(?P<part3>{_PART_EN})\s+)?(?:the\s+)?(?P<erel>last|next|this|past|coming)\s+(?P<eunit>week|month|year){_EN_B})"
+        ),
+    ),
     # «قبل 10 سنوات», «قبل عامين», «منذ ثلاثة أشهر», "ten years ago"
-    ("ago", re.compile(rf"(?:{_B}(?:قبل|منذ)\s+(?:(?P<n>\d{{1,3}})\s+|(?P<nw>{_alt(list(_AR_COUNT))})\s+)?(?P<unit>{_alt([w for ws in _AR_UNITS.values() for w in ws])}){_E}"
-                       rf"|{_EN_B}(?P<en>\d{{1,3}}|{'|'.join(_EN_COUNT)})\s+(?P<eunit>years?|months?|weeks?|days?)\s+ago{_EN_B})")),
+    (
+        "ago",
+        re.compile(
+            rf"(?:{_B}(?:قبل|منذ)\s+(?:(?P<n>\d{{1,3}})\s+|(?P<nw>{_alt(list(_AR_COUNT))})\s+)?(?P<unit>{_alt([w for ws in _AR_UNITS.values() for w in ws])}){_E}"
+            rf"|{_EN_B}(?P<en>\d{{1,3}}|{'|'.join(_EN_COUNT)})\s+(?P<eunit>years?|months?|weeks?|days?)\s+ago{_EN_B})"
+        ),
+    ),
 ]
 _PRIORITY = {name: i for i, (name, _) in enumerate(_PATTERNS)}
 
@@ -416,8 +621,11 @@ def _resolve(name: str, m: re.Match[str], pub: date | None) -> Resolved | None:
             if base is None:
                 return None
             anchor, hday = pub, day
-            options = [(y, greg) for y in (base - 1, base, base + 1)
-                       if (greg := _hijri_to_gregorian(y, month, hday)) is not None]
+            options = [
+                (y, greg)
+                for y in (base - 1, base, base + 1)
+                if (greg := _hijri_to_gregorian(y, month, hday)) is not None
+            ]
             if not options:
                 return None
             year = min(options, key=lambda o: abs((o[1] - anchor).days))[0]
@@ -472,8 +680,17 @@ def _resolve(name: str, m: re.Match[str], pub: date | None) -> Resolved | None:
         return None
     if name == "day_word":
         word = re.sub(r"\s+", " ", g.get("dw") or g.get("today") or g.get("ew") or "")
-        offset = {"امس": -1, "الامس": -1, "البارحه": -1, "yesterday": -1, "غدا": 1, "tomorrow": 1,
-                  "بعد غد": 2, "اليوم": 0, "today": 0}.get(word, -2 if word.startswith("اول") else None)
+        offset = {
+            "امس": -1,
+            "الامس": -1,
+            "البارحه": -1,
+            "yesterday": -1,
+            "غدا": 1,
+            "tomorrow": 1,
+            "بعد غد": 2,
+            "اليوم": 0,
+            "today": 0,
+        }.get(word, -2 if word.startswith("اول") else None)
         if offset is None:
             return None
         d = pub + timedelta(days=offset)
@@ -561,8 +778,19 @@ def find_dates(text: str, published: str | date | None = None) -> list[DateMenti
             start += 1
         while end > start and not (text[end - 1].isalnum() or text[end - 1] in ")"):
             end -= 1
-        out.append(DateMention(text=text[start:end], start=start, end=end, value=value, granularity=gran,
-                               first=first, last=last, kind=kind, qualifier=qualifier))
+        out.append(
+            DateMention(
+                text=text[start:end],
+                start=start,
+                end=end,
+                value=value,
+                granularity=gran,
+                first=first,
+                last=last,
+                kind=kind,
+                qualifier=qualifier,
+            )
+        )
     return out
 
 

@@ -52,18 +52,26 @@ class EntityMention:
 
 
 def _e(key: str, type_: EntityType, en: str, ar: str) -> Entity:
-    return Entity(key, type_, tuple(x.strip() for x in en.split("|") if x.strip()),
-                  tuple(x.strip() for x in ar.split("|") if x.strip()))
+    return Entity(
+        key,
+        type_,
+        tuple(x.strip() for x in en.split("|") if x.strip()),
+        tuple(x.strip() for x in ar.split("|") if x.strip()),
+    )
 
 
 ENTITIES: tuple[Entity, ...] = (
     # places
     _e("iraq", "place", "Iraq|Iraqi|Iraqis", "العراق|عراق|العراقي|العراقية|العراقيين|العراقيون"),
     _e("syria", "place", "Syria|Syrian|Syrians", "سوريا|سورية|السوري|السورية|السوريين"),
-    _e("us", "place", "United States|US|U.S.|USA|America|American|Americans",
-       "الولايات المتحدة|أمريكا|أميركا|الأمريكي|الأميركي|الأمريكية|الأميركية|الأمريكيين|الأميركيين|"
-       "الأمريكيون|الأميركيون|"
-       "أمريكي|أميركي|أمريكيا|أميركيا|أمريكية|أميركية|أمريكيين|أميركيين"),
+    _e(
+        "us",
+        "place",
+        "United States|US|U.S.|USA|America|American|Americans",
+        "الولايات المتحدة|أمريكا|أميركا|الأمريكي|الأميركي|الأمريكية|الأميركية|الأمريكيين|الأميركيين|"
+        "الأمريكيون|الأميركيون|"
+        "أمريكي|أميركي|أمريكيا|أميركيا|أمريكية|أميركية|أمريكيين|أميركيين",
+    ),
     _e("washington", "place", "Washington", "واشنطن"),
     _e("baghdad", "place", "Baghdad", "بغداد"),
     _e("erbil", "place", "Erbil|Arbil", "أربيل"),
@@ -101,8 +109,12 @@ ENTITIES: tuple[Entity, ...] = (
     _e("pentagon", "place", "Pentagon", "البنتاغون|البنتاجون"),
     # people
     _e("biden", "person", "Biden|Joe Biden", "بايدن|جو بايدن"),
-    _e("sudani", "person", "Sudani|al-Sudani|Al-Sudani|Mohammed Shia al-Sudani|Mohammed Shia' al-Sudani",
-       "السوداني|محمد شياع السوداني"),
+    _e(
+        "sudani",
+        "person",
+        "Sudani|al-Sudani|Al-Sudani|Mohammed Shia al-Sudani|Mohammed Shia' al-Sudani",
+        "السوداني|محمد شياع السوداني",
+    ),
     _e("kadhimi", "person", "Kadhimi|al-Kadhimi|Al-Kadhimi|Mustafa al-Kadhimi", "الكاظمي|مصطفى الكاظمي"),
     _e("austin", "person", "Austin|Lloyd Austin", "أوستن|لويد أوستن"),
     _e("blinken", "person", "Blinken|Antony Blinken", "بلينكن|أنتوني بلينكن"),
@@ -119,14 +131,21 @@ ENTITIES: tuple[Entity, ...] = (
     _e("peshmerga", "org", "Peshmerga", "البشمركة|البيشمركة"),
     _e("islamic_resistance", "org", "Islamic Resistance in Iraq", "المقاومة الإسلامية"),
     _e("centcom", "org", "CENTCOM|Central Command", "القيادة المركزية"),
-    _e("ctef", "org", "Counter-ISIS Train and Equip Fund|CTEF|Train and Equip Fund",
-       "صندوق تمويل التدريب والتجهيز"),
+    _e("ctef", "org", "Counter-ISIS Train and Equip Fund|CTEF|Train and Equip Fund", "صندوق تمويل التدريب والتجهيز"),
     _e("oir", "org", "Operation Inherent Resolve|Inherent Resolve|CJTF-OIR|OIR", "العزم الصلب|العزم الثابت"),
     _e("hmc", "org", "Higher Military Commission", "اللجنة العسكرية العليا"),
-    _e("hcc", "org", "Higher Coordinating Committee|Higher Coordination Committee",
-       "لجنة التنسيق العليا|اللجنة التنسيقية العليا"),
-    _e("jscd", "org", "Joint Security Cooperation Dialogue|security cooperation dialogue",
-       "حوار التعاون الأمني المشترك"),
+    _e(
+        "hcc",
+        "org",
+        "Higher Coordinating Committee|Higher Coordination Committee",
+        "لجنة التنسيق العليا|اللجنة التنسيقية العليا",
+    ),
+    _e(
+        "jscd",
+        "org",
+        "Joint Security Cooperation Dialogue|security cooperation dialogue",
+        "حوار التعاون الأمني المشترك",
+    ),
     _e("strategic_dialogue", "org", "Strategic Dialogue", "الحوار الاستراتيجي"),
     _e("sfa", "org", "Strategic Framework Agreement", "اتفاقية الإطار الاستراتيجي"),
     _e("coordination_framework", "org", "Coordination Framework", "الإطار التنسيقي"),
@@ -137,8 +156,13 @@ ENTITIES: tuple[Entity, ...] = (
     _e("wef", "org", "World Economic Forum", "المنتدى الاقتصادي العالمي"),
     # roles (a role with a country entity names an office: "Iraqi prime minister")
     _e("prime_minister", "role", "prime minister|premier|PM", "رئيس الوزراء|رئيس مجلس الوزراء|رئيس حكومة"),
-    _e("defense_minister", "role", "defense minister|defence minister|defense secretary|defence secretary|"
-       "secretary of defense|secretary of defence|Pentagon chief", "وزير الدفاع|وزير دفاعه"),
+    _e(
+        "defense_minister",
+        "role",
+        "defense minister|defence minister|defense secretary|defence secretary|"
+        "secretary of defense|secretary of defence|Pentagon chief",
+        "وزير الدفاع|وزير دفاعه",
+    ),
     _e("foreign_minister", "role", "foreign minister|secretary of state|top diplomat", "وزير الخارجية"),
     _e("president", "role", "president", "الرئيس|رئيس"),
     _e("spokesman", "role", "spokesman|spokesperson|spokeswoman", "المتحدث باسم|المتحدث"),
@@ -178,7 +202,7 @@ def find_entities(text: str, types: tuple[EntityType, ...] | None = None) -> lis
             continue
         for m in pattern.finditer(folded):
             s, e = m.start(), m.end()
-            raw = text[where[s]:where[e - 1] + 1]
+            raw = text[where[s] : where[e - 1] + 1]
             if raw.isascii() and len(raw.replace(".", "")) <= 3 and not raw.replace(".", "").isupper():
                 continue  # "us", "is", "un", "ap", "pm" as words
             found.append((s, e, entity))

@@ -69,28 +69,92 @@ def _f(words: str) -> list[str]:
     return [fold(w)[0] for w in words.split()]
 
 
-_ONES = {w: v for v, ws in {
-    1: "واحد واحدة", 2: "اثنان اثنين اثنتان اثنتين", 3: "ثلاث ثلاثة", 4: "أربع أربعة", 5: "خمس خمسة",
-    6: "ست ستة", 7: "سبع سبعة", 8: "ثمان ثماني ثمانية", 9: "تسع تسعة", 10: "عشر عشرة",
-    20: "عشرون عشرين", 30: "ثلاثون ثلاثين", 40: "أربعون أربعين", 50: "خمسون خمسين", 60: "ستون ستين",
-    70: "سبعون سبعين", 80: "ثمانون ثمانين", 90: "تسعون تسعين",
-    100: "مائة مئة", 200: "مائتان مائتين مئتان مئتين", 300: "ثلاثمائة ثلاثمئة", 400: "أربعمائة أربعمئة",
-    500: "خمسمائة خمسمئة", 600: "ستمائة ستمئة", 700: "سبعمائة سبعمئة", 800: "ثمانمائة ثمانمئة ثمانيمائة",
-    900: "تسعمائة تسعمئة",
-    1000: "ألف", 2000: "ألفان ألفين ألفي", 1_000_000: "مليون", 2_000_000: "مليونان مليونين مليوني",
-    1_000_000_000: "مليار", 2_000_000_000: "ملياران مليارين",
-}.items() for w in _f(ws)}
-_EN_ONES = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-            "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
-            "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
-_SCALES = {**dict.fromkeys(_f("آلاف ألف"), 1000), **dict.fromkeys(_f("ملايين مليون"), 1000000),
-           **dict.fromkeys(_f("مليارات مليار"), 1000000000),
-           "thousand": 1000, "thousands": 1000, "million": 1_000_000, "millions": 1_000_000,
-           "billion": 1_000_000_000, "billions": 1_000_000_000, "hundred": 100}
+_ONES = {
+    w: v
+    for v, ws in {
+        1: "واحد واحدة",
+        2: "اثنان اثنين اثنتان اثنتين",
+        3: "ثلاث ثلاثة",
+        4: "أربع أربعة",
+        5: "خمس خمسة",
+        6: "ست ستة",
+        7: "سبع سبعة",
+        8: "ثمان ثماني ثمانية",
+        9: "تسع تسعة",
+        10: "عشر عشرة",
+        20: "عشرون عشرين",
+        30: "ثلاثون ثلاثين",
+        40: "أربعون أربعين",
+        50: "خمسون خمسين",
+        60: "ستون ستين",
+        70: "سبعون سبعين",
+        80: "ثمانون ثمانين",
+        90: "تسعون تسعين",
+        100: "مائة مئة",
+        200: "مائتان مائتين مئتان مئتين",
+        300: "ثلاثمائة ثلاثمئة",
+        400: "أربعمائة أربعمئة",
+        500: "خمسمائة خمسمئة",
+        600: "ستمائة ستمئة",
+        700: "سبعمائة سبعمئة",
+        800: "ثمانمائة ثمانمئة ثمانيمائة",
+        900: "تسعمائة تسعمئة",
+        1000: "ألف",
+        2000: "ألفان ألفين ألفي",
+        1_000_000: "مليون",
+        2_000_000: "مليونان مليونين مليوني",
+        1_000_000_000: "مليار",
+        2_000_000_000: "ملياران مليارين",
+    }.items()
+    for w in _f(ws)
+}
+_EN_ONES = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+}
+_SCALES = {
+    **dict.fromkeys(_f("آلاف ألف"), 1000),
+    **dict.fromkeys(_f("ملايين مليون"), 1000000),
+    **dict.fromkeys(_f("مليارات مليار"), 1000000000),
+    "thousand": 1000,
+    "thousands": 1000,
+    "million": 1_000_000,
+    "millions": 1_000_000,
+    "billion": 1_000_000_000,
+    "billions": 1_000_000_000,
+    "hundred": 100,
+}
 
 _UNITS: dict[str, list[str]] = {
-    "troops": [*_f("جندي جنود جنديا عسكري عسكريين عسكريا مقاتل مقاتلين عنصر عناصر"),
-        "troops", "soldiers", "soldier", "personnel", "servicemembers", "forces", "service"],
+    "troops": [
+        *_f("جندي جنود جنديا عسكري عسكريين عسكريا مقاتل مقاتلين عنصر عناصر"),
+        "troops",
+        "soldiers",
+        "soldier",
+        "personnel",
+        "servicemembers",
+        "forces",
+        "service",
+    ],
     "usd": [*_f("دولار دولارا دولارات"), "dollars", "dollar", "usd"],
     "countries": [*_f("دولة دول دولا بلد بلدان"), "countries", "country", "nations", "members"],
     "km": [*_f("كيلومتر كيلومترا كيلومترات كلم كم"), "km", "kilometres", "kilometers", "kilometre", "kilometer"],
@@ -100,25 +164,93 @@ _UNITS: dict[str, list[str]] = {
 }
 _UNIT_OF = {w: u for u, ws in _UNITS.items() for w in ws}
 _QUALIFIERS: list[tuple[str, list[str]]] = [
-    ("at_most", ["لا يتجاوز", "لا يتجاوزون", "لا تتجاوز", "لا يزيد على", "لا يزيد عن", "لا يزيد", "ما لا يزيد عن",
-                 "ما لا يزيد على", "بحد أقصى", "حتى", "أقل من", "ما دون", "no more than", "up to", "at most",
-                 "not exceed", "not to exceed", "fewer than", "less than", "maximum of", "a maximum of", "capped at"]),
-    ("at_least", ["أكثر من", "ما يزيد على", "ما يزيد عن", "يزيد على", "يزيد عن", "ما لا يقل عن", "لا يقل عن",
-                  "على الأقل", "more than", "over", "at least", "upwards of", "in excess of"]),
-    ("about", ["نحو", "حوالي", "حوالى", "قرابة", "زهاء", "ما يقارب", "يقارب", "تقريبا", "ما يناهز", "يناهز",
-               "around", "about", "approximately", "roughly", "some", "nearly", "almost", "an estimated", "estimated"]),
+    (
+        "at_most",
+        [
+            "لا يتجاوز",
+            "لا يتجاوزون",
+            "لا تتجاوز",
+            "لا يزيد على",
+            "لا يزيد عن",
+            "لا يزيد",
+            "ما لا يزيد عن",
+            "ما لا يزيد على",
+            "بحد أقصى",
+            "حتى",
+            "أقل من",
+            "ما دون",
+            "no more than",
+            "up to",
+            "at most",
+            "not exceed",
+            "not to exceed",
+            "fewer than",
+            "less than",
+            "maximum of",
+            "a maximum of",
+            "capped at",
+        ],
+    ),
+    (
+        "at_least",
+        [
+            "أكثر من",
+            "ما يزيد على",
+            "ما يزيد عن",
+            "يزيد على",
+            "يزيد عن",
+            "ما لا يقل عن",
+            "لا يقل عن",
+            "على الأقل",
+            "more than",
+            "over",
+            "at least",
+            "upwards of",
+            "in excess of",
+        ],
+    ),
+    (
+        "about",
+        [
+            "نحو",
+            "حوالي",
+            "حوالى",
+            "قرابة",
+            "زهاء",
+            "ما يقارب",
+            "يقارب",
+            "تقريبا",
+            "ما يناهز",
+            "يناهز",
+            "around",
+            "about",
+            "approximately",
+            "roughly",
+            "some",
+            "nearly",
+            "almost",
+            "an estimated",
+            "estimated",
+        ],
+    ),
 ]
 _QUAL_FOLDED = [(kind, [tuple(_f(p)) for p in phrases]) for kind, phrases in _QUALIFIERS]
 _CLITICS = ("وب", "فب", "و", "ب", "ل", "ف")
 _TOKEN = re.compile(r"\d+(?:[.,٫]\d+)*|[^\W\d_]+|[%$]")
 _YEAR_CUES = set(_f("عام العام سنة السنة منذ في بحلول حتى مطلع أواخر نهاية بداية خلال قبل بعد")) | {
-    "in", "since", "by", "until", "year", "fy"}
+    "in",
+    "since",
+    "by",
+    "until",
+    "year",
+    "fy",
+}
 
 
 def _strip(word: str) -> str:
     for c in _CLITICS:
-        if word.startswith(c) and (word[len(c):] in _ONES or word[len(c):] in _SCALES or word[len(c):] in _UNIT_OF):
-            return word[len(c):]
+        if word.startswith(c) and (word[len(c) :] in _ONES or word[len(c) :] in _SCALES or word[len(c) :] in _UNIT_OF):
+            return word[len(c) :]
     return word
 
 
@@ -141,7 +273,7 @@ def _qualifier(words: list[str], i: int) -> tuple[str, int]:
             n = len(phrase)
             if i - n < 0:
                 continue
-            window = words[i - n:i]
+            window = words[i - n : i]
             last_ok = window[-1] == phrase[-1] or _strip_any(window[-1]) == phrase[-1]
             if list(window[:-1]) == list(phrase[:-1]) and last_ok:
                 return kind, i - n
@@ -153,7 +285,7 @@ def _qualifier(words: list[str], i: int) -> tuple[str, int]:
 def _strip_any(word: str) -> str:
     for c in _CLITICS:
         if word.startswith(c) and len(word) - len(c) >= 3:
-            return word[len(c):]
+            return word[len(c) :]
     return word
 
 
@@ -227,10 +359,20 @@ def find_quantities(text: str) -> list[Quantity]:
         if qstart < i and words[qstart] not in ("$",):
             start_orig = where[tokens[qstart][1]]
         low, high = _interval(value, qualifier)
-        written = text[where[tokens[unit_at][1]]:where[tokens[unit_at][2] - 1] + 1] if noun and noun != "$" else noun
-        out.append(Quantity(value=float(value), unit=unit, noun=written,
-                            qualifier=qualifier, low=low, high=high, text=text[start_orig:end_orig],
-                            start=start_orig, end=end_orig))
+        written = text[where[tokens[unit_at][1]] : where[tokens[unit_at][2] - 1] + 1] if noun and noun != "$" else noun
+        out.append(
+            Quantity(
+                value=float(value),
+                unit=unit,
+                noun=written,
+                qualifier=qualifier,
+                low=low,
+                high=high,
+                text=text[start_orig:end_orig],
+                start=start_orig,
+                end=end_orig,
+            )
+        )
         i = max(j, i + 1)
     return out
 

@@ -17,11 +17,21 @@ _DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
 _TATWEEL = "\u0640"
 _FOLD = str.maketrans(
     {
-        "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا",
-        "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي",
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ى": "ي",
+        "ة": "ه",
+        "ؤ": "و",
+        "ئ": "ي",
         **{chr(0x0660 + i): str(i) for i in range(10)},  # Arabic-Indic digits
         **{chr(0x06F0 + i): str(i) for i in range(10)},  # Eastern Arabic-Indic (Persian) digits
-        "٫": ".", "٬": ",", "،": ",", "؛": ";", "؟": "?",
+        "٫": ".",
+        "٬": ",",
+        "،": ",",
+        "؛": ";",
+        "؟": "?",
     }
 )
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
@@ -35,13 +45,120 @@ _MIN_STEM = 3
 
 # Function words that carry no topic (already in normalised form).
 STOPWORDS = frozenset(
-    """
-    في من علي الي عن مع ان او و ثم هذا هذه ذلك تلك التي الذي الذين كان كانت قد لا ما لم لن هو هي هم
-    بين حيث كما بعد قبل عند اي كل غير ايضا حول خلال منذ حتي اذا لقد وقد وفي ومن به بها له لها فيه فيها
-    منها عليه عليها الا انه انها بان وان كل هل كم ماذا متي اين كيف لماذا
-    the a an of to in on for and or is are was were be by with as at from that this which who what when
-    where how why did does do has have had it its their his her they he she not
-    """.split()
+    [
+        "في",
+        "من",
+        "علي",
+        "الي",
+        "عن",
+        "مع",
+        "ان",
+        "او",
+        "و",
+        "ثم",
+        "هذا",
+        "هذه",
+        "ذلك",
+        "تلك",
+        "التي",
+        "الذي",
+        "الذين",
+        "كان",
+        "كانت",
+        "قد",
+        "لا",
+        "ما",
+        "لم",
+        "لن",
+        "هو",
+        "هي",
+        "هم",
+        "بين",
+        "حيث",
+        "كما",
+        "بعد",
+        "قبل",
+        "عند",
+        "اي",
+        "كل",
+        "غير",
+        "ايضا",
+        "حول",
+        "خلال",
+        "منذ",
+        "حتي",
+        "اذا",
+        "لقد",
+        "وقد",
+        "وفي",
+        "ومن",
+        "به",
+        "بها",
+        "له",
+        "لها",
+        "فيه",
+        "فيها",
+        "منها",
+        "عليه",
+        "عليها",
+        "الا",
+        "انه",
+        "انها",
+        "بان",
+        "وان",
+        "كل",
+        "هل",
+        "كم",
+        "ماذا",
+        "متي",
+        "اين",
+        "كيف",
+        "لماذا",
+        "the",
+        "a",
+        "an",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "and",
+        "or",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "by",
+        "with",
+        "as",
+        "at",
+        "from",
+        "that",
+        "this",
+        "which",
+        "who",
+        "what",
+        "when",
+        "where",
+        "how",
+        "why",
+        "did",
+        "does",
+        "do",
+        "has",
+        "have",
+        "had",
+        "it",
+        "its",
+        "their",
+        "his",
+        "her",
+        "they",
+        "he",
+        "she",
+        "not",
+    ]
 )
 
 
@@ -71,7 +188,7 @@ def light_stem(token: str) -> str:
         return token
     for p in _PREFIXES:
         if token.startswith(p) and len(token) - len(p) >= _MIN_STEM:
-            token = token[len(p):]
+            token = token[len(p) :]
             break
     for s in _SUFFIXES:
         if token.endswith(s) and len(token) - len(s) >= _MIN_STEM:

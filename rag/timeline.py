@@ -73,8 +73,9 @@ class TimelineBuilder:
         self.fallback = fallback
         self.min_overlap = min_overlap
 
-    def run(self, topic: str, hits: Sequence[Hit], articles: Mapping[str, Article], *, since: str = "",
-            until: str = "") -> Timeline:
+    def run(
+        self, topic: str, hits: Sequence[Hit], articles: Mapping[str, Article], *, since: str = "", until: str = ""
+    ) -> Timeline:
         """The timeline of ``topic`` from ``hits`` (ranked passages) over ``articles`` (by doc id).
 
         ``since``/``until`` (``YYYY-MM-DD``) bound it; when both are empty, years the topic names do.
@@ -152,19 +153,44 @@ def _suspect(article: Article, s: int, e: int) -> bool:
     return any(a < e and s < b for a, b in article.suspect_spans)
 
 
-def _event(article: Article, s: int, e: int, value: str, granularity: str, first: date, date_text: str,
-           from_published: bool, score: float) -> TimelineEvent:
-    return TimelineEvent(n=0, date=value, granularity=granularity, first=first.isoformat(), text=article.text[s:e],
-                         doc_id=article.doc_id, start=s, end=e, title=article.title, published=article.published,
-                         source=article.source, date_text=date_text, from_published=from_published,
-                         score=round(score, 4))
+def _event(
+    article: Article,
+    s: int,
+    e: int,
+    value: str,
+    granularity: str,
+    first: date,
+    date_text: str,
+    from_published: bool,
+    score: float,
+) -> TimelineEvent:
+    return TimelineEvent(
+        n=0,
+        date=value,
+        granularity=granularity,
+        first=first.isoformat(),
+        text=article.text[s:e],
+        doc_id=article.doc_id,
+        start=s,
+        end=e,
+        title=article.title,
+        published=article.published,
+        source=article.source,
+        date_text=date_text,
+        from_published=from_published,
+        score=round(score, 4),
+    )
 
 
 def _whole(article: Article) -> Hit:
     from rag.types import Chunk
 
-    return Hit(chunk=Chunk(doc_id=article.doc_id, ordinal=0, start=0, end=len(article.text), text=article.text),
-               score=1.0, rank=1, title=article.title)
+    return Hit(
+        chunk=Chunk(doc_id=article.doc_id, ordinal=0, start=0, end=len(article.text), text=article.text),
+        score=1.0,
+        rank=1,
+        title=article.title,
+    )
 
 
 __all__ = ["MIN_SENTENCE_CHARS", "TimelineBuilder", "topic_range"]

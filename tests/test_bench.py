@@ -156,7 +156,9 @@ def test_bm25_from_tokens_matches_bm25s_exactly() -> None:
         want = np.asarray(reference.get_scores(terms), dtype=np.float32)
         got = np.asarray(fast._retriever.get_scores(terms), dtype=np.float32)
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
-        assert [h.row for h in fast.search(query, 5)] == [h.row for h in BM25Index(reference, len(texts)).search(query, 5)]
+        assert [h.row for h in fast.search(query, 5)] == [
+            h.row for h in BM25Index(reference, len(texts)).search(query, 5)
+        ]
 
 
 def test_synthetic_chunks_sequence() -> None:
@@ -191,8 +193,19 @@ def test_options_quick_and_flags(tmp_path: Path) -> None:
     args = build_parser().parse_args(["bench", "--quick", "--out", str(tmp_path)])
     opts = options_from_args(args)
     assert opts.quick and opts.sizes == (1000, 10000) and "answer" not in opts.sections and opts.out == tmp_path
-    args = build_parser().parse_args(["bench", "--sizes", "2k", "--sections", "search", "--ef-search", "32,64",
-                                      "--approx-factory", "HNSW32,Flat;IVF256,Flat"])
+    args = build_parser().parse_args(
+        [
+            "bench",
+            "--sizes",
+            "2k",
+            "--sections",
+            "search",
+            "--ef-search",
+            "32,64",
+            "--approx-factory",
+            "HNSW32,Flat;IVF256,Flat",
+        ]
+    )
     opts = options_from_args(args)
     assert opts.sizes == (2000,) and opts.sections == ("search",) and opts.ef_searches == (32, 64)
     assert opts.approx_factories == ("HNSW32,Flat", "IVF256,Flat")
@@ -204,29 +217,79 @@ def test_options_quick_and_flags(tmp_path: Path) -> None:
 
 def _fake_result() -> dict:
     return {
-        "meta": {"started": "now", "quick": True, "host": {"cpus": 2, "load_avg": [0.1, 0.1, 0.1]},
-                 "duration_s": 1.0, "load_avg_end": [0.2]},
-        "indexing": {"passages": 10, "distinct_passages": 5, "tokens": 1000, "mean_tokens_per_passage": 100.0,
-                     "rows": [{"backend": "torch", "threads": 1, "batch_size": 16, "chunks_per_s": 10.0,
-                               "tokens_per_s": 1000.0, "seconds": 1.0, "min_cosine_vs_default": 1.0}],
-                     "default": {"backend": "torch", "threads": 1, "batch_size": 16, "chunks_per_s": 10.0,
-                                 "seconds": 1.0},
-                     "fastest_default_engine": {"backend": "torch", "threads": 2, "batch_size": 32, "chunks_per_s": 20.0,
-                                       "min_cosine_vs_default": 1.0},
-                     "length_sorting": {"sorted": True}},
-        "search": {"summary": {"suggested_approx_threshold": 400000, "flat_crosses_target_at": 437000.0,
-                               "largest_size": 1000000,
-                               "approx_at_largest": {
-                                   "IVF1024,Flat": {"build_s": 19.0, "structure_bytes_per_chunk": 9.6,
-                                                    "meets_recall_target": True, "param": "nprobe", "value": 32,
-                                                    "recall_at_10": 0.97, "p95_ms": 2.2},
-                                   "HNSW32,Flat": {"build_s": 250.0, "structure_bytes_per_chunk": 272.0,
-                                                   "meets_recall_target": False, "param": "efSearch", "value": 512,
-                                                   "recall_at_10": 0.92, "p95_ms": 2.1}},
-                               "best_approx": {"factory": "IVF1024,Flat", "build_s": 19.0,
-                                               "structure_bytes_per_chunk": 9.6, "meets_recall_target": True,
-                                               "param": "nprobe", "value": 32, "recall_at_10": 0.97, "p95_ms": 2.2}}},
-        "value": np.float32(1.5), "array": np.arange(3), "path": Path("x"),
+        "meta": {
+            "started": "now",
+            "quick": True,
+            "host": {"cpus": 2, "load_avg": [0.1, 0.1, 0.1]},
+            "duration_s": 1.0,
+            "load_avg_end": [0.2],
+        },
+        "indexing": {
+            "passages": 10,
+            "distinct_passages": 5,
+            "tokens": 1000,
+            "mean_tokens_per_passage": 100.0,
+            "rows": [
+                {
+                    "backend": "torch",
+                    "threads": 1,
+                    "batch_size": 16,
+                    "chunks_per_s": 10.0,
+                    "tokens_per_s": 1000.0,
+                    "seconds": 1.0,
+                    "min_cosine_vs_default": 1.0,
+                }
+            ],
+            "default": {"backend": "torch", "threads": 1, "batch_size": 16, "chunks_per_s": 10.0, "seconds": 1.0},
+            "fastest_default_engine": {
+                "backend": "torch",
+                "threads": 2,
+                "batch_size": 32,
+                "chunks_per_s": 20.0,
+                "min_cosine_vs_default": 1.0,
+            },
+            "length_sorting": {"sorted": True},
+        },
+        "search": {
+            "summary": {
+                "suggested_approx_threshold": 400000,
+                "flat_crosses_target_at": 437000.0,
+                "largest_size": 1000000,
+                "approx_at_largest": {
+                    "IVF1024,Flat": {
+                        "build_s": 19.0,
+                        "structure_bytes_per_chunk": 9.6,
+                        "meets_recall_target": True,
+                        "param": "nprobe",
+                        "value": 32,
+                        "recall_at_10": 0.97,
+                        "p95_ms": 2.2,
+                    },
+                    "HNSW32,Flat": {
+                        "build_s": 250.0,
+                        "structure_bytes_per_chunk": 272.0,
+                        "meets_recall_target": False,
+                        "param": "efSearch",
+                        "value": 512,
+                        "recall_at_10": 0.92,
+                        "p95_ms": 2.1,
+                    },
+                },
+                "best_approx": {
+                    "factory": "IVF1024,Flat",
+                    "build_s": 19.0,
+                    "structure_bytes_per_chunk": 9.6,
+                    "meets_recall_target": True,
+                    "param": "nprobe",
+                    "value": 32,
+                    "recall_at_10": 0.97,
+                    "p95_ms": 2.2,
+                },
+            }
+        },
+        "value": np.float32(1.5),
+        "array": np.arange(3),
+        "path": Path("x"),
     }
 
 
@@ -248,8 +311,13 @@ def test_recommendations_read_the_figures() -> None:
     assert "embed_threads=2, embed_batch_size=32" in rec["embedding"]
     assert "embedding_backend" not in rec  # nothing faster with the same vectors in the figures
     result = _fake_result()
-    result["indexing"]["fastest_same_embeddings"] = {"backend": "openvino", "threads": 1, "batch_size": 8,
-                                                     "chunks_per_s": 60.0, "min_cosine_vs_default": 0.99999}
+    result["indexing"]["fastest_same_embeddings"] = {
+        "backend": "openvino",
+        "threads": 1,
+        "batch_size": 8,
+        "chunks_per_s": 60.0,
+        "min_cosine_vs_default": 0.99999,
+    }
     assert recommendations(result, SanadConfig())["embedding_backend"].startswith("openvino (1 thread(s), batch 8)")
     result["indexing"]["default"]["backend"] = "openvino"
     assert "embedding_backend" not in recommendations(result, SanadConfig())  # already the engine in use
@@ -276,9 +344,16 @@ def test_bench_quick_smoke(tmp_path: Path) -> None:
     from bench.run import run_bench
 
     config = seed_index(tmp_path)
-    options = BenchOptions.quick_preset(sizes=(1000, 2000), queries=6, embed_passages=16, batch_sizes=(16,),
-                                        unsorted_batch_sizes=(16,), ef_searches=(32,), use_xquad=False,
-                                        out=tmp_path)
+    options = BenchOptions.quick_preset(
+        sizes=(1000, 2000),
+        queries=6,
+        embed_passages=16,
+        batch_sizes=(16,),
+        unsorted_batch_sizes=(16,),
+        ef_searches=(32,),
+        use_xquad=False,
+        out=tmp_path,
+    )
     import os
     import time
 
@@ -302,28 +377,58 @@ def test_bench_quick_smoke(tmp_path: Path) -> None:
 def _answer(text: str, refused: bool = False, **timings: float):
     from rag.types import Answer
 
-    return Answer(question="q", language="ar", answer=text, refused=refused, citations=(), passages=(),
-                  timings=dict(timings))
+    return Answer(
+        question="q", language="ar", answer=text, refused=refused, citations=(), passages=(), timings=dict(timings)
+    )
 
 
 def test_stage_row_and_summary() -> None:
     from bench.answering import _answer_summary, stage_row, summarize_rows
     from bench.data import SeedQuestion
 
-    q = SeedQuestion(id="s1", question="كم؟", lang="ar", answerable=True, gold_doc_ids=("d",), evidence=(),
-                     answers=("380 مليون دولار", "380"), type="factoid")
-    good = stage_row(q, _answer("سيقدم 380 مليون دولار [1]", retrieval_s=0.02, prompt_tokens=600, ttft_s=4.0,
-                                generation_s=6.0, completion_tokens=21, total_s=6.1), first_token_s=4.1)
+    q = SeedQuestion(
+        id="s1",
+        question="كم؟",
+        lang="ar",
+        answerable=True,
+        gold_doc_ids=("d",),
+        evidence=(),
+        answers=("380 مليون دولار", "380"),
+        type="factoid",
+    )
+    good = stage_row(
+        q,
+        _answer(
+            "سيقدم 380 مليون دولار [1]",
+            retrieval_s=0.02,
+            prompt_tokens=600,
+            ttft_s=4.0,
+            generation_s=6.0,
+            completion_tokens=21,
+            total_s=6.1,
+        ),
+        first_token_s=4.1,
+    )
     assert good["correct"] == 1.0 and good["gen_tokens_per_s"] == pytest.approx(10.0) and good["first_token_s"] == 4.1
     bad = stage_row(q, _answer("3800 جندي", ttft_s=2.0, generation_s=2.5, completion_tokens=1, total_s=3.0))
     assert bad["correct"] == 0.0 and bad["gen_tokens_per_s"] is None  # "380" must not match inside "3800"
     s = summarize_rows([good, bad])
     assert s["accuracy"] == 0.5 and s["max_ttft_s"] == 4.0 and s["mean_ttft_s"] == pytest.approx(3.0)
-    summary = _answer_summary({"variants": {"default": {"summary": s, "overrides": {}},
-                                            "budget300": {"summary": {**s, "mean_ttft_s": 2.0, "max_ttft_s": 2.5},
-                                                          "overrides": {"prompt_budget_tokens": 300}},
-                                            "passages2": {"summary": {**s, "mean_ttft_s": 1.0, "accuracy": 0.0},
-                                                          "overrides": {"answer_passages": 2}}}})
+    summary = _answer_summary(
+        {
+            "variants": {
+                "default": {"summary": s, "overrides": {}},
+                "budget300": {
+                    "summary": {**s, "mean_ttft_s": 2.0, "max_ttft_s": 2.5},
+                    "overrides": {"prompt_budget_tokens": 300},
+                },
+                "passages2": {
+                    "summary": {**s, "mean_ttft_s": 1.0, "accuracy": 0.0},
+                    "overrides": {"answer_passages": 2},
+                },
+            }
+        }
+    )
     assert summary["fastest_variant"]["name"] == "passages2"
     assert summary["fastest_without_accuracy_loss"]["name"] == "budget300"
     assert summary["default_meets_target"] is True

@@ -10,12 +10,12 @@ from rag.bm25 import BM25Index
 from rag.errors import IndexCorruptError
 
 PASSAGES = [
-    "وأكد أن قوات العراق ستبقى في بغداد لحماية المستشارين.",            # 0
-    "توقع صندوق النقد الدولي أن يتباطأ نمو الاقتصاد العالمي.",           # 1
-    "Oil prices rose on Monday after OPEC agreed to extend cuts.",       # 2
-    "أعلنت الولايات المتحدة عن مساعدات إنسانيـــة للشعب السوري.",        # 3
-    "اجتمع وزراء خارجية التحالف الدولي لهزيمة داعش في واشنطن.",          # 4
-    "قال المتحدث إن العملية أسفرت عن تدمير ١٢ مخبأً للأسلحة.",           # 5
+    "وأكد أن قوات العراق ستبقى في بغداد لحماية المستشارين.",  # 0
+    "توقع صندوق النقد الدولي أن يتباطأ نمو الاقتصاد العالمي.",  # 1
+    "Oil prices rose on Monday after OPEC agreed to extend cuts.",  # 2
+    "أعلنت الولايات المتحدة عن مساعدات إنسانيـــة للشعب السوري.",  # 3
+    "اجتمع وزراء خارجية التحالف الدولي لهزيمة داعش في واشنطن.",  # 4
+    "قال المتحدث إن العملية أسفرت عن تدمير ١٢ مخبأً للأسلحة.",  # 5
 ]
 
 
@@ -33,8 +33,16 @@ def test_bm25_search_normalised_stemmed_arabic_match(bm25: BM25Index) -> None:
 
 @pytest.mark.parametrize(
     ("query", "row"),
-    [("الانسانية", 3), ("إنسانية", 3), ("والتحالف", 4), ("١٢ مخبأ", 5), ("12 مخبأ", 5), ("OIL Prices", 2),
-     ("الاقتصادُ", 1), ("السورى", 3)],
+    [
+        ("الانسانية", 3),
+        ("إنسانية", 3),
+        ("والتحالف", 4),
+        ("١٢ مخبأ", 5),
+        ("12 مخبأ", 5),
+        ("OIL Prices", 2),
+        ("الاقتصادُ", 1),
+        ("السورى", 3),
+    ],
 )
 def test_bm25_search_spelling_variants_found(bm25: BM25Index, query: str, row: int) -> None:
     """Guards against prefixes, diacritics, hamza forms or digit scripts blocking a lexical match."""
@@ -105,7 +113,7 @@ def test_bm25_save_load_round_trip_no_pickle(tmp_path: Path, bm25: BM25Index) ->
 def test_bm25_load_wrong_count_raises(tmp_path: Path, bm25: BM25Index) -> None:
     """Guards against BM25 rows and passage rows disagreeing after a partial write."""
     bm25.save(tmp_path / "bm25")
-    with pytest.raises(IndexCorruptError, match="holds 6 passages but the index lists 5.*sanad index"):
+    with pytest.raises(IndexCorruptError, match=r"holds 6 passages but the index lists 5.*sanad index"):
         BM25Index.load(tmp_path / "bm25", 5)
 
 
@@ -144,11 +152,18 @@ def test_bm25_load_and_search_without_importing_bm25s(tmp_path: Path, bm25: BM25
     import sys
 
     bm25.save(tmp_path / "bm25")
-    code = ("import sys; from pathlib import Path; from rag.bm25 import BM25Index; "
-            f"hits = BM25Index.load(Path({str(tmp_path / 'bm25')!r}), {len(PASSAGES)}).search('القوات العراقية', 3); "
-            "assert hits and hits[0].row == 0, hits; print(sorted(m for m in ('bm25s', 'scipy') if m in sys.modules))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                          cwd=Path(__file__).resolve().parents[1])
+    code = (
+        "import sys; from pathlib import Path; from rag.bm25 import BM25Index; "
+        f"hits = BM25Index.load(Path({str(tmp_path / 'bm25')!r}), {len(PASSAGES)}).search('القوات العراقية', 3); "
+        "assert hits and hits[0].row == 0, hits; print(sorted(m for m in ('bm25s', 'scipy') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
 

@@ -6,6 +6,8 @@ invariants are the ones citations and re-indexing rely on.
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -16,18 +18,39 @@ from rag.errors import InputError
 from rag.ingest import Ingestor
 from rag.types import Article, Chunk
 
-_ARABIC_WORDS = ["القوات", "العراقية", "بغداد", "واشنطن", "مُحَمَّد", "إنسانيـــة", "١٢٣", "2.5", "معًا..ففي",
-                 "داعش", "«الدولة»", "(التحالف)", "“قال”", "ى", "و"]
+_ARABIC_WORDS = [
+    "القوات",
+    "العراقية",
+    "بغداد",
+    "واشنطن",
+    "مُحَمَّد",
+    "إنسانيـــة",
+    "١٢٣",
+    "2.5",
+    "معًا..ففي",
+    "داعش",
+    "«الدولة»",
+    "(التحالف)",
+    "“قال”",
+    "ى",
+    "و",
+]
 _LATIN_WORDS = ["Oil", "prices", "rose", "OPEC", "U.S.", "e.g.", "3.14", "Mr.", "x"]
 _PUNCT = [".", "!", "?", "؟", "؛", "…", "..", "...", "،", ",", ":", "!?", "."]
 _SPACE = [" ", " ", " ", "\n", "\n\n", "  ", "\t", " \n ", "\u00a0"]
 
-_token = st.one_of(st.sampled_from(_ARABIC_WORDS), st.sampled_from(_LATIN_WORDS), st.sampled_from(_PUNCT),
-                   st.text(alphabet="ابتثجحخدذرزسشصضطظعغفقكلمنهوي", min_size=1, max_size=12))
+_token = st.one_of(
+    st.sampled_from(_ARABIC_WORDS),
+    st.sampled_from(_LATIN_WORDS),
+    st.sampled_from(_PUNCT),
+    st.text(alphabet="ابتثجحخدذرزسشصضطظعغفقكلمنهوي", min_size=1, max_size=12),
+)
 texts = st.lists(st.tuples(_token, st.sampled_from(_SPACE)), min_size=0, max_size=120).map(
-    lambda parts: "".join(t + s for t, s in parts))
+    lambda parts: "".join(t + s for t, s in parts)
+)
 sizes = st.integers(min_value=1, max_value=80).flatmap(
-    lambda m: st.tuples(st.just(m), st.integers(min_value=0, max_value=m - 1)))
+    lambda m: st.tuples(st.just(m), st.integers(min_value=0, max_value=m - 1))
+)
 
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -44,7 +67,7 @@ def test_chunker_offsets_slice_article_text(text: str, size: tuple[int, int]) ->
     """Guards against offsets drifting from the text (citations quote article.text[start:end])."""
     article, chunks = _chunks(text, *size)
     for c in chunks:
-        assert article.text[c.start:c.end] == c.text
+        assert article.text[c.start : c.end] == c.text
         assert c.text and c.text == c.text.strip()
         assert c.doc_id == "doc"
 
@@ -56,7 +79,7 @@ def test_chunker_every_non_space_character_covered(text: str, size: tuple[int, i
     _, chunks = _chunks(text, *size)
     covered = [False] * len(text)
     for c in chunks:
-        covered[c.start:c.end] = [True] * (c.end - c.start)
+        covered[c.start : c.end] = [True] * (c.end - c.start)
     missing = [i for i, ch in enumerate(text) if not ch.isspace() and not covered[i]]
     assert missing == []
     for start, end, _ in sentence_spans(text):
@@ -84,7 +107,7 @@ def test_chunker_token_bound_respected(text: str, size: tuple[int, int]) -> None
 def test_chunker_ordinals_consecutive_and_progressing(text: str, size: tuple[int, int]) -> None:
     _, chunks = _chunks(text, *size)
     assert [c.ordinal for c in chunks] == list(range(len(chunks)))
-    for prev, nxt in zip(chunks, chunks[1:]):
+    for prev, nxt in itertools.pairwise(chunks):
         assert prev.start < nxt.start and prev.end < nxt.end  # never stalls, never repeats a whole chunk
     assert len({c.chunk_id for c in chunks}) == len(chunks)
 
@@ -99,7 +122,7 @@ def test_chunker_overlap_whole_sentences_within_budget(text: str, size: tuple[in
     chunks = chunker.run(article)
     span_starts = {s.start for s in chunker.spans(text)}
     span_ends = {s.end for s in chunker.spans(text)}
-    for prev, nxt in zip(chunks, chunks[1:]):
+    for prev, nxt in itertools.pairwise(chunks):
         assert nxt.start in span_starts
         if nxt.start < prev.end:
             assert overlap > 0
@@ -124,8 +147,7 @@ def _sentences(text: str) -> list[str]:
 def test_sentence_spans_arabic_punctuation_boundaries() -> None:
     """Guards against ؟ and ؛ (Arabic question mark, semicolon) not ending sentences."""
     text = "أين الوزير؟ في بغداد؛ ثم سافر. نعم! وقال «انتهى.» بعدها\nسطر جديد"
-    assert _sentences(text) == ["أين الوزير؟", "في بغداد؛", "ثم سافر.", "نعم!", "وقال «انتهى.»", "بعدها",
-                                "سطر جديد"]
+    assert _sentences(text) == ["أين الوزير؟", "في بغداد؛", "ثم سافر.", "نعم!", "وقال «انتهى.»", "بعدها", "سطر جديد"]
 
 
 def test_sentence_spans_line_breaks_are_paragraphs() -> None:
@@ -141,8 +163,11 @@ def test_sentence_spans_decimal_not_split() -> None:
 
 def test_sentence_spans_double_dot_one_boundary() -> None:
     """Guards against '..' producing an empty or one-dot sentence (the scraped 'معًا..ففي' pattern)."""
-    assert _sentences("عملنا معًا..ففي العام الماضي... تحقق الهدف") == ["عملنا معًا..", "ففي العام الماضي...",
-                                                                        "تحقق الهدف"]
+    assert _sentences("عملنا معًا..ففي العام الماضي... تحقق الهدف") == [
+        "عملنا معًا..",
+        "ففي العام الماضي...",
+        "تحقق الهدف",
+    ]
 
 
 def test_sentence_spans_abbreviation_without_space_not_split() -> None:
@@ -171,7 +196,7 @@ def test_chunker_empty_text_no_chunks() -> None:
 def test_chunker_long_sentence_split_between_words() -> None:
     """Guards against a sentence with no punctuation becoming one over-long passage."""
     text = " ".join(f"كلمة{i}" for i in range(100))
-    article, chunks = _chunks(text, 16, 0)
+    _article, chunks = _chunks(text, 16, 0)
     assert len(chunks) > 1
     assert all(approx_token_count(c.text) <= 16 for c in chunks)
     assert " ".join(c.text for c in chunks) == text
@@ -187,15 +212,17 @@ def test_chunker_overlap_repeats_previous_sentence() -> None:
     """Guards against overlap that repeats nothing, or more than the budget allows."""
     text = "الجملة الأولى هنا. الجملة الثانية هنا. الجملة الثالثة هنا. الجملة الرابعة هنا."
     _, chunks = _chunks(text, 16, 6)  # each sentence: 3 words -> 5 tokens
-    assert [c.text for c in chunks] == ["الجملة الأولى هنا. الجملة الثانية هنا. الجملة الثالثة هنا.",
-                                        "الجملة الثالثة هنا. الجملة الرابعة هنا."]
+    assert [c.text for c in chunks] == [
+        "الجملة الأولى هنا. الجملة الثانية هنا. الجملة الثالثة هنا.",
+        "الجملة الثالثة هنا. الجملة الرابعة هنا.",
+    ]
 
 
 def test_chunker_no_overlap_disjoint() -> None:
     """Guards against overlap creeping in when overlap_tokens=0."""
     text = "أ ب ج. د ه و. ز ح ط. ي ك ل."
     _, chunks = _chunks(text, 10, 0)
-    assert all(a.end <= b.start for a, b in zip(chunks, chunks[1:]))
+    assert all(a.end <= b.start for a, b in itertools.pairwise(chunks))
 
 
 def test_chunker_new_paragraph_starts_chunk_when_half_full() -> None:
@@ -228,7 +255,7 @@ def test_chunker_seed_corpus_invariants() -> None:
         assert chunks, article.doc_id
         assert [c.ordinal for c in chunks] == list(range(len(chunks)))
         for c in chunks:
-            assert article.text[c.start:c.end] == c.text
+            assert article.text[c.start : c.end] == c.text
             assert approx_token_count(c.text) <= 160
         assert chunks[0].start == 0 and chunks[-1].end == len(article.text)
     assert total > len(articles)  # real articles need more than one passage each

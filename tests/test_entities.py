@@ -13,7 +13,7 @@ def test_find_entities_clitics_and_offsets():
     text = "للعراق وبالعراق والعراقية"
     found = find_entities(text)
     assert [m.key for m in found] == ["iraq"] * 3
-    assert all(text[m.start:m.end] == m.text for m in found)
+    assert all(text[m.start : m.end] == m.text for m in found)
 
 
 def test_find_entities_longest_wins_and_short_words_need_capitals():

@@ -24,14 +24,23 @@ from rag.ingest import Ingestor
 
 ROOT = Path(__file__).resolve().parents[1]
 
-GOOD = {"id": "q1", "question": "كم؟", "lang": "ar", "answerable": True, "gold_doc_ids": ["d1"],
-        "evidence": ["نحو 380"], "answers": ["380"], "type": "factoid"}
+GOOD = {
+    "id": "q1",
+    "question": "كم؟",
+    "lang": "ar",
+    "answerable": True,
+    "gold_doc_ids": ["d1"],
+    "evidence": ["نحو 380"],
+    "answers": ["380"],
+    "type": "factoid",
+}
 
 
 def _write(tmp_path: Path, rows: list) -> Path:
     path = tmp_path / "qa.jsonl"
-    path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in rows) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        "\n".join(r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8"
+    )
     return path
 
 
@@ -40,8 +49,12 @@ def test_seeds_load_and_match_the_readme_counts():
     items = load_qa(ROOT / "eval" / "seeds_qa.jsonl")
     assert len(items) == 203
     assert Counter(it.lang for it in items) == {"ar": 93, "en": 110}
-    assert Counter((it.lang, it.answerable) for it in items) == {("ar", True): 61, ("en", True): 80,
-                                                                  ("ar", False): 32, ("en", False): 30}
+    assert Counter((it.lang, it.answerable) for it in items) == {
+        ("ar", True): 61,
+        ("en", True): 80,
+        ("ar", False): 32,
+        ("en", False): 30,
+    }
     assert all(isinstance(it, QAItem) and it.evidence_spans is None for it in items)
     assert all(it.answer_type in ANSWER_TYPES for it in items)
     # The first 94 questions (session 1's set) keep their ids.
@@ -59,8 +72,17 @@ def test_seed_evidence_is_found_in_the_cleaned_articles():
 
 # -- validation ----------------------------------------------------------------------------------
 def test_valid_user_file(tmp_path):
-    unans = {**GOOD, "id": "q2", "answerable": False, "gold_doc_ids": [], "evidence": [], "answers": [],
-             "type": "unanswerable", "lang": "en", "question": "Who?"}
+    unans = {
+        **GOOD,
+        "id": "q2",
+        "answerable": False,
+        "gold_doc_ids": [],
+        "evidence": [],
+        "answers": [],
+        "type": "unanswerable",
+        "lang": "en",
+        "question": "Who?",
+    }
     items = load_qa(_write(tmp_path, [GOOD, "", unans]))
     assert [it.id for it in items] == ["q1", "q2"]
     assert items[0].gold_doc_ids == ("d1",) and items[1].answerable is False
@@ -70,22 +92,25 @@ def test_valid_user_file(tmp_path):
     assert load_suite(str(tmp_path / "qa.jsonl")).name == "qa"
 
 
-@pytest.mark.parametrize("bad, message", [
-    ("{not json", "not valid JSON"),
-    ("[1, 2]", "expected a JSON object"),
-    ({k: v for k, v in GOOD.items() if k != "answers"}, "missing field(s) answers"),
-    ({**GOOD, "extra": 1}, "unknown field(s) extra"),
-    ({**GOOD, "lang": "fr"}, "'lang' is 'fr'"),
-    ({**GOOD, "answerable": "yes"}, "'answerable' must be true or false"),
-    ({**GOOD, "type": "trivia"}, "'type' is 'trivia'"),
-    ({**GOOD, "answer_type": "colour"}, "'answer_type' is 'colour'"),
-    ({**GOOD, "answers": "380"}, "'answers' must be a list"),
-    ({**GOOD, "evidence": []}, "one quote per gold doc"),
-    ({**GOOD, "answerable": False}, "answerable' must be false exactly when"),
-    ({**GOOD, "type": "unanswerable", "answerable": False}, "must have empty gold_doc_ids"),
-    ({**GOOD, "type": "multi_doc"}, "at least two different gold_doc_ids"),
-    ({**GOOD, "question": " "}, "'question' must be a non-empty string"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "expected a JSON object"),
+        ({k: v for k, v in GOOD.items() if k != "answers"}, "missing field(s) answers"),
+        ({**GOOD, "extra": 1}, "unknown field(s) extra"),
+        ({**GOOD, "lang": "fr"}, "'lang' is 'fr'"),
+        ({**GOOD, "answerable": "yes"}, "'answerable' must be true or false"),
+        ({**GOOD, "type": "trivia"}, "'type' is 'trivia'"),
+        ({**GOOD, "answer_type": "colour"}, "'answer_type' is 'colour'"),
+        ({**GOOD, "answers": "380"}, "'answers' must be a list"),
+        ({**GOOD, "evidence": []}, "one quote per gold doc"),
+        ({**GOOD, "answerable": False}, "answerable' must be false exactly when"),
+        ({**GOOD, "type": "unanswerable", "answerable": False}, "must have empty gold_doc_ids"),
+        ({**GOOD, "type": "multi_doc"}, "at least two different gold_doc_ids"),
+        ({**GOOD, "question": " "}, "'question' must be a non-empty string"),
+    ],
+)
 def test_errors_name_the_line(tmp_path, bad, message):
     path = _write(tmp_path, [GOOD, bad])
     with pytest.raises(DatasetError) as info:
@@ -129,11 +154,12 @@ def test_xquad_is_shipped_in_the_project_and_parallel():
     # Same question ids in the same order, same gold paragraph and evidence.
     assert [it.group for it in ar] == [it.group for it in en]
     assert [it.id for it in ar] == [f"{it.group}-ar" for it in ar]
-    assert all(a.gold_doc_ids == e.gold_doc_ids and a.evidence_spans == e.evidence_spans
-               for a, e in zip(ar, en, strict=True))
+    assert all(
+        a.gold_doc_ids == e.gold_doc_ids and a.evidence_spans == e.evidence_spans for a, e in zip(ar, en, strict=True)
+    )
     texts = {a.doc_id: a.text for a in suite.articles}
     for it in ar:
-        (doc_id, start, end), = it.evidence_spans
+        ((doc_id, start, end),) = it.evidence_spans
         assert texts[doc_id][start:end] == it.evidence[0] == it.answers[0]
     # English questions accept the Arabic gold answer first, then the English one.
     assert all(e.answers[0] == a.answers[0] for a, e in zip(ar, en, strict=True))
@@ -197,8 +223,10 @@ def test_validator_rejects_bad_answer_type_and_missing_quote(tmp_path):
     corpus = tmp_path / "articles"
     corpus.mkdir()
     (corpus / "d1.txt").write_text("وسيقدم الصندوق نحو 380 مليون دولار.", encoding="utf-8")
-    rows = [{**GOOD, "evidence": ["نحو 380"], "answer_type": "colour"},
-            {**GOOD, "id": "q2", "question": "كم مرة؟", "evidence": ["نحو 999"]}]
+    rows = [
+        {**GOOD, "evidence": ["نحو 380"], "answer_type": "colour"},
+        {**GOOD, "id": "q2", "question": "كم مرة؟", "evidence": ["نحو 999"]},
+    ]
     v = _validator()
     errors, _, _ = v.validate(_write(tmp_path, rows), corpus)
     assert any("answer_type must be one of" in e for e in errors)

@@ -47,8 +47,16 @@ def _answer(text: str, sentences: tuple[SentenceCheck, ...], refused: bool = Fal
     chunk = Chunk("d1", 0, 0, len(QUOTE_148), QUOTE_148)
     hits = (Hit(chunk, 1.0, 1),)
     citations = (Citation(1, "d1", chunk.chunk_id, "t", QUOTE_148, 0, len(QUOTE_148)),)
-    return Answer(question="?", language="en", answer=text, refused=refused, citations=citations, passages=hits,
-                  sentences=sentences, evidence=tuple(evidence))
+    return Answer(
+        question="?",
+        language="en",
+        answer=text,
+        refused=refused,
+        citations=citations,
+        passages=hits,
+        sentences=sentences,
+        evidence=tuple(evidence),
+    )
 
 
 def test_answer_level_uses_each_sentences_own_citations():

@@ -23,8 +23,17 @@ def test_hit_and_recall_at_k_count_gold_docs_once():
 
 def test_retrieval_perfect_and_zero():
     assert M.retrieval_scores(["g", "x"], ["g"]) == {
-        "hit@1": 1.0, "hit@3": 1.0, "hit@5": 1.0, "hit@10": 1.0,
-        "recall@1": 1.0, "recall@3": 1.0, "recall@5": 1.0, "recall@10": 1.0, "mrr": 1.0, "ndcg@10": 1.0}
+        "hit@1": 1.0,
+        "hit@3": 1.0,
+        "hit@5": 1.0,
+        "hit@10": 1.0,
+        "recall@1": 1.0,
+        "recall@3": 1.0,
+        "recall@5": 1.0,
+        "recall@10": 1.0,
+        "mrr": 1.0,
+        "ndcg@10": 1.0,
+    }
     zero = M.retrieval_scores(["x", "y", "z"], ["g"])
     assert set(zero.values()) == {0.0}
 

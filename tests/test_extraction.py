@@ -101,7 +101,11 @@ def test_saved_page_body_and_metadata(tmp_path: Path, template: str, doc_id: str
     assert boilerplate <= 0.01 and recall >= 0.99
     assert "ملفات تعريف الارتباط" not in article.text and "أبو أحمد" not in article.text
     assert (article.published, article.source, article.url, article.author) == (
-        meta["published"], meta["source"], meta["url"], meta["author"])
+        meta["published"],
+        meta["source"],
+        meta["url"],
+        meta["author"],
+    )
 
 
 def test_saved_page_hashed_classes_mostly_clean(tmp_path: Path) -> None:

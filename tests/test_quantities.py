@@ -13,20 +13,33 @@ def one(text: str):
     return found[0]
 
 
-@pytest.mark.parametrize("text", ["2500 جندي", "2,500 جندي", "٢٥٠٠ جندي", "٢٬٥٠٠ جندي", "ألفين وخمسمائة جندي",
-                                  "2,500 troops", "two thousand five hundred troops"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2500 جندي",
+        "2,500 جندي",
+        "٢٥٠٠ جندي",
+        "٢٬٥٠٠ جندي",
+        "ألفين وخمسمائة جندي",
+        "2,500 troops",
+        "two thousand five hundred troops",
+    ],
+)
 def test_find_quantities_spellings_same_value(text):
     q = one(text)
     assert q.value == 2500 and q.unit == "troops" and q.qualifier == "exact"
 
 
-@pytest.mark.parametrize(("text", "qualifier", "low", "high"), [
-    ("تحتفظ الولايات المتحدة بحوالي 2500 جندي", "about", 2250, 2750),
-    ("بنحو 138 مليون دولار", "about", 124.2e6, 151.8e6),
-    ("وبعدد لا يتجاوز ألفي عسكري", "at_most", 0, 2000),
-    ("no more than 2,000 troops", "at_most", 0, 2000),
-    ("أكثر من 87 دولة", "at_least", 87, float("inf")),
-])
+@pytest.mark.parametrize(
+    ("text", "qualifier", "low", "high"),
+    [
+        ("تحتفظ الولايات المتحدة بحوالي 2500 جندي", "about", 2250, 2750),
+        ("بنحو 138 مليون دولار", "about", 124.2e6, 151.8e6),
+        ("وبعدد لا يتجاوز ألفي عسكري", "at_most", 0, 2000),
+        ("no more than 2,000 troops", "at_most", 0, 2000),
+        ("أكثر من 87 دولة", "at_least", 87, float("inf")),
+    ],
+)
 def test_find_quantities_qualifiers_make_intervals(text, qualifier, low, high):
     q = one(text)
     assert q.qualifier == qualifier
@@ -35,7 +48,7 @@ def test_find_quantities_qualifiers_make_intervals(text, qualifier, low, high):
 
 def test_quantities_agreement_by_interval():
     about, cap, same = (one(t) for t in ("بحوالي 2500 جندي", "لا يتجاوز ألفي عسكري", "2,500 troops"))
-    assert not about.agrees_with(cap)          # about 2,500 cannot be at most 2,000
+    assert not about.agrees_with(cap)  # about 2,500 cannot be at most 2,000
     assert about.agrees_with(same) and same.agrees_with(about)
     assert one("نحو 380 مليون دولار").agrees_with(one("380 مليون دولار"))
 

@@ -14,23 +14,35 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, FakeEmbedder
 
 from bench.duplicates import read_saudinewsnet, write_manifest_subset
+from conftest import REPO_ROOT, FakeEmbedder
 from rag.config import SanadConfig
 from rag.indexer import Indexer
 from rag.retrieval import Retriever, make_filters
 
-_CANDIDATES = [os.environ.get("SANAD_SAUDINEWSNET", ""),  # else ../shared from the main checkout or a worktree
-               REPO_ROOT.parent / "shared/corpora/saudinewsnet",
-               REPO_ROOT.parent.parent / "shared/corpora/saudinewsnet"]
+_CANDIDATES = [
+    os.environ.get("SANAD_SAUDINEWSNET", ""),  # else ../shared from the main checkout or a worktree
+    REPO_ROOT.parent / "shared/corpora/saudinewsnet",
+    REPO_ROOT.parent.parent / "shared/corpora/saudinewsnet",
+]
 CORPUS = next((Path(c) for c in _CANDIDATES if c and Path(c).is_dir()), Path(_CANDIDATES[1]))
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not any(CORPUS.glob("*.zip")), reason=f"SaudiNewsNet not found in {CORPUS}")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not any(CORPUS.glob("*.zip")), reason=f"SaudiNewsNet not found in {CORPUS}"),
+]
 
 PER_OUTLET = 200  # 14 outlets: about 2,500 articles
-QUESTIONS = ["ارتفاع أسعار النفط", "مجلس الوزراء يوافق على نظام جديد", "هيئة كبار العلماء", "الحوثيين في اليمن",
-             "الهلال والنصر في دوري جميل", "القبض على خلية إرهابية", "وزارة التعليم والمعلمين", "الأمطار والسيول"]
+QUESTIONS = [
+    "ارتفاع أسعار النفط",
+    "مجلس الوزراء يوافق على نظام جديد",
+    "هيئة كبار العلماء",
+    "الحوثيين في اليمن",
+    "الهلال والنصر في دوري جميل",
+    "القبض على خلية إرهابية",
+    "وزارة التعليم والمعلمين",
+    "الأمطار والسيول",
+]
 
 
 @pytest.fixture(scope="module")
@@ -68,9 +80,12 @@ def test_filters_by_outlet_and_date_on_real_corpus(indexed: tuple[Retriever, lis
     dates = sorted(a.published for a in retriever.index.articles.values() if a.published)
     middle = dates[len(dates) // 2]
     for outlet, _ in outlets.most_common(4):
-        for filters in (make_filters(sources=[outlet]), make_filters(sources=[outlet], since=middle),
-                        make_filters(until=middle), make_filters(sources=[outlet, "sabq"], since=dates[0],
-                                                                 until=middle)):
+        for filters in (
+            make_filters(sources=[outlet]),
+            make_filters(sources=[outlet], since=middle),
+            make_filters(until=middle),
+            make_filters(sources=[outlet, "sabq"], since=dates[0], until=middle),
+        ):
             allowed = retriever.allowed_rows(filters)
             for question in QUESTIONS:
                 hits = retriever.search(question, k=10, mode=mode, filters=filters)

@@ -12,21 +12,21 @@ from rag.textnorm import STOPWORDS, content_words, light_stem, normalize_arabic,
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        ("مُحَمَّدٌ", "محمد"),                 # harakat, shadda, tanwin
-        ("الرَّئِيسُ", "الرييس"),              # diacritics, then ئ→ي
-        ("إنسانيـــة", "انسانيه"),             # tatweel, إ→ا, ة→ه
+        ("مُحَمَّدٌ", "محمد"),  # harakat, shadda, tanwin
+        ("الرَّئِيسُ", "الرييس"),  # diacritics, then ئ→ي
+        ("إنسانيـــة", "انسانيه"),  # tatweel, إ→ا, ة→ه
         ("أحمد", "احمد"),
         ("إبراهيم", "ابراهيم"),
         ("آخر", "اخر"),
-        ("ٱلله", "الله"),                       # alef wasla
-        ("مستشفى", "مستشفي"),                  # ى→ي
-        ("مدرسة", "مدرسه"),                    # ة→ه
-        ("مؤتمر", "موتمر"),                    # ؤ→و
-        ("١٢٣٤٥٦٧٨٩٠", "1234567890"),          # Arabic-Indic digits
-        ("۱۲۳", "123"),                         # Eastern Arabic-Indic digits
-        ("٣٫١", "3.1"),                         # Arabic decimal separator
-        ("ISIS and OPEC", "isis and opec"),    # Latin lower-cased
-        ("كيف؟ نعم، لا؛", "كيف? نعم, لا;"),     # Arabic punctuation folded
+        ("ٱلله", "الله"),  # alef wasla
+        ("مستشفى", "مستشفي"),  # ى→ي
+        ("مدرسة", "مدرسه"),  # ة→ه
+        ("مؤتمر", "موتمر"),  # ؤ→و
+        ("١٢٣٤٥٦٧٨٩٠", "1234567890"),  # Arabic-Indic digits
+        ("۱۲۳", "123"),  # Eastern Arabic-Indic digits
+        ("٣٫١", "3.1"),  # Arabic decimal separator
+        ("ISIS and OPEC", "isis and opec"),  # Latin lower-cased
+        ("كيف؟ نعم، لا؛", "كيف? نعم, لا;"),  # Arabic punctuation folded
     ],
 )
 def test_normalize_arabic_written_examples_match(raw: str, expected: str) -> None:
@@ -80,17 +80,17 @@ def test_stopwords_are_in_normalised_form() -> None:
 @pytest.mark.parametrize(
     ("token", "expected"),
     [
-        ("والقوات", "قوات"),     # وال prefix
-        ("القوات", "قوات"),      # ال prefix; ات would leave a 2-letter stem, so kept
-        ("بالعراق", "عراق"),     # بال prefix
-        ("للشعب", "شعب"),        # لل prefix
-        ("العراقيه", "عراق"),    # ال + يه
-        ("مساعدات", "مساعد"),    # ات suffix
+        ("والقوات", "قوات"),  # وال prefix
+        ("القوات", "قوات"),  # ال prefix; ات would leave a 2-letter stem, so kept
+        ("بالعراق", "عراق"),  # بال prefix
+        ("للشعب", "شعب"),  # لل prefix
+        ("العراقيه", "عراق"),  # ال + يه
+        ("مساعدات", "مساعد"),  # ات suffix
         ("المسؤولون", "مسوول"),  # ال + ون (ؤ already folded by normalize_arabic, not by light_stem)
-        ("وزير", "زير"),          # و prefix (over-strips a root و: known light-stem limitation)
-        ("قال", "قال"),           # too short to strip anything
-        ("ولد", "ولد"),           # و would leave 2 letters: kept
-        ("brent", "brent"),       # Latin untouched
+        ("وزير", "زير"),  # و prefix (over-strips a root و: known light-stem limitation)
+        ("قال", "قال"),  # too short to strip anything
+        ("ولد", "ولد"),  # و would leave 2 letters: kept
+        ("brent", "brent"),  # Latin untouched
         ("2024", "2024"),
         ("", ""),
     ],

@@ -31,7 +31,7 @@ def test_from_articles_orders_resolved_events_with_citations():
     assert by_text[("000", "15 نيسان/أبريل")] == "2024-04-15"
     assert by_text[("003", "قبل 10 سنوات")] == "2014"
     for e in timeline.events:
-        assert ARTICLES[e.doc_id].text[e.start:e.end] == e.text and e.date_text in e.text
+        assert ARTICLES[e.doc_id].text[e.start : e.end] == e.text and e.date_text in e.text
 
 
 def test_run_bounds_by_the_topic_years():
@@ -41,8 +41,9 @@ def test_run_bounds_by_the_topic_years():
 
 
 def test_run_falls_back_to_the_publication_date():
-    undated = Article(doc_id="x", title="x", text="أكد الوزير أن التعاون الأمني مع العراق سيستمر بقوة كبيرة.",
-                      published="2022-03-01")
+    undated = Article(
+        doc_id="x", title="x", text="أكد الوزير أن التعاون الأمني مع العراق سيستمر بقوة كبيرة.", published="2022-03-01"
+    )
     hit = Hit(chunk=Chunk("x", 0, 0, len(undated.text), undated.text), score=1.0, rank=1)
     (event,) = TimelineBuilder().run("التعاون الأمني", [hit], {"x": undated}).events
     assert event.from_published and event.date == "2022-03-01" and event.date_text == ""

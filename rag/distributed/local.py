@@ -98,8 +98,16 @@ class LocalRayCluster:
             interface); created with a fresh token when missing. A driver joins with :attr:`driver_env` set.
     """
 
-    def __init__(self, workers: int = 1, *, head_cpus: int = 1, worker_cpus: int = 1, object_store_mb: int = 256,
-                 start_timeout_s: float = 120.0, token_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        workers: int = 1,
+        *,
+        head_cpus: int = 1,
+        worker_cpus: int = 1,
+        object_store_mb: int = 256,
+        start_timeout_s: float = 120.0,
+        token_path: Path | None = None,
+    ) -> None:
         self.n_workers = workers
         self.head_cpus = head_cpus
         self.worker_cpus = worker_cpus
@@ -118,8 +126,7 @@ class LocalRayCluster:
     @property
     def driver_env(self) -> dict[str, str]:
         """Environment a driver process needs to join (Ray reads it at ``ray.init``)."""
-        return {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(self.token_path),
-                "RAY_USAGE_STATS_ENABLED": "0"}
+        return {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(self.token_path), "RAY_USAGE_STATS_ENABLED": "0"}
 
     def _start_node(self, args: list[str], log_name: str) -> subprocess.Popen:
         assert self._tmp is not None
@@ -127,19 +134,39 @@ class LocalRayCluster:
         log = open(self._tmp / log_name, "wb")  # noqa: SIM115 - kept open for the node's life
         # Ports Ray would otherwise take from fixed defaults: two clusters on one machine must not clash.
         ports = [f"--dashboard-agent-listen-port={free_port()}", f"--metrics-export-port={free_port()}"]
-        return subprocess.Popen([_bin("ray"), "start", "--block", "--disable-usage-stats",
-                                 f"--object-store-memory={self.object_store_mb * 2**20}", *ports, *args],
-                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                                start_new_session=True)
+        return subprocess.Popen(
+            [
+                _bin("ray"),
+                "start",
+                "--block",
+                "--disable-usage-stats",
+                f"--object-store-memory={self.object_store_mb * 2**20}",
+                *ports,
+                *args,
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+        )
 
     def start(self) -> LocalRayCluster:
         self._tmp = Path(tempfile.mkdtemp(prefix="sanad-ray-", dir="/tmp"))
         self.token_path = ensure_token(self.token_path or self._tmp / "auth_token")
         self.port = free_port()
-        self.head = self._start_node(["--head", f"--node-ip-address={NODE_IP}", f"--port={self.port}",
-                                      f"--num-cpus={self.head_cpus}", "--include-dashboard=false",
-                                      f"--ray-client-server-port={free_port()}", f"--temp-dir={self._tmp}"],
-                                     "head.log")
+        self.head = self._start_node(
+            [
+                "--head",
+                f"--node-ip-address={NODE_IP}",
+                f"--port={self.port}",
+                f"--num-cpus={self.head_cpus}",
+                "--include-dashboard=false",
+                f"--ray-client-server-port={free_port()}",
+                f"--temp-dir={self._tmp}",
+            ],
+            "head.log",
+        )
         try:
             self._wait_for_nodes(1)
             for i in range(self.n_workers):  # one at a time: a raylet that starts on a busy machine may time out
@@ -161,13 +188,20 @@ class LocalRayCluster:
 
     def add_worker(self, i: int) -> subprocess.Popen:
         """Start worker node ``i`` (joins the head); returns its process."""
-        return self._start_node([f"--address={self.address}", f"--node-ip-address={NODE_IP}",
-                                 f"--num-cpus={self.worker_cpus}"], f"worker-{i}.log")
+        return self._start_node(
+            [f"--address={self.address}", f"--node-ip-address={NODE_IP}", f"--num-cpus={self.worker_cpus}"],
+            f"worker-{i}.log",
+        )
 
     def alive_nodes(self) -> int:
         """Nodes the head's GCS reports alive (asked through the ``ray`` CLI, not by joining)."""
-        out = subprocess.run([_bin("ray"), "status", f"--address={self.address}"], capture_output=True, text=True,
-                             timeout=60, env={**os.environ, "RAY_USAGE_STATS_ENABLED": "0"})
+        out = subprocess.run(
+            [_bin("ray"), "status", f"--address={self.address}"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "RAY_USAGE_STATS_ENABLED": "0"},
+        )
         if out.returncode != 0:
             return 0
         lines = out.stdout.splitlines()
@@ -176,7 +210,7 @@ class LocalRayCluster:
         except StopIteration:
             return 0
         count = 0
-        for line in lines[start + 1:]:
+        for line in lines[start + 1 :]:
             if not line.strip() or line.strip().endswith(":"):
                 break
             count += 1
@@ -196,8 +230,9 @@ class LocalRayCluster:
             if started >= n:
                 return
             time.sleep(0.5)
-        raise SanadError(f"the local Ray cluster did not reach {n} nodes in {self.start_timeout_s:.0f} s; "
-                         f"see {self._tmp}")
+        raise SanadError(
+            f"the local Ray cluster did not reach {n} nodes in {self.start_timeout_s:.0f} s; see {self._tmp}"
+        )
 
     def kill_worker(self, i: int = 0) -> None:
         """Kill worker node ``i`` and everything it runs at once (SIGKILL to its process group): a lost machine."""
@@ -247,10 +282,22 @@ class MilvusLiteServer:
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         self.port = self.port or free_port()
         log = open(self.data_dir.parent / f"{self.data_dir.name}.server.log", "ab")  # noqa: SIM115
-        self.proc = subprocess.Popen([_bin("milvus-lite"), "server", "--data-dir", str(self.data_dir),
-                                      "--host", "127.0.0.1", "--port", str(self.port)],
-                                     stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            [
+                _bin("milvus-lite"),
+                "server",
+                "--data-dir",
+                str(self.data_dir),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + self.start_timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

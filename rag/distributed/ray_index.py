@@ -30,7 +30,7 @@ import queue
 import socket
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -69,8 +69,10 @@ class PassageEncoder:
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         texts = [str(t) for t in batch["text"]]
-        return {"row": np.asarray(batch["row"], dtype=np.int64),
-                "vector": self.embedder.embed_passages(texts).astype(np.float32)}
+        return {
+            "row": np.asarray(batch["row"], dtype=np.int64),
+            "vector": self.embedder.embed_passages(texts).astype(np.float32),
+        }
 
 
 class RayEmbedder:
@@ -86,9 +88,17 @@ class RayEmbedder:
         on_progress: called as ``on_progress(done, total)`` (passages) each time a batch comes back.
     """
 
-    def __init__(self, local: Embedder, *, address: str | None = None, workers: int | None = None,
-                 batch_size: int = 256, stall_timeout_s: float = 600.0, object_store_mb: int = 512,
-                 on_progress: Callable[[int, int], None] | None = None) -> None:
+    def __init__(
+        self,
+        local: Embedder,
+        *,
+        address: str | None = None,
+        workers: int | None = None,
+        batch_size: int = 256,
+        stall_timeout_s: float = 600.0,
+        object_store_mb: int = 512,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> None:
         if workers is not None and workers <= 0:
             raise InputError(f"ray workers={workers} must be a positive number")
         if batch_size <= 0:
@@ -148,9 +158,16 @@ class RayEmbedder:
     def settings(self) -> dict[str, Any]:
         """What a worker needs to build the driver's embedder."""
         e = self.local
-        return {"model": e.model_name, "model_dir": str(e.model_dir) if e.model_dir else None,
-                "query_prompt": e.query_prompt, "passage_prompt": e.passage_prompt, "batch_size": e.batch_size,
-                "threads": e.threads, "device": e.device, "backend": e.requested_backend}
+        return {
+            "model": e.model_name,
+            "model_dir": str(e.model_dir) if e.model_dir else None,
+            "query_prompt": e.query_prompt,
+            "passage_prompt": e.passage_prompt,
+            "batch_size": e.batch_size,
+            "threads": e.threads,
+            "device": e.device,
+            "backend": e.requested_backend,
+        }
 
     def _connect(self):
         if self._ray is not None:
@@ -158,13 +175,17 @@ class RayEmbedder:
         ray = _import_ray()
         import rag
 
-        env = {"py_modules": [str(Path(rag.__file__).parent)],
-               "env_vars": {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}}
+        env = {
+            "py_modules": [str(Path(rag.__file__).parent)],
+            "env_vars": {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"},
+        }
         if ray.is_initialized():
             joined = ray.get_runtime_context().gcs_address
             if self.address and self.address not in ("auto", joined) and not self.address.startswith("ray://"):
-                raise SanadError(f"this process is already connected to the Ray cluster at {joined}, not "
-                                 f"{self.address}; use one cluster per process")
+                raise SanadError(
+                    f"this process is already connected to the Ray cluster at {joined}, not "
+                    f"{self.address}; use one cluster per process"
+                )
             logger.info("using the Ray cluster this process is already connected to (%s)", joined)
         elif self.address:
             _check_reachable(self.address)
@@ -173,29 +194,38 @@ class RayEmbedder:
             # machine's network address as this driver's node address and not find the cluster's raylet.
             local = {"_node_ip_address": host} if host.startswith("127.") and "://" not in self.address else {}
             try:
-                ray.init(address=self.address, runtime_env=env, logging_level=logging.WARNING, log_to_driver=False,
-                         **local)
-            except Exception as exc:
-                raise SanadError(f"cannot join the Ray cluster at {self.address}: {exc}. Start one with `ray start "
-                                 f"--head` (then --ray-address auto) or leave --ray-address out to start a local "
-                                 f"one; nothing was changed") from None
+                ray.init(
+                    address=self.address, runtime_env=env, logging_level=logging.WARNING, log_to_driver=False, **local
+                )
+            except Exception as exc:  # noqa: BLE001 - whatever Ray raises, the user gets one line naming the address
+                raise SanadError(
+                    f"cannot join the Ray cluster at {self.address}: {exc}. Start one with `ray start "
+                    f"--head` (then --ray-address auto) or leave --ray-address out to start a local "
+                    f"one; nothing was changed"
+                ) from None
             self._joined = True
         else:
             cpus = (self.workers or 1) * max(1, self.local.threads)
-            ray.init(num_cpus=cpus, include_dashboard=False, object_store_memory=self.object_store_mb * 2**20,
-                     runtime_env=env, logging_level=logging.WARNING, log_to_driver=False,
-                     _node_ip_address="127.0.0.1")  # a cluster of this process only: stay on loopback
+            ray.init(
+                num_cpus=cpus,
+                include_dashboard=False,
+                object_store_memory=self.object_store_mb * 2**20,
+                runtime_env=env,
+                logging_level=logging.WARNING,
+                log_to_driver=False,
+                _node_ip_address="127.0.0.1",
+            )  # a cluster of this process only: stay on loopback
             self._joined = True
         self._ray = ray
         return ray
 
-    def _pool_size(self, ray) -> int:
+    def _pool_size(self, ray: Any) -> int:
         if self.workers:
             return self.workers
         cpus = int(ray.cluster_resources().get("CPU", 1))
         return max(1, cpus // max(1, self.local.threads))
 
-    def _run(self, ray, texts: list[str], *, show_progress: bool) -> np.ndarray:
+    def _run(self, ray: Any, texts: list[str], *, show_progress: bool) -> np.ndarray:
         from ray.data import DataContext
 
         ctx = DataContext.get_current()
@@ -209,9 +239,14 @@ class RayEmbedder:
         blocks = max(1, -(-n // self.batch_size))
         ds = ray.data.from_items(items, override_num_blocks=blocks)
         pool = min(self._pool_size(ray), blocks)  # no actor (and model load) without a batch to embed
-        ds = ds.map_batches(PassageEncoder, fn_constructor_kwargs={"settings": self.settings()},
-                            batch_size=self.batch_size, batch_format="numpy",
-                            compute=ray.data.ActorPoolStrategy(size=pool), num_cpus=max(1, self.local.threads))
+        ds = ds.map_batches(
+            PassageEncoder,
+            fn_constructor_kwargs={"settings": self.settings()},
+            batch_size=self.batch_size,
+            batch_format="numpy",
+            compute=ray.data.ActorPoolStrategy(size=pool),
+            num_cpus=max(1, self.local.threads),
+        )
         logger.info("embedding %d passages on Ray: %d actors, batches of %d", n, pool, self.batch_size)
         out = np.zeros((n, self.dim), dtype=np.float32)
         seen = np.zeros(n, dtype=bool)
@@ -243,8 +278,10 @@ class RayEmbedder:
             if total_s > first[0] and n > first[1]:
                 self.timings["steady_passages_per_s"] = (n - first[1]) / (total_s - first[0])
         if not seen.all():
-            raise SanadError(f"the Ray cluster returned {int(seen.sum())} of {n} passage vectors; the index was not "
-                             f"changed. Run `sanad index` again")
+            raise SanadError(
+                f"the Ray cluster returned {int(seen.sum())} of {n} passage vectors; the index was not "
+                f"changed. Run `sanad index` again"
+            )
         return out
 
     def close(self) -> None:
@@ -264,7 +301,7 @@ class RayEmbedder:
 _DONE = object()
 
 
-def _stream(ds, stall_timeout_s: float):
+def _stream(ds: Any, stall_timeout_s: float) -> Iterator[Any]:
     """Batches of ``ds`` as they come back; :class:`SanadError` when none comes for ``stall_timeout_s``."""
     inbox: queue.Queue = queue.Queue(maxsize=8)
     stop = threading.Event()
@@ -281,7 +318,7 @@ def _stream(ds, stall_timeout_s: float):
                 if stop.is_set():
                     return
             inbox.put(_DONE)
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - handed to the consuming thread, which re-raises it
             inbox.put(exc)
 
     worker = threading.Thread(target=pump, name="sanad-ray-results", daemon=True)
@@ -291,14 +328,18 @@ def _stream(ds, stall_timeout_s: float):
             try:
                 item = inbox.get(timeout=stall_timeout_s)
             except queue.Empty:
-                raise SanadError(f"no embeddings came back from the Ray cluster for {stall_timeout_s:.0f} s (a worker "
-                                 f"lost and no other to take its batches?); the index was not changed. Check "
-                                 f"`ray status` and run `sanad index` again") from None
+                raise SanadError(
+                    f"no embeddings came back from the Ray cluster for {stall_timeout_s:.0f} s (a worker "
+                    f"lost and no other to take its batches?); the index was not changed. Check "
+                    f"`ray status` and run `sanad index` again"
+                ) from None
             if item is _DONE:
                 return
             if isinstance(item, BaseException):
-                raise SanadError(f"embedding on the Ray cluster failed: {_short(item)}; the index was not changed. "
-                                 f"Run `sanad index` again") from item
+                raise SanadError(
+                    f"embedding on the Ray cluster failed: {_short(item)}; the index was not changed. "
+                    f"Run `sanad index` again"
+                ) from item
             yield item
     finally:
         stop.set()
@@ -314,17 +355,20 @@ def _check_reachable(address: str, timeout_s: float = 10.0) -> None:
         return
     host, _, port = address.removeprefix("ray://").rpartition(":")
     if not host or not port.isdigit():
-        raise InputError(f"--ray-address {address!r}: give auto, host:port (the head's GCS, port 6379 by "
-                         f"default) or ray://host:10001")
+        raise InputError(
+            f"--ray-address {address!r}: give auto, host:port (the head's GCS, port 6379 by "
+            f"default) or ray://host:10001"
+        )
     try:
         socket.create_connection((host, int(port)), timeout=timeout_s).close()
     except OSError as exc:
-        raise SanadError(f"cannot join the Ray cluster at {address}: nothing answers there ({exc}). Start one "
-                         f"with `ray start --head` or leave --ray-address out to start a local one; nothing "
-                         f"was changed") from None
+        raise SanadError(
+            f"cannot join the Ray cluster at {address}: nothing answers there ({exc}). Start one "
+            f"with `ray start --head` or leave --ray-address out to start a local one; nothing "
+            f"was changed"
+        ) from None
 
 
 def _short(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return text[:400] + ("…" if len(text) > 400 else "")
-

@@ -104,8 +104,10 @@ def _check_record(obj: Any) -> list[str]:
         problems.append(f"missing field(s) {', '.join(missing)}")
     extra = sorted(set(obj) - set(FIELDS) - set(OPTIONAL_FIELDS))
     if extra:
-        problems.append(f"unknown field(s) {', '.join(extra)} (expected {', '.join(FIELDS)}, "
-                        f"optionally {', '.join(OPTIONAL_FIELDS)})")
+        problems.append(
+            f"unknown field(s) {', '.join(extra)} (expected {', '.join(FIELDS)}, "
+            f"optionally {', '.join(OPTIONAL_FIELDS)})"
+        )
     if missing:
         return problems
     for name in ("id", "question"):
@@ -135,8 +137,10 @@ def _check_record(obj: Any) -> list[str]:
     elif obj["gold_doc_ids"] or obj["evidence"] or obj["answers"]:
         problems.append("an unanswerable question must have empty gold_doc_ids, evidence and answers")
     if len(obj["evidence"]) != len(obj["gold_doc_ids"]):
-        problems.append(f"'evidence' has {len(obj['evidence'])} quote(s) but 'gold_doc_ids' has "
-                        f"{len(obj['gold_doc_ids'])}; give one quote per gold doc, in the same order")
+        problems.append(
+            f"'evidence' has {len(obj['evidence'])} quote(s) but 'gold_doc_ids' has "
+            f"{len(obj['gold_doc_ids'])}; give one quote per gold doc, in the same order"
+        )
     if obj["type"] == "multi_doc" and len(set(obj["gold_doc_ids"])) < 2:
         problems.append("a multi_doc question needs at least two different gold_doc_ids")
     return problems
@@ -163,14 +167,25 @@ def parse_qa_lines(lines: Sequence[str], source: str = "<qa>") -> list[QAItem]:
             errors.extend(f"{source}:{number}{label}: {p}" for p in problems)
             continue
         seen[obj["id"]] = number
-        items.append(QAItem(id=obj["id"], question=obj["question"].strip(), lang=obj["lang"],
-                            answerable=obj["answerable"], gold_doc_ids=tuple(obj["gold_doc_ids"]),
-                            evidence=tuple(obj["evidence"]), answers=tuple(obj["answers"]), type=obj["type"],
-                            answer_type=obj.get("answer_type", ""), group=obj["id"]))
+        items.append(
+            QAItem(
+                id=obj["id"],
+                question=obj["question"].strip(),
+                lang=obj["lang"],
+                answerable=obj["answerable"],
+                gold_doc_ids=tuple(obj["gold_doc_ids"]),
+                evidence=tuple(obj["evidence"]),
+                answers=tuple(obj["answers"]),
+                type=obj["type"],
+                answer_type=obj.get("answer_type", ""),
+                group=obj["id"],
+            )
+        )
     if errors:
         shown = errors[:20] + ([f"... and {len(errors) - 20} more"] if len(errors) > 20 else [])
-        raise DatasetError(f"{source} has {len(errors)} problem(s); see eval/README.md for the format:\n  " +
-                           "\n  ".join(shown))
+        raise DatasetError(
+            f"{source} has {len(errors)} problem(s); see eval/README.md for the format:\n  " + "\n  ".join(shown)
+        )
     if not items:
         raise DatasetError(f"{source} holds no questions; it needs one JSON object per line (see eval/README.md)")
     return items
@@ -221,46 +236,76 @@ def load_xquad(folder: Path | str | None = None) -> Suite:
     ar = _read_squad(folder / XQUAD_FILES["ar"])
     en = _read_squad(folder / XQUAD_FILES["en"])
     if len(ar) != len(en):
-        raise DatasetError(f"{folder}: {len(ar)} Arabic articles but {len(en)} English ones; "
-                           "the files must be parallel")
+        raise DatasetError(
+            f"{folder}: {len(ar)} Arabic articles but {len(en)} English ones; the files must be parallel"
+        )
     articles: list[Article] = []
     items_ar: list[QAItem] = []
     items_en: list[QAItem] = []
     for a, (art_ar, art_en) in enumerate(zip(ar, en, strict=True)):
         if len(art_ar["paragraphs"]) != len(art_en["paragraphs"]):
-            raise DatasetError(f"{folder}: article {a} ({art_ar.get('title')}) has {len(art_ar['paragraphs'])} "
-                               f"Arabic paragraphs but {len(art_en['paragraphs'])} English ones")
+            raise DatasetError(
+                f"{folder}: article {a} ({art_ar.get('title')}) has {len(art_ar['paragraphs'])} "
+                f"Arabic paragraphs but {len(art_en['paragraphs'])} English ones"
+            )
         title = str(art_ar.get("title", f"article {a}")).replace("_", " ")
         for p, (par_ar, par_en) in enumerate(zip(art_ar["paragraphs"], art_en["paragraphs"], strict=True)):
             doc_id = xquad_doc_id(a, p)
             context = par_ar["context"]
-            articles.append(Article(doc_id=doc_id, title=f"{title} ({p + 1})", text=context,
-                                    source=f"xquad.ar.json#{a}.{p}"))
+            articles.append(
+                Article(doc_id=doc_id, title=f"{title} ({p + 1})", text=context, source=f"xquad.ar.json#{a}.{p}")
+            )
             ids_ar = [q["id"] for q in par_ar["qas"]]
             ids_en = [q["id"] for q in par_en["qas"]]
             if ids_ar != ids_en:
-                raise DatasetError(f"{folder}: paragraph {doc_id} has question ids {ids_ar[:3]}… in Arabic but "
-                                   f"{ids_en[:3]}… in English; the files must be parallel")
+                raise DatasetError(
+                    f"{folder}: paragraph {doc_id} has question ids {ids_ar[:3]}… in Arabic but "
+                    f"{ids_en[:3]}… in English; the files must be parallel"
+                )
             for q_ar, q_en in zip(par_ar["qas"], par_en["qas"], strict=True):
                 gold_ar = tuple(dict.fromkeys(x["text"] for x in q_ar["answers"]))
                 gold_en = tuple(dict.fromkeys(x["text"] for x in q_en["answers"]))
                 spans = []
                 for x in q_ar["answers"]:
                     start = int(x["answer_start"])
-                    if context[start:start + len(x["text"])] != x["text"]:
+                    if context[start : start + len(x["text"])] != x["text"]:
                         raise DatasetError(f"{folder}: answer of {q_ar['id']} is not at its answer_start")
                     spans.append((doc_id, start, start + len(x["text"])))
                 spans_t = tuple(dict.fromkeys(spans))
                 evidence = tuple(context[s:e] for _, s, e in spans_t)
-                common = dict(answerable=True, gold_doc_ids=(doc_id,), evidence=evidence, type="factoid",
-                              evidence_spans=spans_t, group=q_ar["id"])
-                items_ar.append(QAItem(id=f"{q_ar['id']}-ar", question=q_ar["question"].strip(), lang="ar",
-                                       answers=gold_ar, **common))
-                items_en.append(QAItem(id=f"{q_en['id']}-en", question=q_en["question"].strip(), lang="en",
-                                       answers=gold_ar + tuple(g for g in gold_en if g not in gold_ar), **common))
-    return Suite(name="xquad", items=tuple(items_ar + items_en), articles=tuple(articles), source=str(folder),
-                 info={"paragraphs": len(articles), "questions_per_language": len(items_ar),
-                       "licence": "CC BY-SA 4.0 (google-deepmind/xquad)"})
+                common = {
+                    "answerable": True,
+                    "gold_doc_ids": (doc_id,),
+                    "evidence": evidence,
+                    "type": "factoid",
+                    "evidence_spans": spans_t,
+                    "group": q_ar["id"],
+                }
+                items_ar.append(
+                    QAItem(
+                        id=f"{q_ar['id']}-ar", question=q_ar["question"].strip(), lang="ar", answers=gold_ar, **common
+                    )
+                )
+                items_en.append(
+                    QAItem(
+                        id=f"{q_en['id']}-en",
+                        question=q_en["question"].strip(),
+                        lang="en",
+                        answers=gold_ar + tuple(g for g in gold_en if g not in gold_ar),
+                        **common,
+                    )
+                )
+    return Suite(
+        name="xquad",
+        items=tuple(items_ar + items_en),
+        articles=tuple(articles),
+        source=str(folder),
+        info={
+            "paragraphs": len(articles),
+            "questions_per_language": len(items_ar),
+            "licence": "CC BY-SA 4.0 (google-deepmind/xquad)",
+        },
+    )
 
 
 #: The suites ``sanad eval --suite`` knows by name (anything else is a path to a Q&A file).

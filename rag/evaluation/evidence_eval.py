@@ -46,7 +46,7 @@ def load_selector(sanad: Any) -> tuple[Selector | None, str]:
     ``Evidence`` records, numbered from 1. ``(None, reason)`` when there is none yet.
     """
     try:
-        from rag import evidence  # type: ignore[attr-defined]
+        from rag import evidence
     except ImportError:
         return None, "no evidence selector (rag/evidence.py) in this version"
     select = getattr(evidence, "select_evidence", None)
@@ -56,8 +56,9 @@ def load_selector(sanad: Any) -> tuple[Selector | None, str]:
     def selector(question: str, hits: Sequence[Hit]) -> Sequence[Evidence]:
         return select(question, hits, config=sanad.config, embedder=sanad.embedder)
 
-    selector.label = "rag.evidence.select_evidence"  # type: ignore[attr-defined]
-    return selector, selector.label
+    label = "rag.evidence.select_evidence"
+    selector.label = label  # type: ignore[attr-defined]
+    return selector, label
 
 
 def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
@@ -82,26 +83,38 @@ def lexical_selector(max_sentences: int = 3) -> Selector:
 
     Not the production selector: a floor to compare it with, and what the metric's tests use.
     """
+
     def select(question: str, hits: Sequence[Hit]) -> list[Evidence]:
         terms = set(tokenize(question))
         scored = []
         for rank, hit in enumerate(hits):
             chunk = hit.chunk
             for s, e in split_sentences(chunk.text, chunk.start):
-                text = chunk.text[s - chunk.start:e - chunk.start]
+                text = chunk.text[s - chunk.start : e - chunk.start]
                 overlap = len(terms & set(tokenize(text)))
                 scored.append((-overlap, rank, s, hit, e, text))
         scored.sort(key=lambda x: x[:3])
-        return [Evidence(n=i + 1, doc_id=h.doc_id, chunk_id=h.chunk_id, title=h.title, text=text, start=s, end=e,
-                         score=float(-neg))
-                for i, (neg, _, s, h, e, text) in enumerate(scored[:max_sentences])]
+        return [
+            Evidence(
+                n=i + 1,
+                doc_id=h.doc_id,
+                chunk_id=h.chunk_id,
+                title=h.title,
+                text=text,
+                start=s,
+                end=e,
+                score=float(-neg),
+            )
+            for i, (neg, _, s, h, e, text) in enumerate(scored[:max_sentences])
+        ]
 
     select.label = f"lexical overlap, top {max_sentences} sentences"  # type: ignore[attr-defined]
     return select
 
 
-def gold_evidence(item: QAItem, articles: Mapping[str, Any],
-                  sentences: Mapping[str, tuple[tuple[int, int], ...]] | None = None) -> list[Span]:
+def gold_evidence(
+    item: QAItem, articles: Mapping[str, Any], sentences: Mapping[str, tuple[tuple[int, int], ...]] | None = None
+) -> list[Span]:
     """The gold spans evidence selection is scored against: XQuAD-R sentences for XQuAD items when
     ``sentences`` is given, else the item's evidence spans (or its quotes located in the articles)."""
     if sentences and item.evidence_spans and all(d in sentences for d, _, _ in item.evidence_spans):
@@ -119,9 +132,15 @@ def gold_evidence(item: QAItem, articles: Mapping[str, Any],
     return spans
 
 
-def evaluate_evidence(sanad: Any, items: Sequence[QAItem], selector: Selector, *, k: int | None = None,
-                      sentences: Mapping[str, tuple[tuple[int, int], ...]] | None = None,
-                      show_progress: bool = False) -> tuple[dict[str, dict], dict[str, dict]]:
+def evaluate_evidence(
+    sanad: Any,
+    items: Sequence[QAItem],
+    selector: Selector,
+    *,
+    k: int | None = None,
+    sentences: Mapping[str, tuple[tuple[int, int], ...]] | None = None,
+    show_progress: bool = False,
+) -> tuple[dict[str, dict], dict[str, dict]]:
     """Score ``selector`` on the answerable ``items``: ``({lang group: row}, {item id: record})``.
 
     Rows hold ``n``, ``passage_recall`` (gold covered by a retrieved passage), ``sentence_recall``
@@ -146,33 +165,52 @@ def evaluate_evidence(sanad: Any, items: Sequence[QAItem], selector: Selector, *
         seconds = time.perf_counter() - t
         passages = [(h.doc_id, h.chunk.start, h.chunk.end) for h in hits]
         selected = [(e.doc_id, e.start, e.end) for e in picked]
-        records[it.id] = {"lang": it.lang, "gold": [list(g) for g in gold], "selected": [list(s) for s in selected],
-                          "passage_recall": M.evidence_recall(passages, gold),
-                          "sentence_recall": M.evidence_recall(selected, gold),
-                          "selected_n": len(picked), "chars": sum(len(e.text) for e in picked), "seconds": seconds}
+        records[it.id] = {
+            "lang": it.lang,
+            "gold": [list(g) for g in gold],
+            "selected": [list(s) for s in selected],
+            "passage_recall": M.evidence_recall(passages, gold),
+            "sentence_recall": M.evidence_recall(selected, gold),
+            "selected_n": len(picked),
+            "chars": sum(len(e.text) for e in picked),
+            "seconds": seconds,
+        }
     table: dict[str, dict] = {}
     for group in ("ar", "en", "all"):
         rows = [r for r in records.values() if group in ("all", r["lang"])]
         if rows:
-            table[group] = {"n": len(rows), "passage_recall": M.mean(r["passage_recall"] for r in rows),
-                            "sentence_recall": M.mean(r["sentence_recall"] for r in rows),
-                            "selected": M.mean(r["selected_n"] for r in rows),
-                            "chars": M.mean(r["chars"] for r in rows)}
+            table[group] = {
+                "n": len(rows),
+                "passage_recall": M.mean(r["passage_recall"] for r in rows),
+                "sentence_recall": M.mean(r["sentence_recall"] for r in rows),
+                "selected": M.mean(r["selected_n"] for r in rows),
+                "chars": M.mean(r["chars"] for r in rows),
+            }
     return table, records
 
 
 def evidence_markdown(table: Mapping[str, dict], selector_name: str, gold_name: str, k: int) -> list[str]:
     """The Evidence section of the report."""
-    lines = ["## Evidence selection (no LLM)", "",
-             f"Selector `{selector_name}` over the top {k} passages of `sanad.search`; gold: {gold_name}. "
-             "Passage R: gold sentence inside a retrieved passage (the most a selector can find); sentence R: "
-             "covered by a selected sentence (≥ half of it); selected / chars: per question.", ""]
+    lines = [
+        "## Evidence selection (no LLM)",
+        "",
+        f"Selector `{selector_name}` over the top {k} passages of `sanad.search`; gold: {gold_name}. "
+        "Passage R: gold sentence inside a retrieved passage (the most a selector can find); sentence R: "
+        "covered by a selected sentence (≥ half of it); selected / chars: per question.",
+        "",
+    ]
     header = ["lang", "n", "passage R", "sentence R", "selected", "chars"]
     rows = []
     for group, row in table.items():
-        rows.append([group, str(row["n"]), *(f"{row[c]:.3f}" if row[c] is not None else "–"
-                                              for c in ("passage_recall", "sentence_recall")),
-                     f"{row['selected']:.1f}", f"{row['chars']:.0f}"])
+        rows.append(
+            [
+                group,
+                str(row["n"]),
+                *(f"{row[c]:.3f}" if row[c] is not None else "–" for c in ("passage_recall", "sentence_recall")),
+                f"{row['selected']:.1f}",
+                f"{row['chars']:.0f}",
+            ]
+        )
     lines += ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(r) + " |" for r in rows] + [""]
     return lines

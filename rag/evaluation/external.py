@@ -63,7 +63,7 @@ def _answer_span(context: str, text: str, start: int) -> tuple[int, int]:
     """Where an answer lies in ``context``: at ``answer_start`` when it is there verbatim, else the
     nearest place it occurs (ARCD has a few answers whose offsets or spacing differ from the text),
     else the ``answer_start`` span as given."""
-    if context[start:start + len(text)] == text:
+    if context[start : start + len(text)] == text:
         return start, start + len(text)
     found = [m.start() for m in re.finditer(re.escape(text), context)]
     if found:
@@ -74,7 +74,7 @@ def _answer_span(context: str, text: str, start: int) -> tuple[int, int]:
         return where
     folded = normalize_arabic(text)
     for i in range(len(context)):  # diacritics or alef forms differ: match in normalised form
-        if normalize_arabic(context[i:i + len(text) + 4]).startswith(folded):
+        if normalize_arabic(context[i : i + len(text) + 4]).startswith(folded):
             return i, i + len(text)
     return start, min(len(context), start + len(text))
 
@@ -87,7 +87,7 @@ ARCD_SHARED_CONTEXT = 60
 def _also_gold(context: str, span: tuple[int, int], others: list[tuple[str, str]]) -> list[tuple[str, int, int]]:
     """Other paragraphs of the same article that repeat the answer with its surrounding text verbatim."""
     start, end = span
-    window = context[max(0, start - ARCD_SHARED_CONTEXT):end + ARCD_SHARED_CONTEXT]
+    window = context[max(0, start - ARCD_SHARED_CONTEXT) : end + ARCD_SHARED_CONTEXT]
     found = []
     for doc_id, text in others:
         at = text.find(window)
@@ -121,8 +121,9 @@ def load_arcd(folder: Path | str | None = None) -> Suite:
         for p, par in enumerate(art["paragraphs"]):
             doc_id = arcd_doc_id(a, p)
             context = par["context"]
-            articles.append(Article(doc_id=doc_id, title=f"{title} ({p + 1})", text=context,
-                                    source=f"{ARCD_FILE}#{a}.{p}"))
+            articles.append(
+                Article(doc_id=doc_id, title=f"{title} ({p + 1})", text=context, source=f"{ARCD_FILE}#{a}.{p}")
+            )
             others = [(d, t) for d, t in paragraphs if d != doc_id]
             for q in par["qas"]:
                 answers = tuple(dict.fromkeys(x["text"].strip() for x in q["answers"] if x["text"].strip()))
@@ -134,13 +135,32 @@ def load_arcd(folder: Path | str | None = None) -> Suite:
                 if not question or not answers:
                     raise DatasetError(f"{folder / ARCD_FILE}: question {q.get('id')} has no text or no answer")
                 texts = dict(paragraphs)
-                items.append(QAItem(id=f"arcd-{q['id']}", question=question, lang="ar", answerable=True,
-                                    gold_doc_ids=tuple(dict.fromkeys(d for d, _, _ in spans)),
-                                    evidence=tuple(texts[d][s:e] for d, s, e in spans),
-                                    answers=answers, type="factoid", evidence_spans=spans, group=str(q["id"])))
-    return Suite(name="arcd", items=tuple(items), articles=tuple(articles), source=str(folder),
-                 info={"paragraphs": len(articles), "questions": len(items), "questions_with_repeated_passage": shared,
-                       "licence": "MIT (husseinmozannar/SOQAL); paragraphs: Arabic Wikipedia, CC BY-SA"})
+                items.append(
+                    QAItem(
+                        id=f"arcd-{q['id']}",
+                        question=question,
+                        lang="ar",
+                        answerable=True,
+                        gold_doc_ids=tuple(dict.fromkeys(d for d, _, _ in spans)),
+                        evidence=tuple(texts[d][s:e] for d, s, e in spans),
+                        answers=answers,
+                        type="factoid",
+                        evidence_spans=spans,
+                        group=str(q["id"]),
+                    )
+                )
+    return Suite(
+        name="arcd",
+        items=tuple(items),
+        articles=tuple(articles),
+        source=str(folder),
+        info={
+            "paragraphs": len(articles),
+            "questions": len(items),
+            "questions_with_repeated_passage": shared,
+            "licence": "MIT (husseinmozannar/SOQAL); paragraphs: Arabic Wikipedia, CC BY-SA",
+        },
+    )
 
 
 # -- XQuAD-R sentence boundaries -----------------------------------------------------------------
@@ -172,14 +192,17 @@ def load_xquad_sentences(folder: Path | str | None = None) -> dict[str, tuple[tu
             breaks = tuple((int(s), int(e)) for s, e in par["sentence_breaks"])
             for (s, e), sentence in zip(breaks, par.get("sentences", []), strict=False):
                 if context[s:e] != sentence:
-                    raise DatasetError(f"{folder / XQUAD_R_FILE}: paragraph {a}.{p}: sentence span {s}:{e} does not "
-                                       f"hold its sentence; the file is not XQuAD-R's")
+                    raise DatasetError(
+                        f"{folder / XQUAD_R_FILE}: paragraph {a}.{p}: sentence span {s}:{e} does not "
+                        f"hold its sentence; the file is not XQuAD-R's"
+                    )
             spans[xquad_doc_id(a, p)] = breaks
     return spans
 
 
-def gold_sentences(item: QAItem, sentences: dict[str, tuple[tuple[int, int], ...]],
-                   articles: dict[str, Article]) -> tuple[GoldSentence, ...]:
+def gold_sentences(
+    item: QAItem, sentences: dict[str, tuple[tuple[int, int], ...]], articles: dict[str, Article]
+) -> tuple[GoldSentence, ...]:
     """The sentences of ``item``'s gold paragraph that its gold answer span(s) overlap.
 
     Raises:

@@ -24,12 +24,16 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from rag.evaluation import metrics as M
 from rag.evaluation.datasets import QAItem, Suite, load_suite
 from rag.pipeline import Sanad
 from rag.retrieval import Retriever
 from rag.types import Hit
+
+if TYPE_CHECKING:
+    from rag.embeddings import Embedder
 
 GRID = tuple(round(0.30 + 0.05 * i, 2) for i in range(13))  # 0.30 … 0.90
 TOLERANCE = 0.005  # #11: hybrid >= max(dense, bm25) - 0.005
@@ -65,15 +69,17 @@ def half_words(question: str, seed: int = STRESS_SEED) -> str:
     return " ".join(kept or words[:1])
 
 
-def collect(sanad: Sanad, suite: Suite, *, stress: bool = True, out_dir: Path = Path("eval/reports")
-            ) -> tuple[Retriever, list[Candidates], list[Candidates]]:
+def collect(
+    sanad: Sanad, suite: Suite, *, stress: bool = True, out_dir: Path = Path("eval/reports")
+) -> tuple[Retriever, list[Candidates], list[Candidates]]:
     """The candidate lists of every answerable question of ``suite`` (indexing its articles when it has
     any), and with ``stress`` the stress rows of its Arabic questions (same dense lists)."""
     from rag.evaluation.runner import _CachedQueries, ensure_corpus_index, ensure_suite_index
 
     if suite.articles:
-        target = ensure_suite_index(Sanad(sanad.config, embedder=sanad.embedder), suite,
-                                    out_dir / f"{suite.name}-index", show_progress=False)
+        target = ensure_suite_index(
+            Sanad(sanad.config, embedder=sanad.embedder), suite, out_dir / f"{suite.name}-index", show_progress=False
+        )
     else:
         ensure_corpus_index(sanad, show_progress=False)
         target = sanad
@@ -81,17 +87,21 @@ def collect(sanad: Sanad, suite: Suite, *, stress: bool = True, out_dir: Path = 
     items = [it for it in suite.items if it.answerable]
     depth = target.config.candidate_k
     original = retriever.embedder
-    retriever.embedder = _CachedQueries(original, [it.question for it in items])
+    retriever.embedder = cast("Embedder", _CachedQueries(original, [it.question for it in items]))
     rows, stressed = [], []
     try:
         for it in items:
             dense = tuple(retriever.search(it.question, k=depth, mode="dense"))
-            rows.append(Candidates(it, dense, tuple(retriever.search(it.question, k=depth, mode="bm25")),
-                                   calibration_part(it)))
+            rows.append(
+                Candidates(it, dense, tuple(retriever.search(it.question, k=depth, mode="bm25")), calibration_part(it))
+            )
             if stress and it.lang == "ar":
                 half = half_words(it.question)
-                stressed.append(Candidates(it, dense, tuple(retriever.search(half, k=depth, mode="bm25")),
-                                           calibration_part(it), half))
+                stressed.append(
+                    Candidates(
+                        it, dense, tuple(retriever.search(half, k=depth, mode="bm25")), calibration_part(it), half
+                    )
+                )
     finally:
         retriever.embedder = original
     return retriever, rows, stressed
@@ -103,19 +113,25 @@ Ranker = Callable[[Candidates], list[str]]
 def rankers(retriever: Retriever, dense_weight: float, rrf_k: int | None = None) -> dict[str, Ranker]:
     """Doc-id rankings (top 10) per mode: dense, bm25, hybrid by RRF and by z-score fusion at ``dense_weight``."""
     base = retriever.config
-    zs = Retriever(retriever.index, retriever.embedder,
-                   base.with_overrides(fusion="zscore", fusion_dense_weight=dense_weight))
+    zs = Retriever(
+        retriever.index, retriever.embedder, base.with_overrides(fusion="zscore", fusion_dense_weight=dense_weight)
+    )
     rr = Retriever(retriever.index, retriever.embedder, base.with_overrides(fusion="rrf", rrf_k=rrf_k))
 
     def fused(r: Retriever) -> Ranker:
         def rank(c: Candidates) -> list[str]:
             # Coverage is read from the question itself, as in production (a weak BM25 query in a stress
             # row does not announce itself).
-            return [h.doc_id for h in r._fuse(c.item.question, list(c.dense), list(c.bm25), 10)]
+            return [h.doc_id for h in r._fuse(c.item.question, list(c.dense), list(c.bm25), 10)]  # noqa: SLF001 - the production fusion, measured as is
+
         return rank
 
-    return {"dense": lambda c: [h.doc_id for h in c.dense[:10]], "bm25": lambda c: [h.doc_id for h in c.bm25[:10]],
-            "hybrid-rrf": fused(rr), "hybrid-zscore": fused(zs)}
+    return {
+        "dense": lambda c: [h.doc_id for h in c.dense[:10]],
+        "bm25": lambda c: [h.doc_id for h in c.bm25[:10]],
+        "hybrid-rrf": fused(rr),
+        "hybrid-zscore": fused(zs),
+    }
 
 
 def score(rows: Sequence[Candidates], rank: Ranker) -> tuple[float, float]:
@@ -150,8 +166,9 @@ def margins(sets: dict[str, list[Candidates]], ranks: dict[str, Ranker], mode: s
     return out
 
 
-def calibrate(retrievers: dict[str, Retriever], suites: dict[str, list[Candidates]], grid: Sequence[float] = GRID
-              ) -> tuple[float, list[tuple[float, float, float, float]]]:
+def calibrate(
+    retrievers: dict[str, Retriever], suites: dict[str, list[Candidates]], grid: Sequence[float] = GRID
+) -> tuple[float, list[tuple[float, float, float, float]]]:
     """The dense weight with the best worst-case margin on the calibration half; and the grid's
     ``(weight, worst margin, mean hit@1, mean MRR)`` rows."""
     half = {name: [c for c in rows if c.part == 0] for name, rows in suites.items()}
@@ -173,8 +190,10 @@ def calibrate(retrievers: dict[str, Retriever], suites: dict[str, list[Candidate
 
 def report(retrievers: dict[str, Retriever], suites: dict[str, list[Candidates]], dense_weight: float) -> str:
     """Markdown: every suite × language × mode, hit@1 / MRR, with the margin check."""
-    lines = ["| suite | lang | n | dense | bm25 | hybrid RRF (before) | hybrid z-score (after) |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| suite | lang | n | dense | bm25 | hybrid RRF (before) | hybrid z-score (after) |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for name, rows in suites.items():
         ranks = rankers(retrievers[name], dense_weight)
         for group, cands in groups({name: rows}).items():
@@ -195,8 +214,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--suites", default="seeds,xquad,arcd", help="comma list (default seeds,xquad,arcd)")
     ap.add_argument("--index-dir", type=Path, default=None, help="index for the seeds suite (default: config)")
     ap.add_argument("--out", type=Path, default=Path("eval/reports"), help="where suite indexes live")
-    ap.add_argument("--weight", type=float, default=None,
-                    help="report this dense weight instead of calibrating (e.g. the configured 0.65)")
+    ap.add_argument(
+        "--weight",
+        type=float,
+        default=None,
+        help="report this dense weight instead of calibrating (e.g. the configured 0.65)",
+    )
     ap.add_argument("--no-stress", action="store_true", help="skip the stress rows")
     args = ap.parse_args(argv)
 
@@ -224,8 +247,10 @@ def main(argv: list[str] | None = None) -> int:
         print()
     else:
         weight = args.weight
-    print(f"## Retrieval, all questions: hit@1 / MRR (top 10; z-score dense weight {weight:.2f}, RRF k "
-          f"{config.rrf_k}; ✗: below max(dense, bm25) − {TOLERANCE})\n")
+    print(
+        f"## Retrieval, all questions: hit@1 / MRR (top 10; z-score dense weight {weight:.2f}, RRF k "
+        f"{config.rrf_k}; ✗: below max(dense, bm25) − {TOLERANCE})\n"
+    )
     print(report(retrievers, suites, weight))
     held = {k: [c for c in v if c.part == 1] for k, v in real.items()}
     print("\n## Check half only (odd articles / questions)\n")

@@ -67,7 +67,7 @@ def numbers(text: str) -> list[str]:
 def _strip_clitic(word: str) -> str:
     for c in _CLITICS:
         if word.startswith(c) and len(word) - len(c) >= 2:
-            return word[len(c):]
+            return word[len(c) :]
     return word
 
 
@@ -108,8 +108,9 @@ def ungrounded_in(sentence: str, sources: Sequence[str], lang: str, index: int =
     """The numbers and names of one answer sentence that none of ``sources`` (its cited sentences) contains."""
     pool = {n for s in sources for n in numbers(s)}
     found = [Ungrounded(index, "number", n) for n in dict.fromkeys(numbers(sentence)) if n not in pool]
-    found += [Ungrounded(index, "name", n) for n in dict.fromkeys(names(sentence, lang))
-              if not _name_in(n, sources, lang)]
+    found += [
+        Ungrounded(index, "name", n) for n in dict.fromkeys(names(sentence, lang)) if not _name_in(n, sources, lang)
+    ]
     return found
 
 

@@ -106,8 +106,7 @@ def ndcg_at_k(retrieved: Sequence[str], gold: Iterable[str], k: int = 10) -> flo
     return dcg / ideal
 
 
-def retrieval_scores(retrieved: Sequence[str], gold: Sequence[str], ks: Sequence[int] = KS
-                     ) -> dict[str, float] | None:
+def retrieval_scores(retrieved: Sequence[str], gold: Sequence[str], ks: Sequence[int] = KS) -> dict[str, float] | None:
     """All retrieval metrics for one question, or ``None`` when it has no gold doc (unanswerable).
 
     ``retrieved`` is the doc id of each retrieved passage, best first (repeats allowed).
@@ -128,14 +127,14 @@ def retrieval_scores(retrieved: Sequence[str], gold: Sequence[str], ks: Sequence
 _MARKER = re.compile(r"\[\s*[0-9\u0660-\u0669]+(?:\s*[,،]\s*[0-9\u0660-\u0669]+)*\s*\]")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _DECIMAL = re.compile(r"(?<=\d)\.(?=\d)")
-_DECIMAL_MARK = "\uE000"  # private-use placeholder that survives punctuation removal
+_DECIMAL_MARK = "\ue000"  # private-use placeholder that survives punctuation removal
 _EN_ARTICLES = frozenset({"a", "an", "the"})
 _AR_ARTICLE = "ال"
 
 
 def _is_punct(ch: str) -> bool:
     cat = unicodedata.category(ch)
-    return cat.startswith("P") or cat.startswith("S")
+    return cat.startswith(("P", "S"))
 
 
 def normalize_answer(text: str) -> str:
@@ -162,7 +161,7 @@ def normalize_answer(text: str) -> str:
         if token in _EN_ARTICLES:
             continue
         if token.startswith(_AR_ARTICLE) and len(token) - len(_AR_ARTICLE) >= 2:
-            token = token[len(_AR_ARTICLE):]
+            token = token[len(_AR_ARTICLE) :]
         tokens.append(token)
     return " ".join(tokens)
 
@@ -245,7 +244,7 @@ def citation_scores(cited: Sequence[Span], evidence: Sequence[Span]) -> tuple[fl
     (``None`` when nothing is cited); recall is the share of evidence quotes held by some
     cited passage (``None`` when there is no evidence, e.g. unanswerable questions).
     """
-    cited = dedupe(cited)
+    cited = list(dict.fromkeys(cited))
     precision = (sum(any(_overlaps(c, e) for e in evidence) for c in cited) / len(cited)) if cited else None
     recall = (sum(any(_overlaps(c, e) for c in cited) for e in evidence) / len(evidence)) if evidence else None
     return precision, recall
@@ -320,12 +319,14 @@ def support_rate(per_answer: Iterable[Sequence[bool]]) -> float | None:
     return ok / total if total else None
 
 
-def latency_summary(samples: Iterable[Mapping[str, float]]) -> dict[str, dict[str, float | int]]:
+def latency_summary(samples: Iterable[Mapping[str, float]]) -> dict[str, dict[str, float | int | None]]:
     """Per key: ``n``, ``mean``, ``p50`` and ``p95`` over the samples that have that key (keys sorted)."""
     by_key: dict[str, list[float]] = {}
     for sample in samples:
         for key, value in sample.items():
             if value is not None:
                 by_key.setdefault(key, []).append(float(value))
-    return {key: {"n": len(v), "mean": sum(v) / len(v), "p50": percentile(v, 50), "p95": percentile(v, 95)}
-            for key, v in sorted(by_key.items())}
+    return {
+        key: {"n": len(v), "mean": sum(v) / len(v), "p50": percentile(v, 50), "p95": percentile(v, 95)}
+        for key, v in sorted(by_key.items())
+    }

@@ -43,22 +43,29 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
 def render_markdown(report: Mapping[str, Any], chart_name: str | None) -> str:
     run = report["run"]
     lines = [f"# Sanad evaluation: {report['suite']}", ""]
-    lines += [f"- date: {run['created_at']}",
-              f"- command: `{run['command']}`" if run.get("command") else "- command: (library call)",
-              f"- questions: {run['n_questions']} ({', '.join(f'{k} {v}' for k, v in run['by_lang'].items())}; "
-              f"{run['n_answerable']} answerable) from `{run['source']}`",
-              f"- index: `{run['index_dir']}` ({run['index']['n_articles']} articles, {run['index']['n_chunks']} "
-              f"passages), embedding model `{run['embedding_model']}`",
-              f"- answers: {run['answers']['n']} question(s) asked with mode `{run['answers']['mode']}`"
-              + (f", LLM `{run['answers']['llm']}`" if run['answers']['n'] else " (LLM not loaded)")
-              + (f"; {run['answers']['sampling']}" if run['answers'].get("sampling") else ""),
-              f"- wall time: {run['seconds']:.1f} s (retrieval {run['retrieval_seconds']:.1f} s, answers "
-              f"{run['answer_seconds']:.1f} s)", ""]
-    lines += ["## Retrieval", "",
-              f"Document level over the top {run['k']} passages of `sanad.search`: a passage is relevant when "
-              "its article is gold. hit@k: a gold article among the first k passages; R@k: share of the gold "
-              "articles among them; MRR: 1/rank of the first gold passage; nDCG@10 on the de-duplicated article "
-              "ranking. Unanswerable questions are left out.", ""]
+    lines += [
+        f"- date: {run['created_at']}",
+        f"- command: `{run['command']}`" if run.get("command") else "- command: (library call)",
+        f"- questions: {run['n_questions']} ({', '.join(f'{k} {v}' for k, v in run['by_lang'].items())}; "
+        f"{run['n_answerable']} answerable) from `{run['source']}`",
+        f"- index: `{run['index_dir']}` ({run['index']['n_articles']} articles, {run['index']['n_chunks']} "
+        f"passages), embedding model `{run['embedding_model']}`",
+        f"- answers: {run['answers']['n']} question(s) asked with mode `{run['answers']['mode']}`"
+        + (f", LLM `{run['answers']['llm']}`" if run["answers"]["n"] else " (LLM not loaded)")
+        + (f"; {run['answers']['sampling']}" if run["answers"].get("sampling") else ""),
+        f"- wall time: {run['seconds']:.1f} s (retrieval {run['retrieval_seconds']:.1f} s, answers "
+        f"{run['answer_seconds']:.1f} s)",
+        "",
+    ]
+    lines += [
+        "## Retrieval",
+        "",
+        f"Document level over the top {run['k']} passages of `sanad.search`: a passage is relevant when "
+        "its article is gold. hit@k: a gold article among the first k passages; R@k: share of the gold "
+        "articles among them; MRR: 1/rank of the first gold passage; nDCG@10 on the de-duplicated article "
+        "ranking. Unanswerable questions are left out.",
+        "",
+    ]
     header = ["mode", "lang", "n", *(f"hit@{k}" for k in M.KS), *(f"R@{k}" for k in M.KS), "MRR", "nDCG@10"]
     rows = []
     for mode, groups in report["retrieval"].items():
@@ -77,16 +84,28 @@ def render_markdown(report: Mapping[str, Any], chart_name: str | None) -> str:
         lines += evidence_markdown(evidence["table"], evidence["selector"], evidence["gold"], evidence["k"])
     elif evidence.get("skipped"):
         lines += ["## Evidence selection (no LLM)", "", f"Not run: {evidence['skipped']}.", ""]
-    lines += ["## Latency", "",
-              "`search.<mode>`: one `sanad.search` call"
-              + (" with the question vector computed beforehand in a batch (batched embedding: "
-                 f"{run['retrieval']['embed_queries_per_question_s'] * 1000:.1f} ms per question)"
-                 if run["retrieval"].get("batch_queries") else "")
-              + "; `answer.*`: the stages of `sanad.ask` (Answer.timings).", ""]
+    lines += [
+        "## Latency",
+        "",
+        "`search.<mode>`: one `sanad.search` call"
+        + (
+            " with the question vector computed beforehand in a batch (batched embedding: "
+            f"{run['retrieval']['embed_queries_per_question_s'] * 1000:.1f} ms per question)"
+            if run["retrieval"].get("batch_queries")
+            else ""
+        )
+        + "; `answer.*`: the stages of `sanad.ask` (Answer.timings).",
+        "",
+    ]
     rows = []
     for stage, row in report["latency"].items():
-        unit, scale, digits = (("tokens", 1, 0) if stage.endswith("_tokens") else
-                               ("ms", 1000, 2) if stage.startswith("search.") else ("s", 1, 2))
+        unit, scale, digits = (
+            ("tokens", 1, 0)
+            if stage.endswith("_tokens")
+            else ("ms", 1000, 2)
+            if stage.startswith("search.")
+            else ("s", 1, 2)
+        )
         rows.append([stage, unit, _fmt(row["n"]), *(_fmt(row[c] * scale, digits) for c in ("mean", "p50", "p95"))])
     lines += [*_table(["stage", "unit", "n", "mean", "p50", "p95"], rows), ""]
     check = report.get("check")
@@ -109,8 +128,9 @@ def render_chart(report: Mapping[str, Any], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     groups = [g for g in LANG_GROUPS if any(g in v for v in report["retrieval"].values())]
-    fig, axes = plt.subplots(1, max(1, len(groups)), figsize=(4.2 * max(1, len(groups)), 3.6), sharey=True,
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        1, max(1, len(groups)), figsize=(4.2 * max(1, len(groups)), 3.6), sharey=True, squeeze=False
+    )
     for ax, group in zip(axes[0], groups, strict=False):
         for mode, rows in report["retrieval"].items():
             if group in rows:
@@ -137,17 +157,19 @@ def write_report(report: dict[str, Any], out_dir: Path) -> list[str]:
     chart = True
     try:
         render_chart(report, png)
-    except Exception as exc:  # a report without its chart is still a report
+    except Exception as exc:  # noqa: BLE001 - a report without its chart is still a report
         logger.warning("could not draw the chart: %s", exc)
         chart = False
     report["markdown"] = render_markdown(report, png.name if chart else None)
     body = {k: v for k, v in report.items() if k not in ("markdown", "files")}
-    base.with_suffix(".json").write_text(json.dumps(body, ensure_ascii=False, indent=1, default=_json_default),
-                                         encoding="utf-8")
+    base.with_suffix(".json").write_text(
+        json.dumps(body, ensure_ascii=False, indent=1, default=_json_default), encoding="utf-8"
+    )
     base.with_suffix(".md").write_text(report["markdown"] + "\n", encoding="utf-8")
     shutil.copyfile(base.with_suffix(".json"), latest.with_suffix(".json"))
-    latest.with_suffix(".md").write_text(render_markdown(report, latest.with_suffix(".png").name if chart else None)
-                                         + "\n", encoding="utf-8")
+    latest.with_suffix(".md").write_text(
+        render_markdown(report, latest.with_suffix(".png").name if chart else None) + "\n", encoding="utf-8"
+    )
     files = [str(base.with_suffix(".json")), str(base.with_suffix(".md"))]
     if chart:
         shutil.copyfile(png, latest.with_suffix(".png"))

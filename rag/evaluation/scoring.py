@@ -23,17 +23,40 @@ from rag.evaluation.grounding import ungrounded
 from rag.types import Answer
 
 LANG_GROUPS = ("ar", "en", "all")
-ANSWER_COLUMNS = ("n", "answered", "refused", "errors", "em", "f1", "accepted", "citation_precision",
-                  "citation_recall", "support", "refusal_precision", "refusal_recall", "false_refusal",
-                  "ungrounded", "evidence_recall")
-BREAKDOWN_COLUMNS = ("n", "answered", "refused", "accepted", "false_refusal", "refusal_recall", "ungrounded",
-                     "evidence_recall")
+ANSWER_COLUMNS = (
+    "n",
+    "answered",
+    "refused",
+    "errors",
+    "em",
+    "f1",
+    "accepted",
+    "citation_precision",
+    "citation_recall",
+    "support",
+    "refusal_precision",
+    "refusal_recall",
+    "false_refusal",
+    "ungrounded",
+    "evidence_recall",
+)
+BREAKDOWN_COLUMNS = (
+    "n",
+    "answered",
+    "refused",
+    "accepted",
+    "false_refusal",
+    "refusal_recall",
+    "ungrounded",
+    "evidence_recall",
+)
 
 Span = tuple[str, int, int]
 
 
-def score_answer(item: QAItem, answer: Answer, spans: Sequence[Span],
-                 evidence_gold: Sequence[Span] | None = None) -> dict[str, Any]:
+def score_answer(
+    item: QAItem, answer: Answer, spans: Sequence[Span], evidence_gold: Sequence[Span] | None = None
+) -> dict[str, Any]:
     """Per-question answer scores (``None`` where a score does not apply).
 
     Args:
@@ -61,8 +84,9 @@ def score_answer(item: QAItem, answer: Answer, spans: Sequence[Span],
         gold = list(evidence_gold) if evidence_gold else list(spans)
         scores["evidence_recall"] = M.evidence_recall(selected, gold) if answer.evidence and gold else None
     else:
-        scores.update(em=None, f1=None, accepted=None, citation_precision=None, citation_recall=None,
-                      evidence_recall=None)
+        scores.update(
+            em=None, f1=None, accepted=None, citation_precision=None, citation_recall=None, evidence_recall=None
+        )
     supported = [s.supported for s in answer.sentences]
     scores["sentences_supported"], scores["sentences"] = M.support_counts(supported)
     missing = ungrounded(answer)
@@ -73,8 +97,9 @@ def score_answer(item: QAItem, answer: Answer, spans: Sequence[Span],
 def answer_record(answer: Answer) -> dict[str, Any]:
     """The answer as stored in a report (passages without their text)."""
     data = answer.to_dict()
-    data["passages"] = [{k: p[k] for k in ("n", "doc_id", "chunk_id", "start", "end", "score")}
-                        for p in data["passages"]]
+    data["passages"] = [
+        {k: p[k] for k in ("n", "doc_id", "chunk_id", "start", "end", "score")} for p in data["passages"]
+    ]
     return data
 
 
@@ -126,14 +151,20 @@ def aggregate_breakdown(items: Sequence[QAItem], records: Mapping[str, dict], fi
         value = getattr(it, field, "")
         if it.id in records and value:
             groups.setdefault(value, []).append((it, records[it.id]))
-    return {value: {k: row[k] for k in BREAKDOWN_COLUMNS}
-            for value, row in ((v, _summary(g)) for v, g in sorted(groups.items()))}
+    return {
+        value: {k: row[k] for k in BREAKDOWN_COLUMNS}
+        for value, row in ((v, _summary(g)) for v, g in sorted(groups.items()))
+    }
 
 
 def flatten_breakdown(breakdown: Mapping[str, Mapping[str, dict]]) -> dict[str, Any]:
     """``answers.by_<field>.<value>.<metric>`` names for the flat metrics map."""
-    return {f"answers.by_{field}.{value}.{key}": v
-            for field, table in breakdown.items() for value, row in table.items() for key, v in row.items()}
+    return {
+        f"answers.by_{field}.{value}.{key}": v
+        for field, table in breakdown.items()
+        for value, row in table.items()
+        for key, v in row.items()
+    }
 
 
 def _fmt(value: Any, digits: int = 3) -> str:
@@ -151,27 +182,53 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
 
 def answers_markdown(answers: Mapping[str, dict], breakdown: Mapping[str, Mapping[str, dict]]) -> list[str]:
     """The Answers section's tables (by language, then by question type and answer type)."""
-    lines = ["EM / F1 / accepted: over answerable questions (a refusal scores 0); accepted = an accepted "
-             "answer string occurs in the answer. Citation P: share of cited passages that hold gold "
-             "evidence; citation R: share of gold evidence quotes inside a cited passage. Support: share of "
-             "answer sentences the citation checker verified. Refusal P/R: positive class = refused, "
-             "truth = unanswerable; false ref.: refused answerable / answerable. Ungrounded: answers (any "
-             "question) with a number or name absent from the sentences they cite (target 0). Evidence R: "
-             "share of gold evidence sentences among the answer's selected evidence. Errors: generation "
-             "failed twice (e.g. timed out); left out of the scores.", ""]
-    header = ["lang", "n", "answered", "refused", "errors", "EM", "F1", "accepted", "cit. P", "cit. R",
-              "support", "refusal P", "refusal R", "false ref.", "ungrounded", "evidence R"]
+    lines = [
+        "EM / F1 / accepted: over answerable questions (a refusal scores 0); accepted = an accepted "
+        "answer string occurs in the answer. Citation P: share of cited passages that hold gold "
+        "evidence; citation R: share of gold evidence quotes inside a cited passage. Support: share of "
+        "answer sentences the citation checker verified. Refusal P/R: positive class = refused, "
+        "truth = unanswerable; false ref.: refused answerable / answerable. Ungrounded: answers (any "
+        "question) with a number or name absent from the sentences they cite (target 0). Evidence R: "
+        "share of gold evidence sentences among the answer's selected evidence. Errors: generation "
+        "failed twice (e.g. timed out); left out of the scores.",
+        "",
+    ]
+    header = [
+        "lang",
+        "n",
+        "answered",
+        "refused",
+        "errors",
+        "EM",
+        "F1",
+        "accepted",
+        "cit. P",
+        "cit. R",
+        "support",
+        "refusal P",
+        "refusal R",
+        "false ref.",
+        "ungrounded",
+        "evidence R",
+    ]
     lines += [*_table(header, [[g, *(_fmt(r[c]) for c in ANSWER_COLUMNS)] for g, r in answers.items()]), ""]
     names = {"type": "question type", "answer_type": "answer type (what the question asks for)"}
     for field, table in breakdown.items():
         if not table:
             continue
         lines += [f"By {names.get(field, field)}:", ""]
-        header = [field, "n", "answered", "refused", "accepted", "false ref.", "refusal R", "ungrounded",
-                  "evidence R"]
+        header = [field, "n", "answered", "refused", "accepted", "false ref.", "refusal R", "ungrounded", "evidence R"]
         lines += [*_table(header, [[v, *(_fmt(r[c]) for c in BREAKDOWN_COLUMNS)] for v, r in table.items()]), ""]
     return lines
 
 
-__all__ = ["ANSWER_COLUMNS", "BREAKDOWN_COLUMNS", "aggregate_answers", "aggregate_breakdown", "answer_record",
-           "answers_markdown", "flatten_breakdown", "score_answer"]
+__all__ = [
+    "ANSWER_COLUMNS",
+    "BREAKDOWN_COLUMNS",
+    "aggregate_answers",
+    "aggregate_breakdown",
+    "answer_record",
+    "answers_markdown",
+    "flatten_breakdown",
+    "score_answer",
+]

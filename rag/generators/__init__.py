@@ -62,16 +62,18 @@ def make_generator(config: SanadConfig) -> Generator:
             path = config.model_dir / GGUF_NAME
         else:
             path = Path(config.llm_model).expanduser()
-        return LlamaCppGenerator(path, n_threads=config.llm_threads, n_ctx=config.llm_ctx,
-                                 timeout_s=config.llm_timeout_s)
+        return LlamaCppGenerator(
+            path, n_threads=config.llm_threads, n_ctx=config.llm_ctx, timeout_s=config.llm_timeout_s
+        )
     if config.llm_backend == "openai":
         if not config.llm_base_url:
             raise InputError("llm_backend='openai' needs llm_base_url (e.g. http://127.0.0.1:8080/v1)")
         model = "default" if config.llm_model == OFFLINE_LLM else config.llm_model
         import os
 
-        return OpenAICompatGenerator(config.llm_base_url, model, api_key=os.environ.get("SANAD_LLM_API_KEY"),
-                                     timeout_s=config.llm_timeout_s)
+        return OpenAICompatGenerator(
+            config.llm_base_url, model, api_key=os.environ.get("SANAD_LLM_API_KEY"), timeout_s=config.llm_timeout_s
+        )
     if config.llm_model == OFFLINE_LLM:
         raise InputError("llm_backend='transformers' needs llm_model set to a model id or folder")
     return TransformersGenerator(config.llm_model)

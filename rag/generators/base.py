@@ -287,8 +287,9 @@ def _approx_tokens(text: str) -> int:
     return math.ceil(len(text) / _CHARS_PER_TOKEN) if text else 0
 
 
-def _chat_payload(messages: list[ChatMessage], max_tokens: int, temperature: float, seed: int, stop: list[str],
-                  **extra: Any) -> dict[str, Any]:
+def _chat_payload(
+    messages: list[ChatMessage], max_tokens: int, temperature: float, seed: int, stop: list[str], **extra: Any
+) -> dict[str, Any]:
     """A streaming OpenAI-style ``/chat/completions`` request body (llama.cpp reads the same one)."""
     payload: dict[str, Any] = {
         "messages": [m.to_dict() for m in messages],
@@ -307,9 +308,7 @@ def _chat_payload(messages: list[ChatMessage], max_tokens: int, temperature: flo
 def _post_json(url: str, payload: dict[str, Any], headers: dict[str, str], timeout_s: float) -> Any:
     """POST JSON and return the decoded JSON answer (stdlib only)."""
     data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-    req = urllib.request.Request(
-        url, data=data, method="POST", headers={"Content-Type": "application/json", **headers}
-    )
+    req = urllib.request.Request(url, data=data, method="POST", headers={"Content-Type": "application/json", **headers})
     with urllib.request.urlopen(req, timeout=timeout_s) as resp:  # the URL is a checked http(s) one
         return json.loads(resp.read().decode("utf-8"))
 

@@ -25,7 +25,6 @@ __all__ = ["TransformersGenerator"]
 logger = logging.getLogger(__name__)
 
 
-
 _DTYPES = ("float32", "bfloat16", "float16", "auto")
 
 
@@ -117,7 +116,7 @@ class TransformersGenerator(_BaseGenerator):
                 ) from exc
             if getattr(tokenizer, "chat_template", None) is None:
                 raise ModelError(f"{self.name} has no chat template; use an instruct/chat model")
-            model.to(self.device)
+            model.to(self.device)  # type: ignore[arg-type]  # transformers' stubs type .to() as a decorator
             model.eval()
             self._tokenizer, self._model = tokenizer, model
             logger.info(
@@ -177,7 +176,7 @@ class TransformersGenerator(_BaseGenerator):
                     if temperature > 0:
                         torch.manual_seed(seed)
                     outputs["ids"] = model.generate(**gen_kwargs)
-            except BaseException as exc:  # handed to the consumer thread
+            except BaseException as exc:  # noqa: BLE001 - handed to the consumer thread
                 outputs["exc"] = exc
                 streamer.end()
 
@@ -222,4 +221,3 @@ class TransformersGenerator(_BaseGenerator):
         if "ids" in outputs:
             stats.completion_tokens = int(outputs["ids"].shape[-1]) - n_prompt
             stats.finish_reason = "length" if stats.completion_tokens >= max_tokens and not trimmer.stopped else "stop"
-

@@ -227,7 +227,7 @@ class LlamaCppGenerator(_BaseGenerator):
             try:
                 result = server.handle_chat_completions(request, on_chunk)
                 chunks.put(("done", result))
-            except BaseException as exc:  # handed to the consumer thread
+            except BaseException as exc:  # noqa: BLE001 - handed to the consumer thread
                 chunks.put(("exc", exc))
 
         deadline = time.monotonic() + self.timeout_s
@@ -276,4 +276,3 @@ def _check_gguf_file(path: Path) -> None:
         raise ModelError(
             f"{path} is only {size} bytes: too small to be a model (truncated?); delete it and {_SETUP_HINT}"
         )
-

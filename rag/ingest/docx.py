@@ -43,7 +43,7 @@ def extract_docx(data: bytes, name: str) -> DocxText:
     for block in document.iter_inner_content():
         if isinstance(block, Table):
             for row in block.rows:
-                cells = []
+                cells: list[str] = []
                 for cell in row.cells:
                     text = " ".join(cell.text.split())
                     if text and (not cells or cells[-1] != text):  # merged cells repeat their text

@@ -43,34 +43,102 @@ MANIFEST_NAMES = ("articles.jsonl", "articles.csv")
 
 #: Accepted keys (lower case) -> Metadata field.
 ALIASES: dict[str, str] = {
-    "title": "title", "headline": "title",
-    "published": "published", "date": "published", "datepublished": "published", "date_published": "published",
-    "published_at": "published", "publication_date": "published", "pubdate": "published",
-    "source": "source", "outlet": "source", "site": "source", "site_name": "source", "sitename": "source",
-    "publisher": "source", "newspaper": "source",
-    "url": "url", "link": "url", "canonical": "url",
-    "author": "author", "byline": "author", "authors": "author", "by": "author",
+    "title": "title",
+    "headline": "title",
+    "published": "published",
+    "date": "published",
+    "datepublished": "published",
+    "date_published": "published",
+    "published_at": "published",
+    "publication_date": "published",
+    "pubdate": "published",
+    "source": "source",
+    "outlet": "source",
+    "site": "source",
+    "site_name": "source",
+    "sitename": "source",
+    "publisher": "source",
+    "newspaper": "source",
+    "url": "url",
+    "link": "url",
+    "canonical": "url",
+    "author": "author",
+    "byline": "author",
+    "authors": "author",
+    "by": "author",
 }
 #: Manifest keys that are not metadata (ignored without a warning).
 _NON_METADATA = {"file", "path", "comment", "comments", "note", "notes", "doc_id", "id"}
 
 _AR_MONTHS = {
-    "يناير": 1, "كانون الثاني": 1, "فبراير": 2, "شباط": 2, "مارس": 3, "آذار": 3, "اذار": 3, "أبريل": 4,
-    "ابريل": 4, "إبريل": 4, "نيسان": 4, "مايو": 5, "أيار": 5, "ايار": 5, "يونيو": 6, "يونيه": 6, "حزيران": 6,
-    "يوليو": 7, "يوليه": 7, "تموز": 7, "أغسطس": 8, "اغسطس": 8, "آب": 8, "اب": 8, "سبتمبر": 9, "أيلول": 9,
-    "ايلول": 9, "أكتوبر": 10, "اكتوبر": 10, "تشرين الأول": 10, "تشرين الاول": 10, "نوفمبر": 11,
-    "تشرين الثاني": 11, "ديسمبر": 12, "كانون الأول": 12, "كانون الاول": 12,
+    "يناير": 1,
+    "كانون الثاني": 1,
+    "فبراير": 2,
+    "شباط": 2,
+    "مارس": 3,
+    "آذار": 3,
+    "اذار": 3,
+    "أبريل": 4,
+    "ابريل": 4,
+    "إبريل": 4,
+    "نيسان": 4,
+    "مايو": 5,
+    "أيار": 5,
+    "ايار": 5,
+    "يونيو": 6,
+    "يونيه": 6,
+    "حزيران": 6,
+    "يوليو": 7,
+    "يوليه": 7,
+    "تموز": 7,
+    "أغسطس": 8,
+    "اغسطس": 8,
+    "آب": 8,
+    "اب": 8,
+    "سبتمبر": 9,
+    "أيلول": 9,
+    "ايلول": 9,
+    "أكتوبر": 10,
+    "اكتوبر": 10,
+    "تشرين الأول": 10,
+    "تشرين الاول": 10,
+    "نوفمبر": 11,
+    "تشرين الثاني": 11,
+    "ديسمبر": 12,
+    "كانون الأول": 12,
+    "كانون الاول": 12,
 }
-_EN_MONTHS = {m: i + 1 for i, m in enumerate(("january", "february", "march", "april", "may", "june", "july",
-                                               "august", "september", "october", "november", "december"))}
+_EN_MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        (
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        )
+    )
+}
 _MONTH_WORDS = sorted([*_AR_MONTHS, *_EN_MONTHS, *(m[:3] for m in _EN_MONTHS)], key=len, reverse=True)
 _MONTH_RE = "|".join(re.escape(m) for m in _MONTH_WORDS)
-_DIGITS = str.maketrans({**{chr(0x0660 + i): str(i) for i in range(10)},
-                         **{chr(0x06F0 + i): str(i) for i in range(10)}})
+_DIGITS = str.maketrans(
+    {**{chr(0x0660 + i): str(i) for i in range(10)}, **{chr(0x06F0 + i): str(i) for i in range(10)}}
+)
 _ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$")
 _DMY = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?: [\d:.]+)?$")
-_WORDY = re.compile(rf"^(?:\w+[،,]?\s+)?(\d{{1,2}})\s+(?:{_MONTH_RE})(?:\s*/\s*(?:{_MONTH_RE}))?[،,]?\s+(\d{{4}})$"
-                    rf"|^(?:{_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})$", re.IGNORECASE)
+_WORDY = re.compile(
+    rf"^(?:\w+[،,]?\s+)?(\d{{1,2}})\s+(?:{_MONTH_RE})(?:\s*/\s*(?:{_MONTH_RE}))?[،,]?\s+(\d{{4}})$"
+    rf"|^(?:{_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})$",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -108,8 +176,10 @@ class Metadata:
                     value = normalize_date(value)
                 except ValueError as exc:
                     if strict:
-                        raise InputError(f"{where}: {key} {value!r} is not a date ({exc}); write it as YYYY-MM-DD, "
-                                         f"or leave it empty when unknown") from None
+                        raise InputError(
+                            f"{where}: {key} {value!r} is not a date ({exc}); write it as YYYY-MM-DD, "
+                            f"or leave it empty when unknown"
+                        ) from None
                     logger.debug("%s: dropping unreadable date %r", where, value)
                     continue
             values[name] = " ".join(value.split())
@@ -174,8 +244,11 @@ def _month_in(text: str) -> int:
     lowered = text.lower()
     for word in _MONTH_WORDS:
         if re.search(rf"(?<!\w){re.escape(word.lower())}(?!\w)", lowered):
-            return _AR_MONTHS.get(word) or _EN_MONTHS.get(word.lower()) or _EN_MONTHS[
-                next(m for m in _EN_MONTHS if m.startswith(word.lower()))]
+            return (
+                _AR_MONTHS.get(word)
+                or _EN_MONTHS.get(word.lower())
+                or _EN_MONTHS[next(m for m in _EN_MONTHS if m.startswith(word.lower()))]
+            )
     raise ValueError("no month name")
 
 
@@ -195,8 +268,7 @@ def read_sidecar(path: Path) -> Metadata:
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise InputError(f"{side.name} cannot be read as UTF-8 JSON ({exc}); fix or delete it") from None
     if not isinstance(data, dict):
-        raise InputError(f"{side.name} must hold one JSON object, like "
-                         f"{{\"date\": \"2024-04-16\", \"source\": \"...\"}}")
+        raise InputError(f'{side.name} must hold one JSON object, like {{"date": "2024-04-16", "source": "..."}}')
     return Metadata.from_mapping(data, side.name)
 
 
@@ -272,5 +344,6 @@ def _csv_rows(text: str, path: Path) -> list[tuple[int, dict[str, Any]]]:
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames or not {"file", "path"} & {f.strip().lower() for f in reader.fieldnames}:
         raise InputError(f"{path.name} needs a header row with a 'file' column (and e.g. date, source, url, author)")
-    return [(i + 2, {str(k).strip().lower(): v for k, v in row.items() if k is not None})
-            for i, row in enumerate(reader)]
+    return [
+        (i + 2, {str(k).strip().lower(): v for k, v in row.items() if k is not None}) for i, row in enumerate(reader)
+    ]

@@ -32,6 +32,7 @@ import re
 import statistics
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 from rag.errors import InputError
 from rag.ingest.metadata import Metadata
@@ -92,24 +93,30 @@ def extract_pdf(data: bytes, name: str) -> PdfText:
     except InputError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
-        raise InputError(f"{name} cannot be read as a PDF ({type(exc).__name__}: {exc}); "
-                         f"check the file, or export it again") from None
+        raise InputError(
+            f"{name} cannot be read as a PDF ({type(exc).__name__}: {exc}); check the file, or export it again"
+        ) from None
     joined = "\n".join(line.text for lines in page_lines for line in lines)
     if not re.search(r"[^\W_]", joined):
         images = sum(_image_count(p) for p in pages)
-        what = (f"its {len(pages)} page(s) hold {images} image(s) and no text: it looks like a scan"
-                if images else f"its {len(pages)} page(s) hold no text")
-        raise InputError(f"{name} has no text layer ({what}); run OCR first, e.g. "
-                         f"`ocrmypdf -l ara {name} {name.rsplit('.', 1)[0]}-ocr.pdf`, and index the result")
+        what = (
+            f"its {len(pages)} page(s) hold {images} image(s) and no text: it looks like a scan"
+            if images
+            else f"its {len(pages)} page(s) hold no text"
+        )
+        raise InputError(
+            f"{name} has no text layer ({what}); run OCR first, e.g. "
+            f"`ocrmypdf -l ara {name} {name.rsplit('.', 1)[0]}-ocr.pdf`, and index the result"
+        )
     visual = looks_visual(_base_letters(joined))
     if visual:
         logger.info("%s: text layer is in visual (display) order; reversing it into logical order", name)
-        page_lines = [[_Line(visual_to_logical(line.text), line.y, line.size) for line in lines]
-                      for lines in page_lines]
+        page_lines = [
+            [_Line(visual_to_logical(line.text), line.y, line.size) for line in lines] for lines in page_lines
+        ]
     text = _base_letters(_paragraphs(page_lines))
-    info = reader.metadata or {}
-    meta = Metadata.from_mapping({"title": _info(info, "/Title"), "author": _info(info, "/Author")}, name,
-                                 strict=False)
+    info: Any = reader.metadata or {}
+    meta = Metadata.from_mapping({"title": _info(info, "/Title"), "author": _info(info, "/Author")}, name, strict=False)
     return PdfText(text, meta, len(pages), visual)
 
 
@@ -119,20 +126,20 @@ def _base_letters(text: str) -> str:
     return _PRESENTATION.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
 
 
-def _info(info, key: str) -> str:
+def _info(info: Any, key: str) -> str:
     try:
         value = info.get(key)
-    except Exception:  # damaged document information dictionary
+    except Exception:  # noqa: BLE001 - damaged document information dictionary
         return ""
     return str(value).strip() if value else ""
 
 
-def _image_count(page) -> int:
+def _image_count(page: Any) -> int:
     try:
         resources = page.get("/Resources") or {}
         xobjects = resources.get("/XObject") or {}
         return sum(1 for x in xobjects.values() if x.get_object().get("/Subtype") == "/Image")
-    except Exception:
+    except Exception:  # noqa: BLE001 - a damaged PDF part only loses this detail, never the article
         return 0
 
 
@@ -144,10 +151,10 @@ class _Line:
     size: float
 
 
-def _page_lines(page) -> list[_Line]:
+def _page_lines(page: Any) -> list[_Line]:
     runs: list[_Run] = []
 
-    def visit(text, cm, tm, font_dict, font_size) -> None:
+    def visit(text: str, cm: Any, tm: Any, font_dict: Any, font_size: float) -> None:
         text = text.replace("\n", "").replace("\r", "")
         if not text:
             return
@@ -157,8 +164,9 @@ def _page_lines(page) -> list[_Line]:
         runs.append(_Run(text, float(x), float(y), float(font_size or 10.0) * float(scale), len(runs)))
 
     page.extract_text(visitor_text=visit)
-    out = [_Line(" ".join(_line_text(line).split()), line[0].y, max(r.size for r in line))
-           for line in _group_lines(runs)]
+    out = [
+        _Line(" ".join(_line_text(line).split()), line[0].y, max(r.size for r in line)) for line in _group_lines(runs)
+    ]
     out = [line for line in out if line.text]
     # A lone number at the top or bottom of a page is a page number, not article text.
     while out and _PAGE_NUMBER.match(out[-1].text):
@@ -191,8 +199,13 @@ def _group_lines(runs: list[_Run]) -> list[list[_Run]]:
         # A run's x is where it starts on the left: for an Arabic run that is its logical end,
         # which is where a split-off final diacritic is drawn.
         host = min((r for r in target if r.text.strip()), key=lambda r: abs(r.x - mark.x))
-        target[target.index(host)] = _Run(host.text.rstrip() + mark.text.strip() +
-                                          host.text[len(host.text.rstrip()):], host.x, host.y, host.size, host.seq)
+        target[target.index(host)] = _Run(
+            host.text.rstrip() + mark.text.strip() + host.text[len(host.text.rstrip()) :],
+            host.x,
+            host.y,
+            host.size,
+            host.seq,
+        )
     return lines
 
 
@@ -215,8 +228,11 @@ def _line_text(line: list[_Run]) -> str:
         ordered = [_Run(r.text[::-1], r.x, r.y, r.size, r.seq) if _is_neutral(r.text) else r for r in ordered]
     # Inside an Arabic line a Latin/digit phrase split over several runs still reads left to right
     # (and inside a Latin line an Arabic phrase right to left): turn such stretches back.
-    foreign = (lambda t: bool(_LATIN_OR_DIGIT.search(t)) and not _ARABIC.search(t)) if rtl else \
-        (lambda t: bool(_ARABIC.search(t)))
+    foreign = (
+        (lambda t: bool(_LATIN_OR_DIGIT.search(t)) and not _ARABIC.search(t))
+        if rtl
+        else (lambda t: bool(_ARABIC.search(t)))
+    )
     out: list[_Run] = []
     i = 0
     while i < len(ordered):
@@ -225,10 +241,12 @@ def _line_text(line: list[_Run]) -> str:
             i += 1
             continue
         j = i
-        while j + 1 < len(ordered) and (foreign(ordered[j + 1].text) or (
-                not ordered[j + 1].text.strip() and j + 2 < len(ordered) and foreign(ordered[j + 2].text))):
+        while j + 1 < len(ordered) and (
+            foreign(ordered[j + 1].text)
+            or (not ordered[j + 1].text.strip() and j + 2 < len(ordered) and foreign(ordered[j + 2].text))
+        ):
             j += 1
-        out.extend(_swap_edge_spaces(r) if rtl else r for r in reversed(ordered[i:j + 1]))
+        out.extend(_swap_edge_spaces(r) if rtl else r for r in reversed(ordered[i : j + 1]))
         i = j + 1
     return "".join(r.text for r in out)
 
@@ -240,7 +258,7 @@ def _swap_edge_spaces(run: _Run) -> _Run:
     if not core:
         return run
     lead = run.text[: len(run.text) - len(run.text.lstrip())]
-    trail = run.text[len(run.text.rstrip()):]
+    trail = run.text[len(run.text.rstrip()) :]
     return _Run(trail + core + lead, run.x, run.y, run.size, run.seq)
 
 

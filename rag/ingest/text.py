@@ -91,7 +91,7 @@ def split_front_matter(raw: str) -> tuple[dict[str, str], str]:
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
             value = value[1:-1]
         fields[kv.group(1).lower()] = value
-    return fields, text[match.end():]
+    return fields, text[match.end() :]
 
 
 def decode(data: bytes, name: str) -> str:
@@ -102,7 +102,7 @@ def decode(data: bytes, name: str) -> str:
         'خبر'
     """
     if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
+        data = data[len(codecs.BOM_UTF8) :]
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             text = data.decode("utf-16") if len(data) % 2 == 0 else None
@@ -110,8 +110,9 @@ def decode(data: bytes, name: str) -> str:
             text = None
         letters = _WORD_LETTER.findall(text or "")
         if text is None or (letters and sum(1 for ch in letters if _ARABIC_OR_LATIN.match(ch)) < 0.7 * len(letters)):
-            raise InputError(f"{name} starts with a UTF-16 byte-order mark but does not read as UTF-16 text; "
-                             f"re-save it as UTF-8") from None
+            raise InputError(
+                f"{name} starts with a UTF-16 byte-order mark but does not read as UTF-16 text; re-save it as UTF-8"
+            ) from None
         return text
     guess = _guess_legacy(data) if b"\x00" in data else ""  # UTF-16 Arabic/ASCII can pass as UTF-8 with NULs
     if not guess:
@@ -124,13 +125,19 @@ def decode(data: bytes, name: str) -> str:
         where = data.index(b"\x00")
     if guess == "utf-16-le" or guess == "utf-16-be":
         code = guess.upper().replace("UTF-16-", "UTF-16")
-        raise InputError(f"{name} is not UTF-8 text (byte {where}); it looks like {code} without a byte-order "
-                         f"mark: convert it with `iconv -f {code} -t UTF-8 {name}`")
+        raise InputError(
+            f"{name} is not UTF-8 text (byte {where}); it looks like {code} without a byte-order "
+            f"mark: convert it with `iconv -f {code} -t UTF-8 {name}`"
+        )
     if guess == "cp1256":
-        raise InputError(f"{name} is not UTF-8 text (byte {where}); it looks like Windows-1256 (cp1256) Arabic: "
-                         f"convert it with `iconv -f cp1256 -t utf-8 {name}`")
-    raise InputError(f"{name} is not UTF-8 text (byte {where}) and its encoding was not recognised; "
-                     f"save it as UTF-8 and index it again")
+        raise InputError(
+            f"{name} is not UTF-8 text (byte {where}); it looks like Windows-1256 (cp1256) Arabic: "
+            f"convert it with `iconv -f cp1256 -t utf-8 {name}`"
+        )
+    raise InputError(
+        f"{name} is not UTF-8 text (byte {where}) and its encoding was not recognised; "
+        f"save it as UTF-8 and index it again"
+    )
 
 
 def _guess_legacy(data: bytes) -> str:

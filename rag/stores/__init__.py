@@ -33,12 +33,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
 from rag.errors import SanadError
 from rag.types import Filters
+
+if TYPE_CHECKING:
+    from rag.config import SanadConfig
 
 #: The store kinds ``SanadConfig.store`` accepts.
 STORE_KINDS = ("faiss", "milvus")
@@ -90,8 +93,16 @@ def store_rows(chunks: Sequence, articles: dict) -> list[StoreRow]:
     for c in chunks:
         a = articles.get(c.doc_id)
         copies = tuple((cp[0], cp[1], cp[2]) for cp in a.copies) if a is not None else ()
-        rows.append(StoreRow(c.chunk_id, c.doc_id, c.text, source=a.source if a else "",
-                             published=a.published if a else "", copies=copies))
+        rows.append(
+            StoreRow(
+                c.chunk_id,
+                c.doc_id,
+                c.text,
+                source=a.source if a else "",
+                published=a.published if a else "",
+                copies=copies,
+            )
+        )
     return rows
 
 
@@ -112,8 +123,16 @@ class PassageSearch(Protocol):
         """Up to ``k`` rows sharing a term with ``query``, by BM25."""
         ...
 
-    def hybrid(self, query_vector: np.ndarray, query: str, k: int, *, depth: int, rrf_k: int = 60,
-               filters: Filters | None = None) -> list[StoreHit]:
+    def hybrid(
+        self,
+        query_vector: np.ndarray,
+        query: str,
+        k: int,
+        *,
+        depth: int,
+        rrf_k: int = 60,
+        filters: Filters | None = None,
+    ) -> list[StoreHit]:
         """Dense top ``depth`` and lexical top ``depth`` fused by RRF, cut to ``k``."""
         ...
 
@@ -124,8 +143,9 @@ class PassageStore(Protocol):
 
     kind: str
 
-    def write(self, version: str, folder: Path, rows: Sequence[StoreRow], vectors: np.ndarray, *,
-              factory: str = "Flat") -> None:
+    def write(
+        self, version: str, folder: Path, rows: Sequence[StoreRow], vectors: np.ndarray, *, factory: str = "Flat"
+    ) -> None:
         """Build ``version``'s search structures (FAISS: files in ``folder``; Milvus: a collection); not live yet."""
         ...
 
@@ -137,12 +157,13 @@ class PassageStore(Protocol):
         """Remove what a failed :meth:`write` of ``version`` left (never the live version)."""
         ...
 
-    def prune(self, keep: Iterable[str]) -> None:
-        """Drop versions other than ``keep`` (and the live one)."""
+    def prune(self, keep: Iterable[str]) -> list[str] | None:
+        """Drop versions other than ``keep`` (and the live one); the dropped ones where the store knows them."""
         ...
 
-    def open(self, version: str, folder: Path, rows: Sequence[StoreRow], *, nprobe: int = 64,
-             ef_search: int = 128) -> PassageSearch:
+    def open(
+        self, version: str, folder: Path, rows: Sequence[StoreRow], *, nprobe: int = 64, ef_search: int = 128
+    ) -> PassageSearch:
         """A searcher on ``version`` (whose passages are ``rows``, in row order)."""
         ...
 
@@ -158,8 +179,11 @@ def allowed_rows(rows: Sequence[StoreRow], filters: Filters | None) -> np.ndarra
     for i, r in enumerate(rows):
         key = (r.doc_id, r.source, r.published, r.copies)
         if key not in cache:
-            cache[key] = filters.matches(Article(r.doc_id, "", "-", source=r.source, published=r.published,
-                                                 copies=tuple((*c, "") for c in r.copies)))
+            cache[key] = filters.matches(
+                Article(
+                    r.doc_id, "", "-", source=r.source, published=r.published, copies=tuple((*c, "") for c in r.copies)
+                )
+            )
         out[i] = cache[key]
     return out
 
@@ -172,8 +196,9 @@ class VersionWriter:
     failure).
     """
 
-    def __init__(self, store: PassageStore, rows: Sequence[StoreRow], vectors: np.ndarray, *,
-                 factory: str = "Flat") -> None:
+    def __init__(
+        self, store: PassageStore, rows: Sequence[StoreRow], vectors: np.ndarray, *, factory: str = "Flat"
+    ) -> None:
         self.store = store
         self.rows = rows
         self.vectors = vectors
@@ -200,8 +225,9 @@ def default_alias(index_dir: Path) -> str:
     return "sanad_" + hashlib.sha256(str(Path(index_dir).resolve()).encode("utf-8")).hexdigest()[:10]
 
 
-def open_store(kind: str, *, index_dir: Path, milvus_uri: str = "", milvus_alias: str = "", nprobe: int = 64,
-               ef_search: int = 128) -> PassageStore:
+def open_store(
+    kind: str, *, index_dir: Path, milvus_uri: str = "", milvus_alias: str = "", nprobe: int = 64, ef_search: int = 128
+) -> PassageStore:
     """The :class:`PassageStore` named by ``kind`` (``SanadConfig.store``).
 
     Milvus: ``milvus_uri`` defaults to the Milvus Lite folder ``<index_dir>/milvus.db``, the alias to
@@ -221,11 +247,29 @@ def open_store(kind: str, *, index_dir: Path, milvus_uri: str = "", milvus_alias
     raise InputError(f"store={kind!r} is not valid; choose one of {', '.join(STORE_KINDS)}")
 
 
-def store_for(config) -> PassageStore:
+def store_for(config: SanadConfig) -> PassageStore:
     """:func:`open_store` with a :class:`~rag.config.SanadConfig`'s settings."""
-    return open_store(config.store, index_dir=config.index_dir, milvus_uri=config.milvus_uri,
-                      milvus_alias=config.milvus_alias, nprobe=config.ivf_nprobe, ef_search=config.hnsw_ef_search)
+    return open_store(
+        config.store,
+        index_dir=config.index_dir,
+        milvus_uri=config.milvus_uri,
+        milvus_alias=config.milvus_alias,
+        nprobe=config.ivf_nprobe,
+        ef_search=config.hnsw_ef_search,
+    )
 
 
-__all__ = ["STORE_KINDS", "PassageSearch", "PassageStore", "StoreHit", "StoreRow", "StoreUnavailableError",
-           "VersionWriter", "allowed_rows", "default_alias", "open_store", "store_for", "store_rows"]
+__all__ = [
+    "STORE_KINDS",
+    "PassageSearch",
+    "PassageStore",
+    "StoreHit",
+    "StoreRow",
+    "StoreUnavailableError",
+    "VersionWriter",
+    "allowed_rows",
+    "default_alias",
+    "open_store",
+    "store_for",
+    "store_rows",
+]

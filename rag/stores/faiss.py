@@ -64,8 +64,16 @@ class FaissSearch:
         found = self.bm25.search(query, k) if allowed is None else self.bm25.search(query, k, allowed=allowed)
         return [StoreHit(h.row, h.score) for h in found if h.score > 0]
 
-    def hybrid(self, query_vector: np.ndarray, query: str, k: int, *, depth: int, rrf_k: int = 60,
-               filters: Filters | None = None) -> list[StoreHit]:
+    def hybrid(
+        self,
+        query_vector: np.ndarray,
+        query: str,
+        k: int,
+        *,
+        depth: int,
+        rrf_k: int = 60,
+        filters: Filters | None = None,
+    ) -> list[StoreHit]:
         """The dense and BM25 lists fused by :func:`rag.hybrid.rrf`; equal scores in row order."""
         depth = max(depth, k)
         dense = self.dense(np.atleast_2d(query_vector), depth, filters)[0]
@@ -84,8 +92,9 @@ class FaissStore:
         self.nprobe = nprobe
         self.ef_search = ef_search
 
-    def write(self, version: str, folder: Path, rows: Sequence[StoreRow], vectors: np.ndarray, *,
-              factory: str = "Flat") -> None:
+    def write(
+        self, version: str, folder: Path, rows: Sequence[StoreRow], vectors: np.ndarray, *, factory: str = "Flat"
+    ) -> None:
         vectors = np.asarray(vectors, dtype=np.float32)
         if len(vectors) != len(rows):
             raise InputError(f"{len(rows)} passages but {len(vectors)} vectors; they must be row-aligned")
@@ -104,8 +113,17 @@ class FaissStore:
     def prune(self, keep: Iterable[str]) -> None:
         """Nothing to do: old version folders (and their files) are pruned by ``rag.index``."""
 
-    def open(self, version: str, folder: Path, rows: Sequence[StoreRow], *, factory: str = "Flat",
-             nprobe: int | None = None, ef_search: int | None = None) -> FaissSearch:
-        store = VectorStore.load(folder / VECTORS, factory, ef_search=ef_search or self.ef_search,
-                                 nprobe=nprobe or self.nprobe)
+    def open(
+        self,
+        version: str,
+        folder: Path,
+        rows: Sequence[StoreRow],
+        *,
+        factory: str = "Flat",
+        nprobe: int | None = None,
+        ef_search: int | None = None,
+    ) -> FaissSearch:
+        store = VectorStore.load(
+            folder / VECTORS, factory, ef_search=ef_search or self.ef_search, nprobe=nprobe or self.nprobe
+        )
         return FaissSearch(store, BM25Index.load(folder / BM25_DIR, len(rows)), rows)

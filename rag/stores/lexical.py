@@ -77,8 +77,10 @@ def passage_weights(texts: Sequence[str]) -> SparseRows:
     vocab = retriever.vocab_dict
     scores = retriever.scores
     # bm25s keeps a CSC matrix: column = term id, row = passage.
-    matrix = sparse.csc_matrix((scores["data"], scores["indices"], scores["indptr"]),
-                               shape=(int(scores["num_docs"]), len(scores["indptr"]) - 1)).tocsr()
+    matrix = sparse.csc_matrix(
+        (scores["data"], scores["indices"], scores["indptr"]),
+        shape=(int(scores["num_docs"]), len(scores["indptr"]) - 1),
+    ).tocsr()
     dims = np.zeros(matrix.shape[1], dtype=np.int64)
     names = [""] * matrix.shape[1]
     for term, tid in vocab.items():

@@ -42,8 +42,15 @@ from rag.stores import StoreRow, StoreUnavailableError
 from rag.stores.lexical import passage_weights
 from rag.stores.milvus_search import MilvusSearcher, filter_expression, index_params
 
-__all__ = ["DESCRIPTION", "MilvusSearcher", "MilvusStore", "collection_name", "filter_expression", "index_params",
-           "open_version"]
+__all__ = [
+    "DESCRIPTION",
+    "MilvusSearcher",
+    "MilvusStore",
+    "collection_name",
+    "filter_expression",
+    "index_params",
+    "open_version",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +68,7 @@ def collection_name(alias: str, version: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", f"{alias}_{version}")
 
 
-def _connect(uri: str, timeout_s: float):
+def _connect(uri: str, timeout_s: float) -> Any:
     try:
         from pymilvus import MilvusClient
     except ImportError as exc:
@@ -71,21 +78,29 @@ def _connect(uri: str, timeout_s: float):
     if not uri.startswith(("http://", "https://", "tcp://", "unix:")):
         folder = Path(uri).expanduser()
         if folder.suffix != ".db":
-            raise InputError(f"SANAD_MILVUS_URI={uri!r}: give a Milvus Lite folder ending in .db "
-                             f"(e.g. index/milvus.db) or a server address such as http://127.0.0.1:19530")
+            raise InputError(
+                f"SANAD_MILVUS_URI={uri!r}: give a Milvus Lite folder ending in .db "
+                f"(e.g. index/milvus.db) or a server address such as http://127.0.0.1:19530"
+            )
         folder.parent.mkdir(parents=True, exist_ok=True)
         uri = str(folder)
     try:
         # A connection of its own: a shared one outlives a restarted server in a state that never reconnects.
         return MilvusClient(uri=uri, timeout=timeout_s, dedicated=True)
-    except Exception as exc:
-        local = "" if uri.startswith(("http", "tcp", "unix")) else (
-            " Milvus Lite lets one process at a time open a folder: if another Sanad process (the UI, an index "
-            "build) holds it, run a Milvus server (`milvus-lite server --data-dir ... --port 19530`, or Milvus "
-            "standalone) and point SANAD_MILVUS_URI at it.")
-        raise StoreUnavailableError(f"cannot connect to Milvus at {uri}: {_reason(exc)}.{local} Check that the "
-                                    f"server runs and SANAD_MILVUS_URI is right; nothing was searched or changed"
-                                    ) from None
+    except Exception as exc:  # noqa: BLE001 - pymilvus raises many types; each is turned into one SanadError naming the URI
+        local = (
+            ""
+            if uri.startswith(("http", "tcp", "unix"))
+            else (
+                " Milvus Lite lets one process at a time open a folder: if another Sanad process (the UI, an index "
+                "build) holds it, run a Milvus server (`milvus-lite server --data-dir ... --port 19530`, or Milvus "
+                "standalone) and point SANAD_MILVUS_URI at it."
+            )
+        )
+        raise StoreUnavailableError(
+            f"cannot connect to Milvus at {uri}: {_reason(exc)}.{local} Check that the "
+            f"server runs and SANAD_MILVUS_URI is right; nothing was searched or changed"
+        ) from None
 
 
 def _reason(exc: BaseException) -> str:
@@ -108,8 +123,9 @@ class MilvusStore:
         if not uri:
             raise InputError("the Milvus store needs SANAD_MILVUS_URI (e.g. index/milvus.db or http://host:19530)")
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", alias):
-            raise InputError(f"milvus alias {alias!r} must be letters, digits and underscores, not starting "
-                             f"with a digit")
+            raise InputError(
+                f"milvus alias {alias!r} must be letters, digits and underscores, not starting with a digit"
+            )
         if not uri.startswith(("http://", "https://", "tcp://", "unix:")):
             uri = str(Path(uri).expanduser().resolve())  # a Milvus Lite folder: the same from any working folder
         self.uri = uri
@@ -130,12 +146,16 @@ class MilvusStore:
             return fn(*args, timeout=self.timeout_s, **kwargs)
         except SanadError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - pymilvus raises many types; each is turned into one SanadError naming the URI
             if _is_missing_collection(exc):
-                raise IndexMissingError(f"Milvus at {self.uri} has no collection for this index ({_reason(exc)}); "
-                                        f"rebuild it with `sanad index --rebuild`") from None
-            raise StoreUnavailableError(f"Milvus at {self.uri} failed to {what}: {_reason(exc)}. Check that the "
-                                        f"server runs and SANAD_MILVUS_URI is right") from None
+                raise IndexMissingError(
+                    f"Milvus at {self.uri} has no collection for this index ({_reason(exc)}); "
+                    f"rebuild it with `sanad index --rebuild`"
+                ) from None
+            raise StoreUnavailableError(
+                f"Milvus at {self.uri} failed to {what}: {_reason(exc)}. Check that the "
+                f"server runs and SANAD_MILVUS_URI is right"
+            ) from None
 
     def close(self) -> None:
         """Close the connection (a Milvus Lite server started for a folder stops when the process exits)."""
@@ -146,8 +166,16 @@ class MilvusStore:
                 self._client = None
 
     # -- writing ----------------------------------------------------------------------------
-    def write_version(self, version: str, rows: Sequence[StoreRow], vectors: np.ndarray, *, factory: str = "Flat",
-                      nprobe: int = 64, ef_search: int = 128) -> str:
+    def write_version(
+        self,
+        version: str,
+        rows: Sequence[StoreRow],
+        vectors: np.ndarray,
+        *,
+        factory: str = "Flat",
+        nprobe: int = 64,
+        ef_search: int = 128,
+    ) -> str:
         """Create, fill, index and load the collection for ``version``; it is not live until :meth:`publish`.
 
         Args:
@@ -174,17 +202,26 @@ class MilvusStore:
         schema.add_field("doc_id", DataType.VARCHAR, max_length=_MAX_KEY_BYTES)
         schema.add_field("source", DataType.VARCHAR, max_length=_MAX_KEY_BYTES)
         schema.add_field("published", DataType.VARCHAR, max_length=64)
-        schema.add_field("ids_all", DataType.ARRAY, element_type=DataType.VARCHAR, max_capacity=_MAX_COPIES,
-                         max_length=_MAX_KEY_BYTES)
-        schema.add_field("sources_all", DataType.ARRAY, element_type=DataType.VARCHAR, max_capacity=_MAX_COPIES,
-                         max_length=_MAX_KEY_BYTES)
+        schema.add_field(
+            "ids_all",
+            DataType.ARRAY,
+            element_type=DataType.VARCHAR,
+            max_capacity=_MAX_COPIES,
+            max_length=_MAX_KEY_BYTES,
+        )
+        schema.add_field(
+            "sources_all",
+            DataType.ARRAY,
+            element_type=DataType.VARCHAR,
+            max_capacity=_MAX_COPIES,
+            max_length=_MAX_KEY_BYTES,
+        )
         schema.add_field("date_min", DataType.VARCHAR, max_length=64)
         schema.add_field("date_max", DataType.VARCHAR, max_length=64)
         schema.add_field("text", DataType.VARCHAR, max_length=_MAX_TEXT_BYTES)
         schema.add_field("dense", DataType.FLOAT_VECTOR, dim=int(vectors.shape[1]))
         schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
-        self.call("create a collection", self.client.create_collection, name, schema=schema,
-                  consistency_level="Strong")
+        self.call("create a collection", self.client.create_collection, name, schema=schema, consistency_level="Strong")
         try:
             sparse = passage_weights([r.text for r in rows]).rows
             for start in range(0, len(rows), _BATCH):
@@ -193,8 +230,9 @@ class MilvusStore:
                 self.call("insert passages", self.client.insert, name, batch)
             self.call("flush", self.client.flush, name)
             params = self.client.prepare_index_params()
-            params.add_index(field_name="dense", index_type=build["index_type"], metric_type="IP",
-                             params=build["params"])
+            params.add_index(
+                field_name="dense", index_type=build["index_type"], metric_type="IP", params=build["params"]
+            )
             params.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
             params.add_index(field_name="date_max", index_type="INVERTED")
             self.call("build the indexes", self.client.create_index, name, params)
@@ -207,14 +245,19 @@ class MilvusStore:
         logger.info("Milvus collection %s holds %d passages (%s)", name, len(rows), factory)
         return name
 
-    def write(self, version: str, folder: Path, rows: Sequence[StoreRow], vectors: np.ndarray, *,
-              factory: str = "Flat") -> None:
+    def write(
+        self, version: str, folder: Path, rows: Sequence[StoreRow], vectors: np.ndarray, *, factory: str = "Flat"
+    ) -> None:
         """:meth:`write_version`, and ``folder/milvus.json`` saying where the version's collection is."""
         name = self.write_version(version, rows, vectors, factory=factory)
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / DESCRIPTION).write_text(json.dumps({"uri": self.uri, "alias": self.alias, "collection": name,
-                                                      "factory": factory, "rows": len(rows)}, ensure_ascii=False),
-                                          encoding="utf-8")
+        (folder / DESCRIPTION).write_text(
+            json.dumps(
+                {"uri": self.uri, "alias": self.alias, "collection": name, "factory": factory, "rows": len(rows)},
+                ensure_ascii=False,
+            ),
+            encoding="utf-8",
+        )
 
     def publish(self, version: str) -> None:
         """Point the alias at ``version``'s collection (one server-side switch; readers of the alias move at once)."""
@@ -240,7 +283,7 @@ class MilvusStore:
         try:
             if name != self.live_collection() and self.client.has_collection(name, timeout=self.timeout_s):
                 self.client.drop_collection(name, timeout=self.timeout_s)
-        except Exception as exc:  # cleanup after a failure must not hide the failure
+        except Exception as exc:  # noqa: BLE001 - cleanup after a failure must not hide the failure
             logger.warning("could not drop the unfinished Milvus collection %s: %s", name, _reason(exc))
 
     def prune(self, keep: Iterable[str]) -> list[str]:
@@ -256,27 +299,34 @@ class MilvusStore:
 
     def versions(self) -> list[str]:
         """Collections of this alias's versions, oldest name first."""
-        return sorted(n for n in self.call("list collections", self.client.list_collections)
-                      if n.startswith(f"{self.alias}_"))
+        return sorted(
+            n for n in self.call("list collections", self.client.list_collections) if n.startswith(f"{self.alias}_")
+        )
 
     # -- reading ----------------------------------------------------------------------------
-    def open(self, version: str, folder: Path, rows: Sequence[StoreRow] = (), *, nprobe: int = 64,
-             ef_search: int = 128) -> MilvusSearcher:
+    def open(
+        self, version: str, folder: Path, rows: Sequence[StoreRow] = (), *, nprobe: int = 64, ef_search: int = 128
+    ) -> MilvusSearcher:
         """A searcher on the collection ``folder/milvus.json`` names (the version's own, not the alias)."""
         try:
             described = json.loads((folder / DESCRIPTION).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise IndexCorruptError(f"cannot read {folder / DESCRIPTION} ({exc}); rebuild with "
-                                    f"`sanad index --rebuild`") from None
+            raise IndexCorruptError(
+                f"cannot read {folder / DESCRIPTION} ({exc}); rebuild with `sanad index --rebuild`"
+            ) from None
         if described.get("uri") != self.uri:
-            raise IndexCorruptError(f"this index version lives in Milvus at {described.get('uri')}, but "
-                                    f"SANAD_MILVUS_URI is {self.uri}; point it there or rebuild with "
-                                    f"`sanad index --rebuild`")
+            raise IndexCorruptError(
+                f"this index version lives in Milvus at {described.get('uri')}, but "
+                f"SANAD_MILVUS_URI is {self.uri}; point it there or rebuild with "
+                f"`sanad index --rebuild`"
+            )
         searcher = self.searcher(described.get("collection"), collection=True)
         searcher.set_search_params(nprobe=nprobe, ef_search=ef_search)
         if rows and len(searcher) != len(rows):
-            raise IndexCorruptError(f"Milvus collection {searcher.collection} holds {len(searcher)} passages but "
-                                    f"the index lists {len(rows)}; rebuild with `sanad index --rebuild`")
+            raise IndexCorruptError(
+                f"Milvus collection {searcher.collection} holds {len(searcher)} passages but "
+                f"the index lists {len(rows)}; rebuild with `sanad index --rebuild`"
+            )
         searcher.rows = list(rows) or None
         return searcher
 
@@ -286,8 +336,9 @@ class MilvusStore:
         if version is None:
             name = self.live_collection()
             if name is None:
-                raise IndexMissingError(f"Milvus at {self.uri} has no published index (alias {self.alias!r}); "
-                                        f"build one with `sanad index`")
+                raise IndexMissingError(
+                    f"Milvus at {self.uri} has no published index (alias {self.alias!r}); build one with `sanad index`"
+                )
         else:
             name = version if collection else collection_name(self.alias, version)
         desc = self.call("describe the collection", self.client.describe_collection, name)
@@ -306,13 +357,25 @@ class MilvusStore:
 
 def _entity(i: int, r: StoreRow, vector: np.ndarray, sparse: dict[int, float]) -> dict[str, Any]:
     dates = r.dates
-    return {"row": i, "chunk_id": r.chunk_id, "doc_id": r.doc_id, "source": r.source, "published": r.published,
-            "ids_all": list(r.ids), "sources_all": list(r.sources) or [""], "date_min": dates[0] if dates else "",
-            "date_max": dates[-1] if dates else "", "text": r.text, "dense": vector, "sparse": sparse}
+    return {
+        "row": i,
+        "chunk_id": r.chunk_id,
+        "doc_id": r.doc_id,
+        "source": r.source,
+        "published": r.published,
+        "ids_all": list(r.ids),
+        "sources_all": list(r.sources) or [""],
+        "date_min": dates[0] if dates else "",
+        "date_max": dates[-1] if dates else "",
+        "text": r.text,
+        "dense": vector,
+        "sparse": sparse,
+    }
 
 
-def open_version(folder: Path, rows: Sequence[StoreRow], *, uri: str = "", nprobe: int = 64,
-                 ef_search: int = 128) -> MilvusSearcher:
+def open_version(
+    folder: Path, rows: Sequence[StoreRow], *, uri: str = "", nprobe: int = 64, ef_search: int = 128
+) -> MilvusSearcher:
     """The searcher of the index version in ``folder`` (its ``milvus.json`` names URI, alias and collection).
 
     ``uri``: the URI the settings name (``""``: the one recorded); a different one raises
@@ -321,8 +384,9 @@ def open_version(folder: Path, rows: Sequence[StoreRow], *, uri: str = "", nprob
     try:
         described = json.loads((folder / DESCRIPTION).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise IndexCorruptError(f"cannot read {folder / DESCRIPTION} ({exc}); rebuild with `sanad index --rebuild`"
-                                ) from None
+        raise IndexCorruptError(
+            f"cannot read {folder / DESCRIPTION} ({exc}); rebuild with `sanad index --rebuild`"
+        ) from None
     store = MilvusStore(uri or described.get("uri", ""), alias=described.get("alias") or "sanad")
     return store.open(folder.name, folder, rows, nprobe=nprobe, ef_search=ef_search)
 
@@ -330,15 +394,21 @@ def open_version(folder: Path, rows: Sequence[StoreRow], *, uri: str = "", nprob
 def _check_sizes(rows: Sequence[StoreRow]) -> None:
     for i, r in enumerate(rows):
         if len(r.copies) >= _MAX_COPIES:
-            raise InputError(f"article {r.doc_id} stands for {len(r.copies)} copies, more than a Milvus array "
-                             f"holds ({_MAX_COPIES - 1}); index with near_duplicates='keep'")
+            raise InputError(
+                f"article {r.doc_id} stands for {len(r.copies)} copies, more than a Milvus array "
+                f"holds ({_MAX_COPIES - 1}); index with near_duplicates='keep'"
+            )
         if len(r.text.encode("utf-8")) > _MAX_TEXT_BYTES:
-            raise InputError(f"passage {i} of {r.doc_id} is over {_MAX_TEXT_BYTES} bytes, more than a Milvus text "
-                             f"field holds; lower chunk_tokens")
+            raise InputError(
+                f"passage {i} of {r.doc_id} is over {_MAX_TEXT_BYTES} bytes, more than a Milvus text "
+                f"field holds; lower chunk_tokens"
+            )
         for field_name in ("chunk_id", "doc_id", "source"):
             if len(getattr(r, field_name).encode("utf-8")) > _MAX_KEY_BYTES:
-                raise InputError(f"the {field_name} of passage {i} ({getattr(r, field_name)[:60]}…) is over "
-                                 f"{_MAX_KEY_BYTES} bytes; shorten the file name or the outlet name")
+                raise InputError(
+                    f"the {field_name} of passage {i} ({getattr(r, field_name)[:60]}…) is over "
+                    f"{_MAX_KEY_BYTES} bytes; shorten the file name or the outlet name"
+                )
 
 
 def _is_missing_collection(exc: BaseException) -> bool:

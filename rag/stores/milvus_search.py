@@ -78,8 +78,17 @@ class MilvusSearcher:
     Hits carry row numbers of that version's ``chunks.jsonl``, best first.
     """
 
-    def __init__(self, store: MilvusStore, collection: str, *, dim: int, count: int, factory: str = "Flat",
-                 nprobe: int = 64, ef_search: int = 128) -> None:
+    def __init__(
+        self,
+        store: MilvusStore,
+        collection: str,
+        *,
+        dim: int,
+        count: int,
+        factory: str = "Flat",
+        nprobe: int = 64,
+        ef_search: int = 128,
+    ) -> None:
         self.store = store
         self.collection = collection
         self._dim = dim
@@ -105,10 +114,17 @@ class MilvusSearcher:
         queries = self._queries(queries)
         if self._count == 0 or k <= 0:
             return [[] for _ in range(len(queries))]
-        result = self.store.call("search", self.store.client.search, self.collection, data=list(queries),
-                                 anns_field="dense", limit=self._limit(k, filters), filter=filter_expression(filters),
-                                 output_fields=["row"], search_params={"metric_type": "IP",
-                                                                       "params": self._dense_params})
+        result = self.store.call(
+            "search",
+            self.store.client.search,
+            self.collection,
+            data=list(queries),
+            anns_field="dense",
+            limit=self._limit(k, filters),
+            filter=filter_expression(filters),
+            output_fields=["row"],
+            search_params={"metric_type": "IP", "params": self._dense_params},
+        )
         return [self._exact(_hits(per_query), filters, k) for per_query in result]
 
     def lexical(self, query: str, k: int, filters: Filters | None = None) -> list[StoreHit]:
@@ -116,13 +132,29 @@ class MilvusSearcher:
         weights = query_weights(query)
         if not weights or self._count == 0 or k <= 0:
             return []
-        result = self.store.call("search", self.store.client.search, self.collection, data=[weights],
-                                 anns_field="sparse", limit=self._limit(k, filters), filter=filter_expression(filters),
-                                 output_fields=["row"], search_params={"metric_type": "IP"})
+        result = self.store.call(
+            "search",
+            self.store.client.search,
+            self.collection,
+            data=[weights],
+            anns_field="sparse",
+            limit=self._limit(k, filters),
+            filter=filter_expression(filters),
+            output_fields=["row"],
+            search_params={"metric_type": "IP"},
+        )
         return self._exact([h for h in _hits(result[0]) if h.score > 0], filters, k)
 
-    def hybrid(self, query_vector: np.ndarray, query: str, k: int, *, depth: int, rrf_k: int = 60,
-               filters: Filters | None = None) -> list[StoreHit]:
+    def hybrid(
+        self,
+        query_vector: np.ndarray,
+        query: str,
+        k: int,
+        *,
+        depth: int,
+        rrf_k: int = 60,
+        filters: Filters | None = None,
+    ) -> list[StoreHit]:
         """Dense top ``depth`` and BM25 top ``depth`` fused by Milvus's RRF ranker, cut to ``k``.
 
         Score = Σ 1/(rrf_k + rank) over the two lists, as :func:`rag.hybrid.rrf`; equal scores
@@ -136,13 +168,24 @@ class MilvusSearcher:
             return []
         depth = self._limit(max(depth, k), filters)
         expr = filter_expression(filters)
-        requests = [AnnSearchRequest([vector], "dense", {"metric_type": "IP", "params": self._dense_params},
-                                     limit=depth, expr=expr or None)]
+        requests = [
+            AnnSearchRequest(
+                [vector], "dense", {"metric_type": "IP", "params": self._dense_params}, limit=depth, expr=expr or None
+            )
+        ]
         if weights:
-            requests.append(AnnSearchRequest([weights], "sparse", {"metric_type": "IP"}, limit=depth,
-                                             expr=expr or None))
-        result = self.store.call("search", self.store.client.hybrid_search, self.collection, requests,
-                                 RRFRanker(rrf_k), limit=self._limit(k, filters), output_fields=["row"])
+            requests.append(
+                AnnSearchRequest([weights], "sparse", {"metric_type": "IP"}, limit=depth, expr=expr or None)
+            )
+        result = self.store.call(
+            "search",
+            self.store.client.hybrid_search,
+            self.collection,
+            requests,
+            RRFRanker(rrf_k),
+            limit=self._limit(k, filters),
+            output_fields=["row"],
+        )
         hits = sorted(_hits(result[0]), key=lambda h: (-round(h.score, 9), h.row))
         return self._exact(hits, filters, k)
 
@@ -164,8 +207,10 @@ class MilvusSearcher:
         if queries.ndim == 1:
             queries = queries[None, :]
         if queries.ndim != 2 or queries.shape[1] != self._dim:
-            raise InputError(f"query dimension {queries.shape[-1]} does not match the index ({self._dim}); "
-                             f"the index was built with another embedding model")
+            raise InputError(
+                f"query dimension {queries.shape[-1]} does not match the index ({self._dim}); "
+                f"the index was built with another embedding model"
+            )
         return queries
 
 

@@ -56,7 +56,6 @@ def test_stop_trimmer_stop_split_across_pieces_cuts_before_it(
     assert text == expected
 
 
-
 def test_import_generators_loads_no_heavy_library() -> None:
     """Backends import xllamacpp, transformers and torch lazily: importing the package pulls in none of them."""
     code = (

@@ -113,4 +113,3 @@ def test_transformers_tiny_local_model_stream_equals_generate(tmp_path: Path) ->
     assert out.completion_tokens == 12
     assert out.finish_reason == "length"
     assert gen.count_tokens("hello world") > 0
-

@@ -193,4 +193,3 @@ def test_llamacpp_load_truncated_real_gguf_raises_model_error(gguf_path: Path, t
         truncated.write_bytes(src.read(4 * 1024 * 1024))
     with pytest.raises(ModelError, match=re.escape("llama.cpp could not load")):
         LlamaCppGenerator(truncated).load()
-

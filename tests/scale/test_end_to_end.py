@@ -40,8 +40,14 @@ def test_ray_into_milvus_then_cited_answer(tmp_path: Path, ray_cluster, milvus_s
     from rag.stores.milvus import MilvusSearcher
 
     shutil.copytree(SEEDS, tmp_path / "articles")
-    config = SanadConfig(index_dir=tmp_path / "index", corpus_dir=tmp_path / "articles", model_dir=MODEL_DIR,
-                         store="milvus", milvus_uri=milvus_server.uri, milvus_alias="e2e")
+    config = SanadConfig(
+        index_dir=tmp_path / "index",
+        corpus_dir=tmp_path / "articles",
+        model_dir=MODEL_DIR,
+        store="milvus",
+        milvus_uri=milvus_server.uri,
+        milvus_alias="e2e",
+    )
     local = Embedder.from_config(config)
     local.load()
     with RayEmbedder(local, address=ray_cluster.address, workers=2, batch_size=16) as embedder:
@@ -60,4 +66,4 @@ def test_ray_into_milvus_then_cited_answer(tmp_path: Path, ray_cluster, milvus_s
     articles = {a.doc_id: a.text for a in sanad.articles()}
     for c in answer.citations:
         assert f"[{c.n}]" in answer.answer
-        assert articles[c.doc_id][c.quote_start:c.quote_end] == c.quote
+        assert articles[c.doc_id][c.quote_start : c.quote_end] == c.quote

@@ -23,10 +23,13 @@ def test_seeds_retrieval_metrics_equal_on_milvus_and_faiss(tmp_path: Path, e5, m
     shutil.copytree(SEEDS, tmp_path / "articles")
     base = SanadConfig(corpus_dir=tmp_path / "articles", model_dir=MODEL_DIR)
     faiss = Sanad(base.with_overrides(index_dir=tmp_path / "faiss"), embedder=e5)
-    milvus = Sanad(base.with_overrides(index_dir=tmp_path / "milvus", store="milvus", milvus_uri=milvus_server.uri),
-                   embedder=e5)
-    reports = [run_eval(s, "seeds", answers_n=0, out_dir=tmp_path / name, show_progress=False, write=False)
-               for s, name in ((faiss, "f"), (milvus, "m"))]
+    milvus = Sanad(
+        base.with_overrides(index_dir=tmp_path / "milvus", store="milvus", milvus_uri=milvus_server.uri), embedder=e5
+    )
+    reports = [
+        run_eval(s, "seeds", answers_n=0, out_dir=tmp_path / name, show_progress=False, write=False)
+        for s, name in ((faiss, "f"), (milvus, "m"))
+    ]
     assert milvus.retriever.index.searcher is not None and faiss.retriever.index.searcher is None
     a, b = (r["metrics"] for r in reports)
     keys = [k for k in a if k.startswith("retrieval.") and isinstance(a[k], float) and not k.endswith(("_s", "_ms"))]

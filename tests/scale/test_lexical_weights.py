@@ -15,8 +15,17 @@ from tests.conftest import TINY_CORPUS
 TEXTS = [p.strip() for t in TINY_CORPUS.values() for p in t.split("\n") if p.strip()] + ["", "في من على"]
 
 
-@pytest.mark.parametrize("query", ["القوات العراقية في الأنبار", "قوات العراق قوات", "المساعدات الإنسانية",
-                                   "Oil prices OPEC", "الاقتصاد oil", "في من"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "القوات العراقية في الأنبار",
+        "قوات العراق قوات",
+        "المساعدات الإنسانية",
+        "Oil prices OPEC",
+        "الاقتصاد oil",
+        "في من",
+    ],
+)
 def test_sparse_inner_product_equals_bm25index_scores(query: str) -> None:
     weights = passage_weights(TEXTS)
     q = query_weights(query)

@@ -20,8 +20,13 @@ from tests.conftest import FakeEmbedder, write_corpus
 
 pytestmark = [pytest.mark.scale, pytest.mark.slow]
 
-QUESTIONS = ["القوات العراقية في الأنبار", "مساعدات إنسانية للشعب السوري", "Oil prices OPEC",
-             "صندوق النقد الدولي والاقتصاد العالمي", "اجتماع التحالف الدولي في واشنطن"]
+QUESTIONS = [
+    "القوات العراقية في الأنبار",
+    "مساعدات إنسانية للشعب السوري",
+    "Oil prices OPEC",
+    "صندوق النقد الدولي والاقتصاد العالمي",
+    "اجتماع التحالف الدولي في واشنطن",
+]
 
 
 class DistinctEmbedder(FakeEmbedder):
@@ -51,8 +56,9 @@ def pair(tmp_path: Path, milvus_server):
 
 
 @pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])
-@pytest.mark.parametrize("filters", [None, Filters(doc_ids=("a02_syria_aid", "a03_coalition_meeting"))],
-                         ids=["all", "two-articles"])
+@pytest.mark.parametrize(
+    "filters", [None, Filters(doc_ids=("a02_syria_aid", "a03_coalition_meeting"))], ids=["all", "two-articles"]
+)
 def test_milvus_index_gives_the_faiss_indexs_hits(pair, mode: str, filters) -> None:
     faiss_cfg, milvus_cfg, embedder, _ = pair
     a, b = Retriever.load(faiss_cfg, embedder), Retriever.load(milvus_cfg, embedder)

@@ -73,13 +73,17 @@ def _allowed(rows: list[StoreRow], filters: Filters | None) -> np.ndarray:
 
     if filters is None:
         return np.ones(len(rows), dtype=bool)
-    return np.array([filters.matches(Article(r.doc_id, "", "x", source=r.source, published=r.published))
-                     for r in rows])
+    return np.array([filters.matches(Article(r.doc_id, "", "x", source=r.source, published=r.published)) for r in rows])
 
 
-FILTERS = [None, Filters(doc_ids=("a02_syria_aid", "a04_economy")), Filters(sources=('قناة "الحرة"', "رويترز")),
-           Filters(since="2024-01-01"), Filters(until="2024-02-01"),
-           Filters(sources=("العربي الجديد",), since="2024-02-01", until="2024-12-31")]
+FILTERS = [
+    None,
+    Filters(doc_ids=("a02_syria_aid", "a04_economy")),
+    Filters(sources=('قناة "الحرة"', "رويترز")),
+    Filters(since="2024-01-01"),
+    Filters(until="2024-02-01"),
+    Filters(sources=("العربي الجديد",), since="2024-02-01", until="2024-12-31"),
+]
 
 
 @pytest.mark.parametrize("filters", FILTERS, ids=lambda f: "none" if f is None else str(f.to_dict()))
@@ -91,13 +95,19 @@ def test_dense_search_matches_exact_inner_product_with_filters(published, filter
     for q, hits in zip(queries, searcher.dense(queries, k=5, filters=filters), strict=True):
         scores = vectors @ q
         scores[~allowed] = -np.inf
-        expected = [int(r) for r in np.argsort(-scores, kind="stable")[:min(5, int(allowed.sum()))]]
+        expected = [int(r) for r in np.argsort(-scores, kind="stable")[: min(5, int(allowed.sum()))]]
         assert [h.row for h in hits] == expected
         np.testing.assert_allclose([h.score for h in hits], scores[expected], atol=1e-5)
 
 
-QUERIES = ["القوات العراقية في الأنبار", "قوات العراق", "المساعدات الإنسانية للشعب السوري", "oil prices OPEC",
-           "الاقتصاد العالمي صندوق النقد", "التحالف الدولي التحالف"]
+QUERIES = [
+    "القوات العراقية في الأنبار",
+    "قوات العراق",
+    "المساعدات الإنسانية للشعب السوري",
+    "oil prices OPEC",
+    "الاقتصاد العالمي صندوق النقد",
+    "التحالف الدولي التحالف",
+]
 
 
 @pytest.mark.parametrize("query", QUERIES)
@@ -132,8 +142,9 @@ def test_hybrid_search_is_rrf_of_the_dense_and_bm25_lists(published, query: str)
     fused = rrf({"dense": [str(r) for r in dense], "bm25": [str(r) for r in lexical]}, k=60)
     got = store.searcher().hybrid(q, query, k=5, depth=10, rrf_k=60)
     np.testing.assert_allclose([h.score for h in got], [s for _, s, _ in fused[:5]], rtol=1e-5)
-    assert {h.row for h in got} == {int(i) for i, _, _ in fused[:5]} or [round(h.score, 6) for h in got][-1] == \
-        round(fused[5][1], 6)  # equal scores at the cut may swap
+    assert {h.row for h in got} == {int(i) for i, _, _ in fused[:5]} or [round(h.score, 6) for h in got][-1] == round(
+        fused[5][1], 6
+    )  # equal scores at the cut may swap
 
 
 def test_filter_expression_quotes_values_so_they_cannot_change_the_expression() -> None:

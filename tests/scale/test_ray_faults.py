@@ -34,11 +34,13 @@ def test_worker_killed_mid_index_retries_or_fails_cleanly(tmp_path: Path, ray_to
     previous = load_index(config.index_dir)
     for copy in range(2):  # new articles: ~80 passages, several Ray batches
         for f in seeds:
-            (corpus / f"{f.stem}_{copy}.txt").write_text(f"نسخة {copy}\n" + f.read_text(encoding="utf-8"),
-                                                        encoding="utf-8")
+            (corpus / f"{f.stem}_{copy}.txt").write_text(
+                f"نسخة {copy}\n" + f.read_text(encoding="utf-8"), encoding="utf-8"
+            )
 
     served: list[int] = []
     with LocalRayCluster(workers=1, token_path=ray_token) as cluster:
+
         def on_progress(done: int, total: int) -> None:
             if served:
                 return
@@ -47,8 +49,9 @@ def test_worker_killed_mid_index_retries_or_fails_cleanly(tmp_path: Path, ray_to
             served.append(len(retriever.index.chunks))
             assert retriever.search("القوات العراقية", k=3)
 
-        embedder = RayEmbedder(e5, address=cluster.address, workers=2, batch_size=16, stall_timeout_s=240,
-                               on_progress=on_progress)
+        embedder = RayEmbedder(
+            e5, address=cluster.address, workers=2, batch_size=16, stall_timeout_s=240, on_progress=on_progress
+        )
         outcome: dict[str, object] = {}
         worker = threading.Thread(target=lambda: outcome.update(run=_index(config, embedder, corpus)))
         worker.start()
@@ -71,5 +74,5 @@ def test_worker_killed_mid_index_retries_or_fails_cleanly(tmp_path: Path, ray_to
 def _index(config: SanadConfig, embedder, corpus: Path):
     try:
         return Indexer(config, embedder).index_paths([corpus])
-    except BaseException as exc:  # handed to the test thread
+    except BaseException as exc:  # noqa: BLE001 - handed to the test thread
         return exc

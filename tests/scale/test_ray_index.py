@@ -71,10 +71,12 @@ def test_ray_update_embeds_only_changed_articles(builds) -> None:
     tmp, corpus, ray_embedder, _, _ = builds
     before = load_index(tmp / "ray")
     changed = sorted(corpus.glob("*.txt"))[0]
-    changed.write_text(changed.read_text(encoding="utf-8") + "\nوأضاف المتحدث أن الاجتماع المقبل سيعقد في بغداد.\n",
-                       encoding="utf-8")
-    (corpus / "new_article.txt").write_text("خبر جديد عن الاقتصاد\nارتفعت أسعار النفط في الأسواق العالمية اليوم.\n",
-                                            encoding="utf-8")
+    changed.write_text(
+        changed.read_text(encoding="utf-8") + "\nوأضاف المتحدث أن الاجتماع المقبل سيعقد في بغداد.\n", encoding="utf-8"
+    )
+    (corpus / "new_article.txt").write_text(
+        "خبر جديد عن الاقتصاد\nارتفعت أسعار النفط في الأسواق العالمية اليوم.\n", encoding="utf-8"
+    )
     report = Indexer(_config(tmp, "ray"), ray_embedder).index_paths([corpus])
     after = load_index(tmp / "ray")
     assert report.added == ("new_article",) and report.updated == (changed.stem,)

@@ -28,13 +28,26 @@ META = {
     "a04_economy": ("رويترز", ""),
     "a05_english": ("رويترز", "2023-12-31"),
 }
-FILTERS = [None, Filters(doc_ids=("a02_syria_aid", "a04_economy")), Filters(sources=('قناة "الحرة"', "رويترز")),
-           Filters(since="2024-01-01"), Filters(until="2024-02-01"),
-           Filters(sources=("العربي الجديد",), since="2024-02-01", until="2024-12-31"), Filters(doc_ids=("nope",)),
-           Filters(sources=("بي بي سي",)), Filters(doc_ids=("a05_bbc",)), Filters(since="2024-05-01"),
-           Filters(since="2024-02-15", until="2024-03-01")]  # a05's copies straddle that window: no match
-QUERIES = ["القوات العراقية في الأنبار", "المساعدات الإنسانية للشعب السوري", "oil prices OPEC",
-           "الاقتصاد العالمي صندوق النقد", "التحالف الدولي التحالف"]
+FILTERS = [
+    None,
+    Filters(doc_ids=("a02_syria_aid", "a04_economy")),
+    Filters(sources=('قناة "الحرة"', "رويترز")),
+    Filters(since="2024-01-01"),
+    Filters(until="2024-02-01"),
+    Filters(sources=("العربي الجديد",), since="2024-02-01", until="2024-12-31"),
+    Filters(doc_ids=("nope",)),
+    Filters(sources=("بي بي سي",)),
+    Filters(doc_ids=("a05_bbc",)),
+    Filters(since="2024-05-01"),
+    Filters(since="2024-02-15", until="2024-03-01"),
+]  # a05's copies straddle that window: no match
+QUERIES = [
+    "القوات العراقية في الأنبار",
+    "المساعدات الإنسانية للشعب السوري",
+    "oil prices OPEC",
+    "الاقتصاد العالمي صندوق النقد",
+    "التحالف الدولي التحالف",
+]
 
 
 #: a05 also ran, as a merged near-duplicate, on another outlet months later: filters match either copy.
@@ -46,8 +59,16 @@ def passages() -> list[StoreRow]:
     for doc_id, text in TINY_CORPUS.items():
         source, published = META[doc_id]
         for i, piece in enumerate(p for p in text.replace("؟", ".").split(".") if p.strip()):
-            rows.append(StoreRow(f"{doc_id}:{i}", doc_id, piece.strip(), source=source, published=published,
-                                 copies=COPIES.get(doc_id, ())))
+            rows.append(
+                StoreRow(
+                    f"{doc_id}:{i}",
+                    doc_id,
+                    piece.strip(),
+                    source=source,
+                    published=published,
+                    copies=COPIES.get(doc_id, ()),
+                )
+            )
     return rows
 
 
@@ -95,13 +116,14 @@ def test_dense_is_exact_inner_product_within_filters(version, filters) -> None:
     queries = unit(3, seed=7)
     for q, hits in zip(queries, searcher.dense(queries, k=5, filters=filters), strict=True):
         scores = np.where(allowed, vectors @ q, -np.inf)
-        expected = [int(r) for r in np.argsort(-scores, kind="stable")[:min(5, int(allowed.sum()))]]
+        expected = [int(r) for r in np.argsort(-scores, kind="stable")[: min(5, int(allowed.sum()))]]
         assert [h.row for h in hits] == expected
         np.testing.assert_allclose([h.score for h in hits], scores[expected], atol=1e-5)
 
 
-@pytest.mark.parametrize("filters", [*FILTERS[:4], *FILTERS[-3:]],
-                         ids=lambda f: "none" if f is None else str(f.to_dict()))
+@pytest.mark.parametrize(
+    "filters", [*FILTERS[:4], *FILTERS[-3:]], ids=lambda f: "none" if f is None else str(f.to_dict())
+)
 @pytest.mark.parametrize("query", QUERIES)
 def test_lexical_is_sanads_bm25_within_filters(version, query: str, filters) -> None:
     searcher, rows, _ = version
