@@ -11,6 +11,9 @@ disagree only when their intervals do not meet.
 Numbers that are not figures are left out: years (``2014`` after «عام»/«في», or alone), days of a
 written date (the ``15`` of «15 نيسان»), and numbers inside a date mention (:func:`rag.dates.find_dates`).
 
+Just past the house's ~400 lines: a third of it is the word tables (number words, scales, units,
+qualifiers) that the formatter lays out one entry per line; the reading code itself is short.
+
 Example:
     >>> q = find_quantities("وبعدد لا يتجاوز ألفي عسكري")[0]
     >>> (q.value, q.qualifier, q.unit, q.high)

@@ -19,6 +19,10 @@ search is one ``hybrid_search`` call fusing a dense and a sparse request with Mi
 ``RRFRanker`` (the same formula as :func:`rag.hybrid.rrf`). An unreachable server raises
 :class:`StoreUnavailableError` naming the URI: never an empty result.
 
+Just past the house's ~400 lines: the store's write, publish, prune and delete paths each wrap
+pymilvus's errors into one line naming the URI; the query side already lives in
+:mod:`rag.stores.milvus_search`.
+
 Example:
     >>> store = MilvusStore("index/milvus.db")                           # doctest: +SKIP
     >>> store.write_version("v-1", rows, vectors)                        # doctest: +SKIP
