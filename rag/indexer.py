@@ -82,7 +82,8 @@ class Indexer:
         if rebuild:
             return None
         try:
-            return load_index(self.config.index_dir, expected_manifest(self.config, self.embedder.fingerprint))
+            return load_index(self.config.index_dir, expected_manifest(self.config, self.embedder.fingerprint),
+                              upgrade=True)  # an older format is read once more, to be rewritten
         except IndexMissingError:
             return None
 
