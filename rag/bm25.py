@@ -143,8 +143,15 @@ class _SavedScores:
         arrays = [np.load(folder / f"{name}.csc.index.npy", mmap_mode="r", allow_pickle=False)
                   for name in ("data", "indices", "indptr")]
         data, indices, indptr = arrays
-        return cls(vocab, data, indices, indptr, num_docs=int(params["num_docs"]),
-                   dtype=params.get("dtype", "float32"), int_dtype=params.get("int_dtype", "int32"))
+        dtype, int_dtype = np.dtype(params.get("dtype", "float32")), np.dtype(params.get("int_dtype", "int32"))
+        if dtype.kind != "f" or int_dtype.kind not in "iu" or data.dtype.kind != "f" or indices.dtype.kind not in "iu" \
+                or indptr.dtype.kind not in "iu" or data.ndim != 1 or indices.shape != data.shape or indptr.ndim != 1 \
+                or not isinstance(vocab, dict) or not len(indptr) or int(indptr[-1]) != len(data):
+            raise ValueError(f"params.index.json or the score arrays disagree (dtype {dtype}, int_dtype {int_dtype}, "
+                             f"arrays {data.dtype}/{indices.dtype}/{indptr.dtype}, {len(vocab)} terms, "
+                             f"{len(indptr)} offsets)")
+        return cls(vocab, data, indices, indptr, num_docs=int(params["num_docs"]), dtype=str(dtype),
+                   int_dtype=str(int_dtype))
 
     def get_scores(self, terms: list[str]) -> np.ndarray:
         """(num_docs,) scores of the passages for ``terms`` (repeats count again, as in bm25s)."""

@@ -222,7 +222,7 @@ def _sha256(path: Path) -> str:
 def _current_name(index_dir: Path) -> str | None:
     """The version ``CURRENT`` names, or None when it is missing or unreadable."""
     try:
-        name = (index_dir / _CURRENT).read_bytes().decode("utf-8").strip()
+        name = (index_dir / _CURRENT).read_bytes().decode("utf-8").removesuffix("\n")
     except (OSError, UnicodeDecodeError):
         return None
     return name if _VERSION_NAME.fullmatch(name) else None
@@ -330,7 +330,7 @@ def live_version(index_dir: Path) -> Path:
         raise IndexMissingError(f"no index in {index_dir}{hint}; build one with `sanad index data/articles` "
                                 f"(or `make setup`)")
     try:
-        name = pointer.read_bytes().decode("utf-8").strip()
+        name = pointer.read_bytes().decode("utf-8").removesuffix("\n")  # exactly as written: no stray bytes
     except UnicodeDecodeError:
         raise IndexCorruptError(f"{pointer} is damaged (not UTF-8 text); {_REBUILD}") from None
     except OSError as exc:
