@@ -80,10 +80,17 @@ def _one_clear_line(run: subprocess.CompletedProcess[bytes], *needles: str, usag
 
 
 # -- CLI: questions --------------------------------------------------------------------------------
-@pytest.mark.parametrize(("question", "needle"), [
-    ("", "empty"), ("   \t ", "empty"), ("ـــــ", "no words"), ("\u064b\u064c", "no words"),
-    (b"\xff\xfe\xfd \xd9", "not UTF-8"),
-], ids=["empty", "whitespace", "tatweel-only", "diacritics-only", "undecodable-bytes"])
+@pytest.mark.parametrize(
+    ("question", "needle"),
+    [
+        ("", "empty"),
+        ("   \t ", "empty"),
+        ("ـــــ", "no words"),
+        ("\u064b\u064c", "no words"),
+        (b"\xff\xfe\xfd \xd9", "not UTF-8"),
+    ],
+    ids=["empty", "whitespace", "tatweel-only", "diacritics-only", "undecodable-bytes"],
+)
 def test_cli_search_bad_question_one_line(index_dir: Path, question: str | bytes, needle: str) -> None:
     """Guards against an unusable question reaching the model (or a UnicodeEncodeError traceback)."""
     run = _sanad("search", "--mode", "bm25", question, index_dir=index_dir)
@@ -115,8 +122,9 @@ def test_cli_bad_bm25_params_dtype_one_line(index_dir: Path, field: str, value: 
     params = json.loads(params_path.read_text(encoding="utf-8"))
     params[field] = value
     params_path.write_text(json.dumps(params), encoding="utf-8")
-    _one_clear_line(_sanad("search", "--mode", "bm25", "الموصل", index_dir=index_dir), "params.index.json",
-                    "sanad index")
+    _one_clear_line(
+        _sanad("search", "--mode", "bm25", "الموصل", index_dir=index_dir), "params.index.json", "sanad index"
+    )
     _rehash(version)
     _one_clear_line(_sanad("search", "--mode", "bm25", "الموصل", index_dir=index_dir), "BM25", "sanad index")
 
@@ -126,7 +134,7 @@ def test_cli_damaged_embeddings_header_one_line(index_dir: Path, header: bytes) 
     """Guards against a damaged embeddings.npy header surfacing as a numpy ValueError traceback."""
     version = live_version(index_dir)
     path = version / "embeddings.npy"
-    path.write_bytes(header + path.read_bytes()[len(header):])
+    path.write_bytes(header + path.read_bytes()[len(header) :])
     _one_clear_line(_sanad("list", index_dir=index_dir), "embeddings.npy", "sanad index")
     _rehash(version)
     _one_clear_line(_sanad("list", index_dir=index_dir), "embeddings.npy", "sanad index")
@@ -154,9 +162,13 @@ def test_cli_disk_full_during_save_one_line(index_dir: Path, tmp_path: Path) -> 
         "sys.exit(main(sys.argv[1:]))\n"
     )
     before = (index_dir / "CURRENT").read_text(encoding="utf-8")
-    run = subprocess.run([sys.executable, "-c", script, "index", "-q", str(corpus), "--index-dir", str(index_dir)],
-                         capture_output=True, cwd=ROOT, timeout=120,
-                         env={**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'tests'}"})
+    run = subprocess.run(
+        [sys.executable, "-c", script, "index", "-q", str(corpus), "--index-dir", str(index_dir)],
+        capture_output=True,
+        cwd=ROOT,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'tests'}"},
+    )
     _one_clear_line(run, "No space left on device", "previous version is still live")
     assert (index_dir / "CURRENT").read_text(encoding="utf-8") == before
     assert sorted(p.name for p in index_dir.glob("v-*")) == [before.strip()]
@@ -172,16 +184,25 @@ def sanad(index_dir: Path) -> Sanad:
 @pytest.mark.parametrize("k", [5.5, "3", True, 0, -2, None.__class__])
 def test_api_search_bad_k_raises_input_error(sanad: Sanad, k: object) -> None:
     """Guards against k=5.5 / k="3" surfacing as TypeError from FAISS or slicing."""
-    with pytest.raises(InputError, match="k=.* must be a positive number"):
+    with pytest.raises(InputError, match=r"k=.* must be a positive number"):
         sanad.search("الموصل", k=k)  # type: ignore[arg-type]
-    with pytest.raises(InputError, match="k=.* must be a positive number"):
+    with pytest.raises(InputError, match=r"k=.* must be a positive number"):
         sanad.ask("الموصل", k=k)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("question", "match"), [
-    (None, "must be text"), (42, "must be text"), (b"bytes", "must be text"), (["list"], "must be text"),
-    ("", "empty"), ("  \n ", "empty"), ("ـــ", "no words"), ("\udcff\udcfe", "not UTF-8"),
-])
+@pytest.mark.parametrize(
+    ("question", "match"),
+    [
+        (None, "must be text"),
+        (42, "must be text"),
+        (b"bytes", "must be text"),
+        (["list"], "must be text"),
+        ("", "empty"),
+        ("  \n ", "empty"),
+        ("ـــ", "no words"),
+        ("\udcff\udcfe", "not UTF-8"),
+    ],
+)
 def test_api_bad_question_raises_input_error(sanad: Sanad, question: object, match: str) -> None:
     with pytest.raises(InputError, match=match):
         sanad.search(question)  # type: ignore[arg-type]
@@ -196,7 +217,7 @@ def test_api_numpy_integer_k_accepted(sanad: Sanad) -> None:
 
 def test_api_invalid_utf8_current_raises_index_error(sanad: Sanad, index_dir: Path) -> None:
     (index_dir / "CURRENT").write_bytes(b"\xff\n")
-    with pytest.raises(IndexCorruptError, match="CURRENT is damaged .*sanad index"):
+    with pytest.raises(IndexCorruptError, match=r"CURRENT is damaged .*sanad index"):
         sanad.search("الموصل")
 
 

@@ -76,13 +76,26 @@ DAMAGE: dict[str, Callable[[Path], None]] = {
     "delete": _delete,
 }
 
-INDEX_FILES = ("CURRENT", "manifest.json", "articles.json", "chunks.jsonl", "embeddings.npy", "vectors.faiss",
-               "bm25/params.index.json", "bm25/vocab.index.json", "bm25/data.csc.index.npy",
-               "bm25/indices.csc.index.npy", "bm25/indptr.csc.index.npy")
+INDEX_FILES = (
+    "CURRENT",
+    "manifest.json",
+    "articles.json",
+    "chunks.jsonl",
+    "embeddings.npy",
+    "vectors.faiss",
+    "bm25/params.index.json",
+    "bm25/vocab.index.json",
+    "bm25/data.csc.index.npy",
+    "bm25/indices.csc.index.npy",
+    "bm25/indptr.csc.index.npy",
+)
 NPY_FILES = tuple(f for f in INDEX_FILES if f.endswith(".npy"))
 
-CASES = [(f, d) for f in INDEX_FILES for d in DAMAGE] + [(f, "other-dtype") for f in NPY_FILES] + [
-    ("CURRENT", "invalid-utf8"), ("manifest.json", "bad-json")]
+CASES = (
+    [(f, d) for f in INDEX_FILES for d in DAMAGE]
+    + [(f, "other-dtype") for f in NPY_FILES]
+    + [("CURRENT", "invalid-utf8"), ("manifest.json", "bad-json")]
+)
 EXTRA = {"other-dtype": _other_dtype, "invalid-utf8": _invalid_utf8, "bad-json": _bad_json}
 
 
@@ -111,8 +124,9 @@ def test_corruption_matrix_has_at_least_53_cases() -> None:
 
 
 @pytest.mark.parametrize(("rel", "damage"), CASES, ids=[f"{f}:{d}" for f, d in CASES])
-def test_load_index_damaged_file_refused_naming_file_and_fix(pristine: Path, tmp_path: Path, rel: str,
-                                                             damage: str) -> None:
+def test_load_index_damaged_file_refused_naming_file_and_fix(
+    pristine: Path, tmp_path: Path, rel: str, damage: str
+) -> None:
     """Guards against a damaged index loading silently (15/53 did) or failing with a traceback."""
     index_dir = _damaged_copy(pristine, tmp_path, rel, damage)
     with pytest.raises(IndexError_) as caught:
@@ -126,15 +140,21 @@ def test_load_index_damaged_file_refused_naming_file_and_fix(pristine: Path, tmp
         verify_index(index_dir)
 
 
-@pytest.mark.parametrize(("rel", "damage"), [("embeddings.npy", "flip-middle"), ("CURRENT", "invalid-utf8"),
-                                             ("bm25/params.index.json", "zero-fill")])
-def test_cli_verify_damaged_index_one_line_no_traceback(pristine: Path, tmp_path: Path, rel: str,
-                                                        damage: str) -> None:
+@pytest.mark.parametrize(
+    ("rel", "damage"),
+    [("embeddings.npy", "flip-middle"), ("CURRENT", "invalid-utf8"), ("bm25/params.index.json", "zero-fill")],
+)
+def test_cli_verify_damaged_index_one_line_no_traceback(pristine: Path, tmp_path: Path, rel: str, damage: str) -> None:
     """Guards against `sanad verify` and `sanad search` printing a traceback for a damaged index."""
     index_dir = _damaged_copy(pristine, tmp_path, rel, damage)
     for command in (["verify"], ["search", "--mode", "bm25", "الموصل"]):
-        run = subprocess.run([sys.executable, "-m", "rag.cli", *command, "--index-dir", str(index_dir)],
-                             capture_output=True, text=True, cwd=ROOT, timeout=120)
+        run = subprocess.run(
+            [sys.executable, "-m", "rag.cli", *command, "--index-dir", str(index_dir)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+        )
         assert run.returncode == 1, run
         assert "Traceback" not in run.stderr
         lines = run.stderr.strip().splitlines()
@@ -143,7 +163,12 @@ def test_cli_verify_damaged_index_one_line_no_traceback(pristine: Path, tmp_path
 
 def test_cli_verify_intact_index_passes(pristine: Path) -> None:
     """`sanad verify` on an intact index: exit 0 and a line saying the checksums were checked."""
-    run = subprocess.run([sys.executable, "-m", "rag.cli", "verify", "--index-dir", str(pristine)],
-                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "verify", "--index-dir", str(pristine)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr
     assert "intact" in run.stdout and "sha256 checked" in run.stdout

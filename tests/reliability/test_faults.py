@@ -38,10 +38,19 @@ def _enospc(*args, **kwargs):
     raise OSError(errno.ENOSPC, "No space left on device")
 
 
-@pytest.mark.parametrize("target", ["rag.index._atomic_write_text", "rag.index.np.save", "rag.index._write_json",
-                                    "rag.index._fsync_tree", "rag.index.os.replace"])
-def test_disk_full_during_save_previous_live_and_no_leftovers(tmp_path: Path, target: str,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    "target",
+    [
+        "rag.index._atomic_write_text",
+        "rag.index.np.save",
+        "rag.index._write_json",
+        "rag.index._fsync_tree",
+        "rag.index.os.replace",
+    ],
+)
+def test_disk_full_during_save_previous_live_and_no_leftovers(
+    tmp_path: Path, target: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Guards against a failed save leaving an orphan version or a temp folder, or losing the live one."""
     config = _config(tmp_path)
     indexer = Indexer(config, FakeEmbedder())
@@ -49,12 +58,11 @@ def test_disk_full_during_save_previous_live_and_no_leftovers(tmp_path: Path, ta
     live = live_version(config.index_dir).name
     write_corpus(config.corpus_dir, {"z_new": "خبر جديد عن الموصل."})
     monkeypatch.setattr(target, _enospc)
-    with pytest.raises(IndexWriteError, match="No space left on device.*previous version is still live"):
+    with pytest.raises(IndexWriteError, match=r"No space left on device.*previous version is still live"):
         indexer.index_paths([config.corpus_dir])
     monkeypatch.undo()
     assert live_version(config.index_dir).name == live
-    assert sorted(p.name for p in config.index_dir.iterdir() if p.name.startswith(("v-", ".tmp", ".CURRENT"))) \
-        == [live]
+    assert sorted(p.name for p in config.index_dir.iterdir() if p.name.startswith(("v-", ".tmp", ".CURRENT"))) == [live]
     assert "z_new" not in load_index(config.index_dir).articles
 
 
@@ -95,8 +103,9 @@ def test_leftovers_of_older_code_cleaned_at_next_start(tmp_path: Path) -> None:
 
     sanad = Sanad(config, embedder=FakeEmbedder())
     assert sanad.search("القوات العراقية", mode="bm25")  # the first load cleans up (no build is running)
-    assert sorted(p.name for p in config.index_dir.iterdir() if p.name.startswith(("v-", ".tmp", ".CURRENT"))) \
-        == sorted([previous, live])
+    assert sorted(
+        p.name for p in config.index_dir.iterdir() if p.name.startswith(("v-", ".tmp", ".CURRENT"))
+    ) == sorted([previous, live])
     assert clean_leftovers(config.index_dir) == []
 
 
@@ -132,8 +141,14 @@ def test_kill_9_during_build_previous_live_leftovers_cleaned(tmp_path: Path, sta
     before = load_index(config.index_dir)
     write_corpus(config.corpus_dir, {"z_new": "خبر جديد عن الموصل."})
     marker = tmp_path / "marker"
-    script = _BUILD.format(root=str(ROOT), tests=str(ROOT / "tests"), stage=stage, marker=str(marker),
-                           corpus=str(config.corpus_dir), index=str(config.index_dir))
+    script = _BUILD.format(
+        root=str(ROOT),
+        tests=str(ROOT / "tests"),
+        stage=stage,
+        marker=str(marker),
+        corpus=str(config.corpus_dir),
+        index=str(config.index_dir),
+    )
     proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT)
     try:
         deadline = time.monotonic() + 60
