@@ -389,7 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sizes", help="corpus sizes for query latency (default 1k,10k,100k,1M; --quick: 1k,10k)")
     p.add_argument("--quick", action="store_true", help="CI-sized: sizes 1k,10k, few repeats, no LLM")
     p.add_argument("--sections", help="comma list of indexing,search,answer,langchain,extraction,startup "
-                                      "(default: all)")
+                                      "(default: all), or scale, load (only when named)")
     p.add_argument("--runs", type=int, help="startup: whole-process runs of `sanad search` (default 7)")
     p.add_argument("--startup-compare", type=Path, metavar="CHECKOUT",
                    help="startup: also time this other source checkout (e.g. a git worktree of an older commit)")

@@ -365,8 +365,8 @@ def _short(exc: BaseException) -> str:
     return " ".join(str(exc).split())[:200]
 
 
-def verify_version(version: Path, manifest: Manifest) -> None:
-    """Check every file the manifest lists: present, the listed size, the listed sha256.
+def verify_version(version: Path, manifest: Manifest, *, checksums: bool = True) -> None:
+    """Check every file the manifest lists: present, the listed size, the listed sha256 (``checksums``).
 
     Raises:
         IndexCorruptError: naming the first damaged file and the fix.
@@ -381,7 +381,7 @@ def verify_version(version: Path, manifest: Manifest) -> None:
             detail = "not there" if found is None else f"{found} bytes, the manifest says {size}"
             raise IndexCorruptError(f"index file {rel} is missing or has the wrong size ({detail}): version "
                                     f"{version.name} is damaged; {_REBUILD}")
-    for rel, digest in manifest.sha256.items():
+    for rel, digest in manifest.sha256.items() if checksums else ():
         if _sha256(version / rel) != digest:
             raise IndexCorruptError(f"index file {rel} is damaged (its sha256 differs from the manifest's): "
                                     f"version {version.name} is damaged; {_REBUILD}")
@@ -401,7 +401,7 @@ def check_format(manifest: Manifest, version: Path, *, upgrade: bool = False) ->
 
 
 def load_index(index_dir: Path, expected: dict[str, Any] | None = None, *, ef_search: int = 128,
-               nprobe: int = 64, milvus_uri: str = "", upgrade: bool = False) -> IndexData:
+               nprobe: int = 64, milvus_uri: str = "", upgrade: bool = False, verify: bool = True) -> IndexData:
     """Load and cross-check the live version, after checking every file against its sha256.
 
     Args:
@@ -412,6 +412,8 @@ def load_index(index_dir: Path, expected: dict[str, Any] | None = None, *, ef_se
             the one the version was written to.
         upgrade: also read an older format of :data:`UPGRADABLE_FORMATS` (sizes checked, no checksums), for
             an update that rewrites it.
+        verify: check every file's sha256 (``False``: sizes and the manifest checksum only, for very
+            large indexes; ``sanad verify`` then does the full check).
 
     Raises:
         IndexMissingError, IndexCorruptError, IndexMismatchError: each says what to run next.
@@ -421,7 +423,7 @@ def load_index(index_dir: Path, expected: dict[str, Any] | None = None, *, ef_se
     check_format(manifest, version, upgrade=upgrade)
     if expected:
         manifest.check_matches({k: v for k, v in expected.items() if k != "format_version"})
-    verify_version(version, manifest)
+    verify_version(version, manifest, checksums=verify)
     try:
         articles = [Article.from_dict(d) for d in json.loads((version / "articles.json").read_text(encoding="utf-8"))]
         with open(version / "chunks.jsonl", encoding="utf-8") as handle:

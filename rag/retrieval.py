@@ -166,7 +166,8 @@ class Retriever:
         if expected is None:  # BM25-only use: still check everything but the model
             expected = {k: v for k, v in expected_manifest(config, "").items() if k != "embedding_model"}
         index = load_index(config.index_dir, expected, ef_search=config.hnsw_ef_search, nprobe=config.ivf_nprobe,
-                           milvus_uri=config.milvus_uri if config.store == "milvus" else "")
+                           milvus_uri=config.milvus_uri if config.store == "milvus" else "",
+                           verify=config.verify_on_load)
         # One question per search: extra OpenMP threads only add hand-off cost (`sanad bench`, Flat rows).
         faiss.omp_set_num_threads(config.search_threads)
         return cls(index, embedder, config)

@@ -172,3 +172,14 @@ def test_cli_verify_intact_index_passes(pristine: Path) -> None:
     )
     assert run.returncode == 0, run.stderr
     assert "intact" in run.stdout and "sha256 checked" in run.stdout
+
+
+def test_verify_on_load_off_sizes_checked_and_sanad_verify_reads_the_rest(pristine: Path, tmp_path: Path) -> None:
+    """``verify_on_load=False`` (very large indexes) still refuses size damage; `sanad verify` finds the rest."""
+    index_dir = _damaged_copy(pristine, tmp_path, "vectors.faiss", "flip-middle")
+    load_index(index_dir, verify=False)  # same-size damage: only the checksums can see it
+    with pytest.raises(IndexError_, match=r"vectors\.faiss is damaged"):
+        verify_index(index_dir)
+    _truncate(live_version(index_dir) / "chunks.jsonl")
+    with pytest.raises(IndexError_, match=r"chunks\.jsonl is missing or has the wrong size"):
+        load_index(index_dir, verify=False)
