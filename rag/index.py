@@ -215,8 +215,11 @@ def save_index(index_dir: Path, manifest: Manifest, articles: list[Article], chu
 
 
 def _sha256(path: Path) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:  # hashlib.file_digest is 3.11+; this reads in 1 MB blocks alike
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _current_name(index_dir: Path) -> str | None:
