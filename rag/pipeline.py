@@ -89,7 +89,8 @@ class Sanad:
                              self.config.index_dir, exc)
                 self._index_token = token  # not retried on every search; the next CURRENT change retries
                 return current
-            self._retriever, self._index_token = fresh, token
+            self._index_token = token  # first: a reader seeing the new token with the old retriever answers from it
+            self._retriever = fresh
             return fresh
         finally:
             self._reload_lock.release()
