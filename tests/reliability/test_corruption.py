@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conftest import FakeEmbedder, write_corpus
@@ -183,3 +184,18 @@ def test_verify_on_load_off_sizes_checked_and_sanad_verify_reads_the_rest(pristi
     _truncate(live_version(index_dir) / "chunks.jsonl")
     with pytest.raises(IndexError_, match=r"chunks\.jsonl is missing or has the wrong size"):
         load_index(index_dir, verify=False)
+
+
+def test_update_over_damaged_embeddings_refused_never_copied(pristine: Path, tmp_path: Path) -> None:
+    """Guards against a damaged embeddings.npy being copied into the next version (the old vectors are reused)."""
+    index_dir = _damaged_copy(pristine, tmp_path, "embeddings.npy", "flip-middle")
+    damaged = live_version(index_dir).name
+    corpus = write_corpus(tmp_path / "corpus")
+    config = SanadConfig(corpus_dir=corpus, index_dir=index_dir)
+    embedder = FakeEmbedder()
+    with pytest.raises(IndexError_, match=r"embeddings\.npy is damaged.*--rebuild"):
+        Indexer(config, embedder).index_paths([corpus])
+    assert live_version(index_dir).name == damaged  # nothing written on top of it
+    Indexer(config, embedder).index_paths([corpus], rebuild=True)
+    data = load_index(index_dir)
+    np.testing.assert_allclose(data.embeddings(), embedder._encode([c.text for c in data.chunks]), atol=1e-6)
