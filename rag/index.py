@@ -27,7 +27,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import shutil
 import time
 import uuid
@@ -40,6 +39,9 @@ import numpy as np
 
 from rag.bm25 import BM25Index
 from rag.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, IndexWriteError
+from rag.index_files import CURRENT as _CURRENT
+from rag.index_files import VERSION_NAME as _VERSION_NAME
+from rag.index_files import clean_leftovers, current_name, prune_versions, sha256_file
 from rag.store import VectorStore
 from rag.textnorm import NORMALIZER_VERSION, TOKENIZER_VERSION
 from rag.types import Article, Chunk
@@ -49,10 +51,7 @@ logger = logging.getLogger(__name__)
 FORMAT_VERSION = 3  # 3: sha256 of every file and a manifest checksum; 2: articles carry origin, published, source...
 #: Older formats an update (``sanad index``) still reads so that it can rewrite them without re-embedding.
 UPGRADABLE_FORMATS = (2,)
-_CURRENT = "CURRENT"
-_VERSION_NAME = re.compile(r"v-[A-Za-z0-9_-]+")
 _REBUILD = "rebuild it with `sanad index --rebuild`"
-_KEEP_OLD_VERSIONS = 1
 
 #: Manifest fields that must agree with the settings in use before an index is queried.
 CHECKED_FIELDS = ("format_version", "embedding_model", "normalizer_version", "tokenizer_version",
@@ -169,7 +168,7 @@ def save_index(index_dir: Path, manifest: Manifest, articles: list[Article], chu
     """
     index_dir.mkdir(parents=True, exist_ok=True)
     clean_leftovers(index_dir)  # a killed or failed earlier build (we hold the write lock)
-    previous = _current_name(index_dir)
+    previous = current_name(index_dir)
     name = f"v-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
     tmp = index_dir / f".tmp-{name}"
     final = index_dir / name
@@ -188,7 +187,7 @@ def save_index(index_dir: Path, manifest: Manifest, articles: list[Article], chu
             bm25.save(tmp / "bm25")
         paths = [p for p in sorted(tmp.rglob("*")) if p.is_file()]
         files = {p.relative_to(tmp).as_posix(): p.stat().st_size for p in paths}
-        digests = {p.relative_to(tmp).as_posix(): _sha256(p) for p in paths}
+        digests = {p.relative_to(tmp).as_posix(): sha256_file(p) for p in paths}
         final_manifest = Manifest(**{**manifest.to_dict(), "files": files, "sha256": digests,
                                      "n_articles": len(articles), "n_chunks": len(chunks),
                                      "corpus_fingerprint": corpus_fingerprint(articles),
@@ -202,33 +201,16 @@ def save_index(index_dir: Path, manifest: Manifest, articles: list[Article], chu
         _atomic_write_text(index_dir / _CURRENT, name + "\n")
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        if moved and _current_name(index_dir) != name:  # never leave an orphan a later prune mistakes for live
+        if moved and current_name(index_dir) != name:  # never leave an orphan a later prune mistakes for live
             shutil.rmtree(final, ignore_errors=True)
         if isinstance(exc, OSError):
             raise IndexWriteError(f"could not write a new index version in {index_dir} ({exc}); nothing was "
                                   f"changed and the previous version is still live. Free disk space (or fix "
                                   f"permissions) and run the same command again") from exc
         raise
-    _prune_versions(index_dir, keep=name, previous=previous)
+    prune_versions(index_dir, keep=name, previous=previous)
     logger.info("index version %s is live (%d articles, %d passages)", name, len(articles), len(chunks))
     return final
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:  # hashlib.file_digest is 3.11+; this reads in 1 MB blocks alike
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _current_name(index_dir: Path) -> str | None:
-    """The version ``CURRENT`` names, or None when it is missing or unreadable."""
-    try:
-        name = (index_dir / _CURRENT).read_bytes().decode("utf-8").removesuffix("\n")
-    except (OSError, UnicodeDecodeError):
-        return None
-    return name if _VERSION_NAME.fullmatch(name) else None
 
 
 def _write_json(path: Path, data: Any) -> None:
@@ -255,75 +237,7 @@ def _fsync_tree(folder: Path) -> None:
                 os.fsync(handle.fileno())
 
 
-def _prune_versions(index_dir: Path, keep: str, previous: str | None) -> None:
-    """Delete every version but the live one and the one it replaced (the fallback)."""
-    for old in index_dir.glob("v-*"):
-        if old.is_dir() and old.name not in (keep, previous):
-            shutil.rmtree(old, ignore_errors=True)
-
-
-def clean_leftovers(index_dir: Path) -> list[str]:
-    """Delete what killed or failed builds left: ``.tmp-v-*`` folders, ``.CURRENT.*`` files, orphan versions.
-
-    Call only while holding :func:`write_lock` (no build is then in flight). Keeps the live
-    version and the newest version older than it (the fallback); a version newer than the live
-    one was never made live (its ``CURRENT`` write failed) and is deleted. Returns what was removed.
-    """
-    removed = []
-    for stale in [*index_dir.glob(".tmp-v-*"), *index_dir.glob(f".{_CURRENT}.*")]:
-        removed.append(stale.name)
-        if stale.is_dir():
-            shutil.rmtree(stale, ignore_errors=True)
-        else:
-            stale.unlink(missing_ok=True)
-    live = _current_name(index_dir)
-    if live is None or not (index_dir / live).is_dir():
-        return removed  # no trustworthy live version: leave the versions for a person to inspect
-
-    def written(p: Path) -> int:
-        manifest = p / "manifest.json"
-        return manifest.stat().st_mtime_ns if manifest.exists() else p.stat().st_mtime_ns
-
-    live_time = written(index_dir / live)
-    others = sorted((p for p in index_dir.glob("v-*") if p.is_dir() and p.name != live), key=written)
-    older = [p for p in others if written(p) <= live_time]
-    fallback = older[-1].name if older else None
-    for p in others:
-        if p.name != fallback:
-            removed.append(p.name)
-            shutil.rmtree(p, ignore_errors=True)
-    if removed:
-        logger.info("removed leftovers of interrupted index builds in %s: %s", index_dir, ", ".join(removed))
-    return removed
-
-
-def clean_leftovers_if_idle(index_dir: Path) -> list[str]:
-    """:func:`clean_leftovers` when no build holds the write lock now; never waits, never raises."""
-    try:
-        with open(index_dir / ".lock", "a") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return []  # a build is running: its folders are not leftovers
-            try:
-                return clean_leftovers(index_dir)
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-    except OSError as exc:  # a read-only index folder: nothing to clean from here
-        logger.debug("leftovers in %s not cleaned: %s", index_dir, exc)
-        return []
-
-
 # -- reading ----------------------------------------------------------------------------------
-def current_token(index_dir: Path) -> tuple[int, int, int] | None:
-    """A cheap fingerprint of ``CURRENT`` (inode, mtime, size; one ``stat``): it changes when a write swaps it."""
-    try:
-        st = (index_dir / _CURRENT).stat()
-    except OSError:
-        return None
-    return st.st_ino, st.st_mtime_ns, st.st_size
-
-
 def live_version(index_dir: Path) -> Path:
     """The folder ``CURRENT`` points at, or :class:`IndexMissingError`."""
     pointer = index_dir / _CURRENT
@@ -385,7 +299,7 @@ def verify_version(version: Path, manifest: Manifest, *, checksums: bool = True)
             raise IndexCorruptError(f"index file {rel} is missing or has the wrong size ({detail}): version "
                                     f"{version.name} is damaged; {_REBUILD}")
     for rel, digest in manifest.sha256.items() if checksums else ():
-        if _sha256(version / rel) != digest:
+        if sha256_file(version / rel) != digest:
             raise IndexCorruptError(f"index file {rel} is damaged (its sha256 differs from the manifest's): "
                                     f"version {version.name} is damaged; {_REBUILD}")
 

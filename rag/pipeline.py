@@ -17,7 +17,7 @@ from rag.config import SanadConfig
 from rag.embeddings import Embedder
 from rag.errors import ModelError, SanadError
 from rag.generators import Generator, make_generator
-from rag.index import clean_leftovers_if_idle, current_token
+from rag.index_files import clean_leftovers_if_idle, current_token
 from rag.indexer import Indexer, IndexReport
 from rag.retrieval import Retriever
 from rag.types import Answer, Article, Filters, Hit, RetrievalMode, Timeline

@@ -23,7 +23,8 @@ import pytest
 from conftest import FakeEmbedder, write_corpus
 from rag.config import SanadConfig
 from rag.errors import IndexWriteError
-from rag.index import clean_leftovers, live_version, load_index
+from rag.index import live_version, load_index
+from rag.index_files import clean_leftovers
 from rag.indexer import Indexer
 from rag.pipeline import Sanad
 
