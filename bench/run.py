@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 SECTIONS = ("indexing", "search", "answer", "langchain", "extraction", "startup")
 #: Sections that run only when named in --sections: scale starts Ray clusters and a Milvus server (bench/scale.py).
-OPTIONAL_SECTIONS = ("scale",)
+OPTIONAL_SECTIONS = ("scale", "load")  # load: loopback clients against the web app (bench/load.py)
 FULL_SIZES = (1_000, 10_000, 100_000, 1_000_000)
 QUICK_SIZES = (1_000, 10_000)
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -173,6 +173,15 @@ def run_bench(config: SanadConfig, options: BenchOptions, *, log: Callable[[str]
     elif "langchain" in sections:
         result["skipped"]["langchain"] = "no questions to answer (--quick runs without the LLM)"
 
+    if "load" in sections:
+        from bench.load import bench_load
+
+        log("== load: 1/5/10/20 loopback clients against the web app, then search during an upload")
+        quick = options.quick
+        result["load"] = guarded("load", lambda: bench_load(
+            config, seconds=8.0 if quick else 20.0, asks=0 if quick else 1,
+            llm=not quick and not options.extra.get("no_llm", False), upload_mb=1.0 if quick else 5.0,
+            work_dir=options.out / "load-work", log=log))
     if "scale" in sections:
         from bench.scale import bench_scale
 
@@ -352,6 +361,7 @@ def options_from_args(args: argparse.Namespace) -> BenchOptions:
         opts.sections = sections
     if getattr(args, "no_llm", False):
         opts.sections = tuple(s for s in opts.sections if s not in ("answer", "langchain"))
+        opts.extra["no_llm"] = True
     return opts
 
 

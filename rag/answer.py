@@ -13,8 +13,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, field, replace
-from typing import Iterator, Literal, Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
 
 from rag import prompts
 from rag.chunking import approx_token_count, sentence_spans
@@ -23,7 +24,7 @@ from rag.config import SanadConfig
 from rag.errors import GenerationError, SanadError
 from rag.generators import ChatMessage, Generator
 from rag.hybrid import rrf
-from rag.retrieval import Retriever, check_question, detect_language
+from rag.retrieval import Retriever, check_k, check_question, detect_language
 from rag.textnorm import normalize_arabic, tokenize
 from rag.types import Answer, Filters, Hit
 
@@ -182,6 +183,7 @@ class Answerer:
         """
         t_start = time.perf_counter()
         question = check_question(question, self.config.max_question_chars)
+        k = None if k is None else check_k(k)
         language = detect_language(question)
         hits, translation, timings = self.retrieve(question, language, k, mode, filters)
         yield StreamEvent("passages", hits=tuple(hits))

@@ -156,14 +156,27 @@ class _SavedScores:
             for name in ("data", "indices", "indptr")
         ]
         data, indices, indptr = arrays
+        dtype, int_dtype = np.dtype(params.get("dtype", "float32")), np.dtype(params.get("int_dtype", "int32"))
+        if (
+            dtype.kind != "f"
+            or int_dtype.kind not in "iu"
+            or data.dtype.kind != "f"
+            or indices.dtype.kind not in "iu"
+            or indptr.dtype.kind not in "iu"
+            or data.ndim != 1
+            or indices.shape != data.shape
+            or indptr.ndim != 1
+            or not isinstance(vocab, dict)
+            or not len(indptr)
+            or int(indptr[-1]) != len(data)
+        ):
+            raise ValueError(
+                f"params.index.json or the score arrays disagree (dtype {dtype}, int_dtype {int_dtype}, "
+                f"arrays {data.dtype}/{indices.dtype}/{indptr.dtype}, {len(vocab)} terms, "
+                f"{len(indptr)} offsets)"
+            )
         return cls(
-            vocab,
-            data,
-            indices,
-            indptr,
-            num_docs=int(params["num_docs"]),
-            dtype=params.get("dtype", "float32"),
-            int_dtype=params.get("int_dtype", "int32"),
+            vocab, data, indices, indptr, num_docs=int(params["num_docs"]), dtype=str(dtype), int_dtype=str(int_dtype)
         )
 
     def get_scores(self, terms: list[str]) -> np.ndarray:

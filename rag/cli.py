@@ -152,6 +152,14 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    """``sanad verify``: every file of the live version against its sha256 (damage raises, exit 1)."""
+    from rag.index import verify_index
+
+    print(verify_index(_config(args).index_dir))
+    return 0
+
+
 def cmd_search(args: argparse.Namespace) -> int:
     from rag.retrieval import Retriever, check_question
 
@@ -345,6 +353,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("doc_ids", nargs="+")
     p.set_defaults(func=cmd_remove)
 
+    p = sub.add_parser("verify", help="check every file of the index against its sha256 checksum")
+    _common(p)
+    p.set_defaults(func=cmd_verify)
+
     p = sub.add_parser("serve", help="start the web UI")
     _common(p)
     _llm_flags(p)
@@ -377,7 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sizes", help="corpus sizes for query latency (default 1k,10k,100k,1M; --quick: 1k,10k)")
     p.add_argument("--quick", action="store_true", help="CI-sized: sizes 1k,10k, few repeats, no LLM")
     p.add_argument("--sections", help="comma list of indexing,search,answer,langchain,extraction,startup "
-                                      "(default: all)")
+                                      "(default: all), or scale, load (only when named)")
     p.add_argument("--runs", type=int, help="startup: whole-process runs of `sanad search` (default 7)")
     p.add_argument("--startup-compare", type=Path, metavar="CHECKOUT",
                    help="startup: also time this other source checkout (e.g. a git worktree of an older commit)")
@@ -421,6 +433,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("sanad: interrupted; the index is unchanged unless the run reported success", file=sys.stderr)
         return 130
+    except (OSError, MemoryError) as exc:  # the disk, a permission, a vanished file: one line, not a traceback
+        print(f"sanad: {_one_line(str(exc)) or type(exc).__name__}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug: one line unless -v asked for the traceback
+        if args.verbose:
+            raise
+        print(f"sanad: unexpected {type(exc).__name__}: {_one_line(str(exc))[:300]} (run with -v for the traceback, "
+              f"and please report it)", file=sys.stderr)
+        return 1
 
 
 def _offline_default(args: Any) -> bool:

@@ -31,5 +31,9 @@ class IndexMismatchError(IndexError_):
     """The index was built with another model or other settings than the ones in use."""
 
 
+class IndexWriteError(IndexError_):
+    """A new index version could not be written (disk full, permissions); the previous one is still live."""
+
+
 class GenerationError(SanadError):
     """The language model failed or timed out while answering."""

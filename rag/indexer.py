@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -82,7 +82,8 @@ class Indexer:
         if rebuild:
             return None
         try:
-            return load_index(self.config.index_dir, expected_manifest(self.config, self.embedder.fingerprint))
+            return load_index(self.config.index_dir, expected_manifest(self.config, self.embedder.fingerprint),
+                              upgrade=True)  # an older format is read once more, to be rewritten
         except IndexMissingError:
             return None
 

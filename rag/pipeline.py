@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 from rag.answer import Answerer, StreamEvent
 from rag.config import SanadConfig
 from rag.embeddings import Embedder
-from rag.errors import ModelError
+from rag.errors import ModelError, SanadError
 from rag.generators import Generator, make_generator
+from rag.index_files import clean_leftovers_if_idle, current_token
 from rag.indexer import Indexer, IndexReport
 from rag.retrieval import Retriever
 from rag.types import Answer, Article, Filters, Hit, RetrievalMode, Timeline
@@ -45,6 +46,12 @@ class Sanad:
         self._retriever: Retriever | None = None
         self._answerer: Answerer | None = None
         self._lock = threading.RLock()
+        # Index versions (issue #10): a write builds the next version without blocking searches, which
+        # go on from the live one; a new CURRENT (this process, the CLI, another server) is loaded by one
+        # thread while the others keep answering from the version they have.
+        self._write_lock = threading.Lock()
+        self._reload_lock = threading.Lock()
+        self._index_token: object = None
 
     # -- lazily built parts ---------------------------------------------------------------------
     @property
@@ -55,11 +62,38 @@ class Sanad:
 
     @property
     def retriever(self) -> Retriever:
-        with self._lock:
-            if self._retriever is None:
-                self.embedder.load()
-                self._retriever = Retriever.load(self.config, self.embedder)
-            return self._retriever
+        """The retriever of the live index version, reloaded when ``CURRENT`` changes (one ``stat`` per call)."""
+        current = self._retriever
+        if current is not None and current_token(self.config.index_dir) == self._index_token:
+            return current
+        return self._reload(current)
+
+    def _reload(self, current: Retriever | None, *, wait: bool = False) -> Retriever:
+        if current is not None and not wait and not self._reload_lock.acquire(blocking=False):
+            return current  # another thread is loading the new version; answer from this one meanwhile
+        if current is None or wait:
+            self._reload_lock.acquire()
+        try:
+            token = current_token(self.config.index_dir)
+            if self._retriever is not None and self._retriever is not current and token == self._index_token:
+                return self._retriever  # loaded by the thread we waited for
+            if current is None:
+                clean_leftovers_if_idle(self.config.index_dir)  # a killed build's folders, at first start
+            self.embedder.load()
+            try:
+                fresh = Retriever.load(self.config, self.embedder)
+            except SanadError as exc:
+                if current is None:
+                    raise
+                logger.error("index version in %s not loaded, still serving the previous one: %s",
+                             self.config.index_dir, exc)
+                self._index_token = token  # not retried on every search; the next CURRENT change retries
+                return current
+            self._index_token = token  # first: a reader seeing the new token with the old retriever answers from it
+            self._retriever = fresh
+            return fresh
+        finally:
+            self._reload_lock.release()
 
     @property
     def answerer(self) -> Answerer:
@@ -155,7 +189,9 @@ class Sanad:
         return sorted(self.retriever.index.articles.values(), key=lambda a: a.doc_id)
 
     def _write(self, action) -> IndexReport:
-        with self._lock:
+        """Build the next version outside any lock searches take, then load it and swap it in."""
+        with self._write_lock:
             report = action(Indexer(self.config, self.embedder))
-            self._retriever = None  # re-read the new version on next use
+            if self._retriever is not None:
+                self._reload(self._retriever, wait=True)
             return report

@@ -54,12 +54,24 @@ def check_question(question: object, max_chars: int) -> str:
     stripped = question.strip()
     if not stripped:
         raise InputError("the question is empty; type a question in Arabic or English")
+    try:
+        stripped.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: bytes from argv or a file that were not UTF-8
+        raise InputError("the question holds bytes that are not UTF-8 text; check the terminal's or the "
+                         "file's encoding (e.g. LANG=C.UTF-8)") from None
     if len(stripped) > max_chars:
         raise InputError(f"the question is {len(stripped):,} characters long; the limit is {max_chars:,}. "
                          f"Shorten it, or raise max_question_chars (SANAD_MAX_QUESTION_CHARS)")
     if not has_words(stripped):  # tatweel (ـ) is a "letter" to Unicode: a question of only ـــ has no words
         raise InputError("the question has no words in it; type a question in Arabic or English")
     return stripped
+
+
+def check_k(k: object) -> int:
+    """``k`` as an int, or :class:`InputError` for anything but a positive whole number (5.5, "3", True)."""
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k <= 0:
+        raise InputError(f"k={k!r} must be a positive number of passages (a whole number, e.g. 5)")
+    return int(k)
 
 
 _BOUND = re.compile(r"^(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?$")
@@ -154,7 +166,8 @@ class Retriever:
         if expected is None:  # BM25-only use: still check everything but the model
             expected = {k: v for k, v in expected_manifest(config, "").items() if k != "embedding_model"}
         index = load_index(config.index_dir, expected, ef_search=config.hnsw_ef_search, nprobe=config.ivf_nprobe,
-                           milvus_uri=config.milvus_uri if config.store == "milvus" else "")
+                           milvus_uri=config.milvus_uri if config.store == "milvus" else "",
+                           verify=config.verify_on_load)
         # One question per search: extra OpenMP threads only add hand-off cost (`sanad bench`, Flat rows).
         faiss.omp_set_num_threads(config.search_threads)
         return cls(index, embedder, config)
@@ -167,9 +180,7 @@ class Retriever:
         before the cut to ``k``.
         """
         question = check_question(question, self.config.max_question_chars)
-        k = self.config.top_k if k is None else k
-        if k <= 0:
-            raise InputError(f"k={k} must be a positive number of passages")
+        k = self.config.top_k if k is None else check_k(k)
         mode = mode or self.config.mode
         if mode not in RETRIEVAL_MODES:
             raise InputError(f"mode={mode!r} is not valid; choose one of {', '.join(RETRIEVAL_MODES)}")

@@ -13,7 +13,7 @@ from conftest import TINY_CORPUS, FakeEmbedder, write_corpus
 from rag.bm25 import BM25Index
 from rag.chunking import Chunker
 from rag.config import SanadConfig
-from rag.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, InputError
+from rag.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, IndexWriteError, InputError
 from rag.index import Manifest, live_version, load_index, read_manifest, save_index
 from rag.indexer import Indexer, expected_manifest
 from rag.ingest import Ingestor
@@ -289,8 +289,25 @@ def test_load_index_garbled_chunks_same_size_raises(built: Path, small_config: S
     path = built / "chunks.jsonl"
     data = path.read_bytes()
     path.write_bytes(b"{garbled" + data[8:])
+    with pytest.raises(IndexCorruptError, match="chunks.jsonl is damaged .*sha256.*--rebuild"):
+        load_index(small_config.index_dir)
+    # with a manifest rewritten to match (a consistent-looking forgery), the parser still refuses it
+    _rehash(built)
     with pytest.raises(IndexCorruptError, match="cannot read the passages of .*--rebuild"):
         load_index(small_config.index_dir)
+
+
+def _rehash(version: Path) -> None:
+    """Rewrite the manifest's sizes, sha256 and checksum to match the files as they are now."""
+    import hashlib
+
+    manifest = Manifest.from_dict(json.loads((version / "manifest.json").read_text(encoding="utf-8")))
+    paths = [p for p in sorted(version.rglob("*")) if p.is_file() and p.name != "manifest.json"]
+    files = {p.relative_to(version).as_posix(): p.stat().st_size for p in paths}
+    sha = {p.relative_to(version).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
+    manifest = Manifest(**{**manifest.to_dict(), "files": files, "sha256": sha})
+    manifest = Manifest(**{**manifest.to_dict(), "checksum": manifest.compute_checksum()})
+    (version / "manifest.json").write_text(json.dumps(manifest.to_dict()), encoding="utf-8")
 
 
 def test_load_index_garbled_chunks_other_size_raises(built: Path, small_config: SanadConfig) -> None:
@@ -305,9 +322,7 @@ def test_load_index_chunks_and_vectors_disagree_raises(built: Path, small_config
     path = built / "chunks.jsonl"
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     path.write_text("".join(lines[:-1]), encoding="utf-8")
-    manifest = json.loads((built / "manifest.json").read_text(encoding="utf-8"))
-    manifest["files"]["chunks.jsonl"] = path.stat().st_size  # a consistent-looking but short passage list
-    (built / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    _rehash(built)  # a consistent-looking but short passage list
     with pytest.raises(IndexCorruptError, match="rebuild"):
         load_index(small_config.index_dir)
 
@@ -387,7 +402,7 @@ def test_index_failed_save_previous_version_intact(target: str, small_config: Sa
     monkeypatch.setattr(target, boom)
     (corpus_dir / "a02_syria_aid.txt").write_text("نص مختلف تماماً عن المساعدات.", encoding="utf-8")
     write_corpus(corpus_dir, {"a09_extra": "خبر إضافي عن الموصل."})
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(IndexWriteError, match="disk full.*previous version is still live"):
         indexer.index_paths([corpus_dir])
     monkeypatch.undo()
 
