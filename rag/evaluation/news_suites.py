@@ -144,31 +144,64 @@ def run_followups(sanad: Sanad, items: Sequence[FollowupItem], *, methods: Seque
         metrics.update(_group_means(answerable, {f"retrieval.{name}.{k}": k for k in ("hit@1", "recall@3", "mrr")},
                                     f"retrieval.{name}"))
     if answers_n:
-        from rag.evaluation.runner import aggregate_answers, evidence_spans, score_answer, warm_up
+        metrics.update(_followup_answers(sanad, _balanced(items, answers_n), rows, methods))
+    return metrics, rows
 
-        warm_up(sanad)
-        chosen = list(items)[:answers_n] if answers_n < len(items) else list(items)
+
+def _balanced(items: Sequence[FollowupItem], n: int) -> list[FollowupItem]:
+    """The first ``n`` items taking the languages in turn (the file lists English first, then Arabic)."""
+    by_lang: dict[str, list[FollowupItem]] = {}
+    for item in items:
+        by_lang.setdefault(item.lang, []).append(item)
+    out: list[FollowupItem] = []
+    queues = [list(q) for q in by_lang.values()]
+    while len(out) < min(n, len(items)):
+        for q in queues:
+            if q and len(out) < n:
+                out.append(q.pop(0))
+    return out
+
+
+def _followup_answers(sanad: Sanad, chosen: Sequence[FollowupItem], rows: list[dict[str, Any]],
+                      methods: Sequence[str]) -> dict[str, Any]:
+    """Answer the last turn of each conversation with its history, once per rewrite method.
+
+    ``answers.<method>.<group>.<metric>`` for each method; ``answers.<group>.<metric>`` repeats the
+    configured method's (``SanadConfig.rewrite``; the first method when it is not among them).
+    """
+    from rag.evaluation.runner import aggregate_answers, evidence_spans, score_answer, warm_up
+
+    warm_up(sanad)
+    articles = sanad.retriever.index.articles
+    metrics: dict[str, Any] = {}
+    default = sanad.config.rewrite if sanad.config.rewrite in methods else methods[0]
+    for method in methods:
+        asker = sanad if method == sanad.config.rewrite else Sanad(
+            sanad.config.with_overrides(rewrite=method), embedder=sanad.embedder, generator=sanad.generator)
         records: dict[str, dict] = {}
-        articles = sanad.retriever.index.articles
+        t0 = time.perf_counter()
         for item in chosen:
-            rewritten = next((r["rewrites"].get("rules", {}).get("question") for r in rows if r["id"] == item.id),
-                             item.question)
+            row = next(r for r in rows if r["id"] == item.id)
+            rewritten = row["rewrites"].get(method, {}).get("question", item.question)
             spans, _ = evidence_spans(item.qa, articles)
             try:
-                answer = _ask(sanad, item.question, item.turns, rewritten)
+                answer = _ask(asker, item.question, item.turns, rewritten)
             except SanadError as exc:
                 records[item.id] = {"error": str(exc), "scores": {"refused": False}}
                 continue
             records[item.id] = {"answer": answer.to_dict(), "scores": score_answer(item.qa, answer, spans)}
-            for r in rows:
-                if r["id"] == item.id:
-                    r["answer"] = {"text": answer.answer, "refused": answer.refused,
-                                   "rewritten": getattr(answer, "rewritten", ""), **records[item.id]["scores"]}
-        table = aggregate_answers([i.qa for i in chosen], records)
-        for group, values in table.items():
+            row.setdefault("answers", {})[method] = {"text": answer.answer, "refused": answer.refused,
+                                                     "rewritten": getattr(answer, "rewritten", ""),
+                                                     **records[item.id]["scores"]}
+            if method == default:
+                row["answer"] = row["answers"][method]
+        metrics[f"answers.{method}.seconds"] = time.perf_counter() - t0
+        for group, values in aggregate_answers([i.qa for i in chosen], records).items():
             for key, value in values.items():
-                metrics[f"answers.{group}.{key}"] = value
-    return metrics, rows
+                metrics[f"answers.{method}.{group}.{key}"] = value
+                if method == default:
+                    metrics[f"answers.{group}.{key}"] = value
+    return metrics
 
 
 def _rewritten_turns(rewriter: Any, turns: Sequence[Turn]) -> tuple[Turn, ...]:
