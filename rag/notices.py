@@ -82,8 +82,8 @@ def _number(text: str) -> str:
     return re.sub(r"(?<![\d.,])\d{4,}(?![\d.,])", lambda m: f"{int(m.group()):,}", text)
 
 
-def _value_text(value: ConflictValue, kind: str, language: str) -> str:
-    """How a side's value is written in the notice: the source's words in Arabic, the normalised reading
+def value_text(value: ConflictValue, kind: str, language: str) -> str:
+    """How a side's value is written in the notice (and the UI's notice block): the source's words in Arabic, the normalised reading
     (``about 2,500``) in English for figures; never empty."""
     if language == "en" and kind == "quantity" and value.normalized:
         return _number(value.normalized)
@@ -104,7 +104,7 @@ def conflict_notice(conflicts: Sequence[Conflict], language: str) -> str:
     for conflict in conflicts:
         sides = []
         for v in conflict.values:
-            value = _value_text(v, conflict.kind, language)
+            value = value_text(v, conflict.kind, language)
             if v.date and v.date_source == "text":
                 key = "dated_report" if v.published and v.published != v.date else "dated"
             elif v.date or v.published:
@@ -327,5 +327,6 @@ __all__ = [
     "detect_conflicts",
     "evidence_for",
     "gather_evidence",
+    "value_text",
     "with_conflict_notice",
 ]

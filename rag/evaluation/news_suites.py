@@ -175,26 +175,37 @@ def _followup_answers(sanad: Sanad, chosen: Sequence[FollowupItem], rows: list[d
     articles = sanad.retriever.index.articles
     metrics: dict[str, Any] = {}
     default = sanad.config.rewrite if sanad.config.rewrite in methods else methods[0]
+    # A conversation whose follow-up two methods rewrite alike gets the same answer (temperature 0, fixed
+    # seed): it is answered once and the record reused, so comparing methods costs only where they differ.
+    done: dict[tuple[str, str], tuple[dict, Answer]] = {}
     for method in methods:
         asker = sanad if method == sanad.config.rewrite else Sanad(
             sanad.config.with_overrides(rewrite=method), embedder=sanad.embedder, generator=sanad.generator)
         records: dict[str, dict] = {}
         t0 = time.perf_counter()
+        reused = 0
         for item in chosen:
             row = next(r for r in rows if r["id"] == item.id)
             rewritten = row["rewrites"].get(method, {}).get("question", item.question)
             spans, _ = evidence_spans(item.qa, articles)
             try:
-                answer = _ask(asker, item.question, item.turns, rewritten)
+                key = (item.id, asker.rewrite(item.question, item.turns).question)
+                if key in done:
+                    records[item.id], answer = done[key]
+                    reused += 1
+                else:
+                    answer = _ask(asker, item.question, item.turns, rewritten)
+                    records[item.id] = {"answer": answer.to_dict(), "scores": score_answer(item.qa, answer, spans)}
+                    done[key] = (records[item.id], answer)
             except SanadError as exc:
                 records[item.id] = {"error": str(exc), "scores": {"refused": False}}
                 continue
-            records[item.id] = {"answer": answer.to_dict(), "scores": score_answer(item.qa, answer, spans)}
             row.setdefault("answers", {})[method] = {"text": answer.answer, "refused": answer.refused,
                                                      "rewritten": getattr(answer, "rewritten", ""),
                                                      **records[item.id]["scores"]}
             if method == default:
                 row["answer"] = row["answers"][method]
+        metrics[f"answers.{method}.reused"] = reused
         metrics[f"answers.{method}.seconds"] = time.perf_counter() - t0
         for group, values in aggregate_answers([i.qa for i in chosen], records).items():
             for key, value in values.items():

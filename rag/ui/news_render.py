@@ -23,7 +23,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from rag.notices import conflict_notice
+from rag.notices import conflict_notice, value_text
 from rag.types import Answer, Timeline
 from rag.ui.render import _with_badges, byline_html, direction, esc, render_answer, render_error, render_progress
 
@@ -49,13 +49,14 @@ def render_conflicts(answer: Answer, prefix: str = "sanad-cite-", *, latest: boo
     rows = []
     for conflict in answer.conflicts:
         for v in conflict.values:
+            value = value_text(v, conflict.kind, "ar") if v.value else v.normalized  # the source's own words
             when = f'<bdi dir="ltr">{esc(v.date)}</bdi>' if v.date else "undated"
             how = "date in the text" if v.date_source == "text" else "publication date"
             byline = byline_html(v.source, v.published)
             rows.append(
                 f'<li class="sanad-conflict-side" data-n="{v.n}" data-doc-id="{esc(v.doc_id)}" '
                 f'data-date="{esc(v.date)}"><a class="sanad-cite" href="#{prefix}{v.n}" data-n="{v.n}" '
-                f'role="button">{v.n}</a> <b dir="{direction(v.value)}">{esc(v.value)}</b> · {when} '
+                f'role="button">{v.n}</a> <b dir="{direction(value)}">{esc(value)}</b> · {when} '
                 f'<span class="sanad-meta">({how})</span>{" · " + byline if byline else ""}</li>'
             )
     ident = ' id="sanad-conflict"' if latest else ""
