@@ -5,14 +5,19 @@ Run it with ``python app.py [--host H --port P]`` or ``sanad serve``. The page i
 API do; ``layout``: the Blocks and their wiring); gradio is imported there and here only, so the
 library and the CLI stay light.
 
-The page has two tabs:
+The page has three tabs:
 
-* **Ask**: a question box, the retrieval mode and number of passages, then the answer
-  streaming in (right-to-left for Arabic, left-to-right for English) with its ``[n]``
+* **Ask**: a conversation. A question box, the retrieval mode and number of passages, then each
+  answer under its own question (with its own sources), so follow-ups («وفي سوريا؟») are answered
+  with the conversation so far; a rewritten follow-up shows the question it was answered as, and
+  sources that disagree get a distinct notice (both values, dates and citations). "New conversation"
+  starts again. The latest answer streams in (right-to-left for Arabic, left-to-right for English) with its ``[n]``
   markers as badges. Clicking a badge opens the cited source below the answer: title,
   article id, retrieval score and the passage with the supporting sentence in ``<mark>``.
   Refusals and sentences removed as unsupported are shown as distinct notices; the
   retrieved passages and the time each stage took are listed underneath.
+* **Timeline**: a topic, then the dated events the retrieved articles mention, oldest first, each
+  with its date as written and its source (no LLM).
 * **Articles**: upload ``.txt``/``.md``/``.html``/``.pdf``/``.docx`` files (saved into ``config.corpus_dir``
   and indexed incrementally), the table of indexed articles (with date and outlet), and removal by id.
 
@@ -21,7 +26,9 @@ retrieval. The ``/search`` and ``/ask`` endpoints take them as optional paramete
 ``since``, ``until`` (``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY``), ``sources``, ``doc_ids`` (comma-separated).
 
 Programs call the same app through ``gradio_client`` with the endpoints ``/search``,
-``/ask`` (the :meth:`rag.types.Answer.to_dict` JSON), ``/list_articles``,
+``/ask`` (the :meth:`rag.types.Answer.to_dict` JSON; a last ``history`` parameter takes the
+conversation so far as ``[{"question": ..., "answer": ...}, ...]``), ``/timeline`` (topic, since,
+until: :meth:`rag.types.Timeline.to_dict`), ``/list_articles``,
 ``/add_articles`` and ``/remove_article``::
 
     from gradio_client import Client, handle_file

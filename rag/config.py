@@ -139,6 +139,9 @@ class SanadConfig:
     # or "off"; rules measured better, see eval/README.md "News suites"), and how many earlier turns count.
     rewrite: str = "rules"
     history_turns: int = 4
+    # Conflicting reports (issue #14): compare the evidence's figures, dates and names and append a notice
+    # with both values, dates and citations to the answer (rag/notices.py; no model involved).
+    conflict_notice: bool = True
     # Timelines: passages retrieved for a topic, and the most events one timeline lists.
     timeline_passages: int = 20
     timeline_events: int = 40

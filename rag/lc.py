@@ -10,11 +10,14 @@ Example:
     >>> docs = SanadRetriever(sanad=sanad, k=3).invoke("ما هو داعش؟")   # doctest: +SKIP
     >>> docs = SanadRetriever(sanad=sanad, sources=["العربي الجديد"]).invoke("...", since="2024-01")  # doctest: +SKIP
     >>> answer_runnable(sanad).invoke("How many countries joined?")["answer"]  # doctest: +SKIP
+    >>> answer_runnable(sanad).invoke({"question": "And in Syria?",                 # doctest: +SKIP
+    ...                                "history": [("How many US troops are in Iraq?", "About 2,500 [1].")]})
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
@@ -22,6 +25,7 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import RunnableGenerator, RunnableLambda, RunnableSerializable
 from pydantic import ConfigDict
 
+from rag.errors import InputError
 from rag.pipeline import Sanad
 from rag.retrieval import make_filters
 from rag.types import Filters, Hit, RetrievalMode
@@ -70,25 +74,39 @@ class SanadRetriever(BaseRetriever):
 
 
 def answer_runnable(sanad: Sanad, *, k: int | None = None, mode: RetrievalMode | None = None,
-                    filters: Filters | None = None) -> RunnableSerializable[str, dict[str, Any]]:
-    """The full answer pipeline as a Runnable: ``str`` question in, ``Answer.to_dict()`` out.
+                    filters: Filters | None = None) -> RunnableSerializable[Any, dict[str, Any]]:
+    """The full answer pipeline as a Runnable: a question in, ``Answer.to_dict()`` out.
 
+    The input is the question (``str``) or, in a conversation, ``{"question": ..., "history": [...]}``
+    with the earlier turns oldest first (``{"question", "answer"}`` dicts, ``(question, answer)`` pairs or
+    :class:`rag.types.Turn`); a follow-up is answered as its self-contained form (``"rewritten"``).
     ``.stream()`` yields ``{"token": ...}`` pieces as they are generated and ends with the
     complete answer dict under ``{"answer": ...}``. ``filters`` limit the articles it answers from.
     """
 
-    def invoke(question: str) -> dict[str, Any]:
-        return sanad.ask(question, k=k, mode=mode, filters=filters).to_dict()
+    def invoke(question: Any) -> dict[str, Any]:
+        text, history = _question_and_history(question)
+        return sanad.ask(text, k=k, mode=mode, filters=filters, history=history).to_dict()
 
-    def stream(questions: Iterator[str]) -> Iterator[dict[str, Any]]:
+    def stream(questions: Iterator[Any]) -> Iterator[dict[str, Any]]:
         for question in questions:
-            for event in sanad.stream(question, k=k, mode=mode, filters=filters):
+            text, history = _question_and_history(question)
+            for event in sanad.stream(text, k=k, mode=mode, filters=filters, history=history):
                 if event.kind == "token":
                     yield {"token": event.text}
                 elif event.kind == "answer" and event.answer is not None:
                     yield {"answer": event.answer.to_dict()}
 
     return _AnswerRunnable(invoke, stream)
+
+
+def _question_and_history(value: Any) -> tuple[str, Sequence[Any]]:
+    """``(question, history)`` from a Runnable input: a question, or a ``{"question", "history"}`` dict."""
+    if isinstance(value, Mapping):
+        if "question" not in value:
+            raise InputError(f"a conversation input needs a 'question' key; got keys {sorted(value)}")
+        return str(value["question"]), tuple(value.get("history") or ())
+    return str(value), ()
 
 
 class _AnswerRunnable(RunnableLambda):
@@ -98,5 +116,5 @@ class _AnswerRunnable(RunnableLambda):
         super().__init__(invoke, name="sanad_answer")
         self._streamer = RunnableGenerator(stream, name="sanad_answer_stream")
 
-    def stream(self, input: str, config=None, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    def stream(self, input: Any, config=None, **kwargs: Any) -> Iterator[dict[str, Any]]:
         yield from self._streamer.stream(input, config, **kwargs)

@@ -129,15 +129,30 @@ class Sanad:
             filters: Filters | None = None, history: Sequence[Any] = ()) -> Answer:
         rewrite = self.rewrite(question, history)
         answer = self.answerer.ask(rewrite.question, k=k, mode=mode, filters=filters)
-        return self._as_asked(answer, rewrite)
+        return self._as_asked(self._with_conflicts(rewrite.question, answer, filters), rewrite)
 
     def stream(self, question: str, k: int | None = None, mode: RetrievalMode | None = None,
                filters: Filters | None = None, history: Sequence[Any] = ()) -> Iterator[StreamEvent]:
         rewrite = self.rewrite(question, history)
         for event in self.answerer.stream(rewrite.question, k=k, mode=mode, filters=filters):
             if event.answer is not None:
-                event = dataclasses.replace(event, answer=self._as_asked(event.answer, rewrite))
+                answer = self._with_conflicts(rewrite.question, event.answer, filters)
+                if answer.answer != event.answer.answer:  # the conflict notice, streamed after the answer
+                    yield StreamEvent("token", text=answer.answer[len(event.answer.answer.rstrip()):])
+                event = dataclasses.replace(event, answer=self._as_asked(answer, rewrite))
             yield event
+
+    def _with_conflicts(self, question: str, answer: Answer, filters: Filters | None) -> Answer:
+        """``answer`` with Answer.conflicts and its notice, when the evidence disagrees (rag/notices.py)."""
+        if not self.config.conflict_notice or answer.refused:
+            return answer
+        import time as _time
+
+        from rag.notices import detect_conflicts
+
+        t = _time.perf_counter()
+        out = detect_conflicts(self, question, answer, filters=filters)
+        return dataclasses.replace(out, timings={**out.timings, "conflicts_s": _time.perf_counter() - t})
 
     def rewrite(self, question: str, history: Sequence[Any] = ()) -> Rewrite:
         """The self-contained form of ``question`` given the conversation so far (unchanged without history)."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from rag.answer import Answerer
 from rag.config import SanadConfig
+from rag.errors import InputError
 from rag.lc import SanadRetriever, answer_runnable
 from tests.fakes import FakeGenerator, StubRetriever, passage_hits
 
@@ -18,14 +20,17 @@ class MiniSanad:
     def __init__(self, answer: str) -> None:
         self.retriever = StubRetriever(passage_hits("aid", "economy"))
         self.answerer = Answerer(SanadConfig(translate_queries=False), self.retriever, FakeGenerator(answer))
+        self.histories: list = []
 
     def search(self, question, k=None, mode=None, filters=None):
         return self.retriever.search(question, k, mode, filters=filters)[:k]
 
-    def ask(self, question, k=None, mode=None, filters=None):
+    def ask(self, question, k=None, mode=None, filters=None, history=()):
+        self.histories.append(history)
         return self.answerer.ask(question, k=k, mode=mode, filters=filters)
 
-    def stream(self, question, k=None, mode=None, filters=None):
+    def stream(self, question, k=None, mode=None, filters=None, history=()):
+        self.histories.append(history)
         return self.answerer.stream(question, k=k, mode=mode, filters=filters)
 
 
@@ -58,3 +63,16 @@ def test_answer_runnable_composes_with_other_runnables() -> None:
     chain = RunnableLambda(str.strip) | answer_runnable(MiniSanad("لا تتوفر في المصادر معلومات كافية.")) \
         | RunnableLambda(lambda a: a["refused"])
     assert chain.invoke("  ما عدد سكان بغداد؟  ") is True
+
+
+def test_answer_runnable_takes_a_conversation() -> None:
+    """A ``{"question", "history"}`` input passes the earlier turns to Sanad; a plain question passes none."""
+    sanad = MiniSanad("أعلنت الولايات المتحدة عن 138 مليون دولار كمساعدات إنسانية [1].")
+    history = [("كم قيمة المساعدات؟", "138 مليون دولار [1].")]
+    chain = answer_runnable(sanad)
+    assert chain.invoke({"question": "وللاقتصاد؟", "history": history})["refused"] is False
+    list(chain.stream({"question": "وللاقتصاد؟", "history": history}))
+    chain.invoke("كم قيمة المساعدات؟")
+    assert sanad.histories == [tuple(history), tuple(history), ()]
+    with pytest.raises(InputError, match="'question' key"):
+        chain.invoke({"history": history})

@@ -114,7 +114,8 @@ def _answer_state(page) -> dict:
 
 
 def _sources(page) -> list[dict]:
-    return page.eval_on_selector_all("#sanad-answer details.sanad-source", """els => els.map(e => ({
+    # the latest turn of the conversation (earlier turns keep their own sources above it)
+    return page.eval_on_selector_all("#sanad-answer [data-latest] details.sanad-source", """els => els.map(e => ({
         id: e.id, doc: e.dataset.docId, open: e.open, title: e.querySelector('.sanad-title').textContent,
         mark: (e.querySelector('mark') || {}).textContent || '', meta: e.querySelector('.sanad-meta').textContent}))""")
 
@@ -211,7 +212,7 @@ def test_out_of_scope_question_shows_refusal(page):
     screenshot(page, "07-refusal")
     assert page.locator("#sanad-answer .sanad-refusal[data-state='refused']").is_visible()
     assert "did not answer" in page.inner_text("#sanad-answer")
-    assert page.locator("#sanad-answer a.sanad-cite").count() == 0
+    assert page.locator("#sanad-answer [data-latest] a.sanad-cite").count() == 0
     page.locator("#sanad-mode").get_by_text("hybrid", exact=True).click()
 
 
@@ -271,7 +272,7 @@ def test_upload_ask_and_remove(page, served, tmp_path):
     sources = {s["doc"]: s for s in _sources(page)}
     assert doc_id in sources, f"the answer does not cite the uploaded article: {list(sources)}"
     assert "<i>" in sources[doc_id]["title"]  # escaped, shown literally
-    assert page.locator(f"#sanad-answer details.sanad-source[data-doc-id='{doc_id}'] mark").count() == 1
+    assert page.locator(f"#sanad-answer [data-latest] details.sanad-source[data-doc-id='{doc_id}'] mark").count() == 1
 
     open_tab(page, "Articles · المقالات")
     page.locator("#sanad-remove-id input").click()

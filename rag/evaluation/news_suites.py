@@ -36,8 +36,8 @@ from pathlib import Path
 from typing import Any
 
 from rag.chunking import sentence_spans
-from rag.conflicts import ClaimQuery, ConflictDetector
-from rag.conversation import ModelRewriter, RuleRewriter, language_of
+from rag.conflicts import ConflictDetector
+from rag.conversation import ModelRewriter, RuleRewriter
 from rag.dates import find_dates, period
 from rag.entities import find_entities
 from rag.errors import InputError, SanadError
@@ -51,18 +51,15 @@ from rag.evaluation.news_data import (
     load_followups,
     load_timeline,
 )
+from rag.notices import evidence_for
 from rag.pipeline import Sanad
 from rag.textnorm import tokenize
 from rag.timeline import TimelineBuilder
-from rag.types import Answer, Article, Evidence, Hit, Timeline, Turn
+from rag.types import Answer, Article, Evidence, Timeline, Turn
 
 logger = logging.getLogger(__name__)
 
-#: Passages retrieved per question for conflict evidence and per topic for timelines.
-EVIDENCE_PASSAGES = 12
-EVIDENCE_SENTENCES = 16
-#: Passages each conflict probe (a keyword search for the other side of a claim) adds.
-PROBE_PASSAGES = 4
+#: Passages retrieved per topic for timelines (conflict evidence: rag.notices.evidence_for).
 TIMELINE_PASSAGES = 20
 
 
@@ -82,65 +79,6 @@ def _sentence_of(article: Article, start: int) -> tuple[int, int]:
         if s <= start < e:
             return s, e
     return start, start
-
-
-def evidence_for(sanad: Sanad, question: str, articles: Mapping[str, Article], *, passages: int = EVIDENCE_PASSAGES,
-                 sentences: int = EVIDENCE_SENTENCES) -> tuple[Evidence, ...]:
-    """The evidence sentences for ``question``, numbered from 1, without the LLM.
-
-    The pipeline's sentence-level evidence selection (``rag.evidence``) when it is installed; else the
-    sentences of the retrieved passages ranked by shared words and entities with the question and by
-    passage rank.
-    """
-    hits = list(sanad.search(question, k=passages))
-    seen = {h.chunk_id for h in hits}
-    first = _lexical_evidence(question, hits, articles, sentences)
-    for probe in ConflictDetector().probes(question, first):  # the other side of a possible disagreement
-        for h in sanad.search(probe, k=PROBE_PASSAGES, mode="bm25"):
-            if h.chunk_id not in seen:
-                seen.add(h.chunk_id)
-                hits.append(h)
-    try:  # the evidence-first pipeline (issue #11), when present
-        from rag.evidence import EvidenceSelector  # type: ignore[import-not-found]
-        from rag.questions import QuestionInfo  # type: ignore[import-not-found]
-
-        selector = EvidenceSelector(sanad.embedder, articles)
-        chosen = selector.run(QuestionInfo.make(question, language_of(question)), hits)
-        pool = [r.candidate for r in chosen.ranked[:sentences]]
-        return tuple(Evidence(n=i, doc_id=c.doc_id, chunk_id=c.chunk_id, title=c.title, text=c.text, start=c.start,
-                              end=c.end, score=0.0, published=articles[c.doc_id].published,
-                              source=articles[c.doc_id].source) for i, c in enumerate(pool, 1))
-    except ImportError:
-        pass
-    return _lexical_evidence(question, hits, articles, sentences)
-
-
-def _lexical_evidence(question: str, hits: Sequence[Hit], articles: Mapping[str, Article], limit: int
-                      ) -> tuple[Evidence, ...]:
-    """Sentences of ``hits`` ranked by shared stems, shared entities, readings of the claim the question
-    asks about (a figure in its unit, a date, a name: :meth:`ConflictDetector.readings`) and passage rank."""
-    terms = set(tokenize(question))
-    keys = {m.key for m in find_entities(question)}
-    detector = ConflictDetector()
-    query = ClaimQuery.make(question)
-    scored: dict[tuple[str, int], tuple[float, Evidence]] = {}
-    for rank, hit in enumerate(hits):
-        article = articles.get(hit.doc_id)
-        if article is None:
-            continue
-        for s, e, _ in sentence_spans(article.text):
-            if e <= hit.chunk.start or s >= hit.chunk.end or (hit.doc_id, s) in scored:
-                continue
-            text = article.text[s:e]
-            probe = Evidence(n=0, doc_id=hit.doc_id, chunk_id="", title="", text=text, start=s, end=e,
-                             published=article.published)
-            score = (len(terms & set(tokenize(text))) + 2 * len(keys & {m.key for m in find_entities(text)})
-                     + 6 * min(1, detector.readings(query, probe)) + 1.0 / (1 + rank))
-            scored[(hit.doc_id, s)] = (score, Evidence(n=0, doc_id=hit.doc_id, chunk_id=hit.chunk_id,
-                                                       title=article.title, text=text, start=s, end=e, score=score,
-                                                       published=article.published, source=article.source))
-    best = sorted(scored.values(), key=lambda x: -x[0])[:limit]
-    return tuple(dataclasses.replace(ev, n=i) for i, (_, ev) in enumerate(best, 1))
 
 
 def _ask(sanad: Sanad, question: str, history: Sequence[Any], rewritten: str) -> Answer:
@@ -206,31 +144,75 @@ def run_followups(sanad: Sanad, items: Sequence[FollowupItem], *, methods: Seque
         metrics.update(_group_means(answerable, {f"retrieval.{name}.{k}": k for k in ("hit@1", "recall@3", "mrr")},
                                     f"retrieval.{name}"))
     if answers_n:
-        from rag.evaluation.runner import aggregate_answers, evidence_spans, score_answer, warm_up
+        metrics.update(_followup_answers(sanad, _balanced(items, answers_n), rows, methods))
+    return metrics, rows
 
-        warm_up(sanad)
-        chosen = list(items)[:answers_n] if answers_n < len(items) else list(items)
+
+def _balanced(items: Sequence[FollowupItem], n: int) -> list[FollowupItem]:
+    """The first ``n`` items taking the languages in turn (the file lists English first, then Arabic)."""
+    by_lang: dict[str, list[FollowupItem]] = {}
+    for item in items:
+        by_lang.setdefault(item.lang, []).append(item)
+    out: list[FollowupItem] = []
+    queues = [list(q) for q in by_lang.values()]
+    while len(out) < min(n, len(items)):
+        for q in queues:
+            if q and len(out) < n:
+                out.append(q.pop(0))
+    return out
+
+
+def _followup_answers(sanad: Sanad, chosen: Sequence[FollowupItem], rows: list[dict[str, Any]],
+                      methods: Sequence[str]) -> dict[str, Any]:
+    """Answer the last turn of each conversation with its history, once per rewrite method.
+
+    ``answers.<method>.<group>.<metric>`` for each method; ``answers.<group>.<metric>`` repeats the
+    configured method's (``SanadConfig.rewrite``; the first method when it is not among them).
+    """
+    from rag.evaluation.runner import aggregate_answers, evidence_spans, score_answer, warm_up
+
+    warm_up(sanad)
+    articles = sanad.retriever.index.articles
+    metrics: dict[str, Any] = {}
+    default = sanad.config.rewrite if sanad.config.rewrite in methods else methods[0]
+    # A conversation whose follow-up two methods rewrite alike gets the same answer (temperature 0, fixed
+    # seed): it is answered once and the record reused, so comparing methods costs only where they differ.
+    done: dict[tuple[str, str], tuple[dict, Answer]] = {}
+    for method in methods:
+        asker = sanad if method == sanad.config.rewrite else Sanad(
+            sanad.config.with_overrides(rewrite=method), embedder=sanad.embedder, generator=sanad.generator)
         records: dict[str, dict] = {}
-        articles = sanad.retriever.index.articles
+        t0 = time.perf_counter()
+        reused = 0
         for item in chosen:
-            rewritten = next((r["rewrites"].get("rules", {}).get("question") for r in rows if r["id"] == item.id),
-                             item.question)
+            row = next(r for r in rows if r["id"] == item.id)
+            rewritten = row["rewrites"].get(method, {}).get("question", item.question)
             spans, _ = evidence_spans(item.qa, articles)
             try:
-                answer = _ask(sanad, item.question, item.turns, rewritten)
+                key = (item.id, asker.rewrite(item.question, item.turns).question)
+                if key in done:
+                    records[item.id], answer = done[key]
+                    reused += 1
+                else:
+                    answer = _ask(asker, item.question, item.turns, rewritten)
+                    records[item.id] = {"answer": answer.to_dict(), "scores": score_answer(item.qa, answer, spans)}
+                    done[key] = (records[item.id], answer)
             except SanadError as exc:
                 records[item.id] = {"error": str(exc), "scores": {"refused": False}}
                 continue
-            records[item.id] = {"answer": answer.to_dict(), "scores": score_answer(item.qa, answer, spans)}
-            for r in rows:
-                if r["id"] == item.id:
-                    r["answer"] = {"text": answer.answer, "refused": answer.refused,
-                                   "rewritten": getattr(answer, "rewritten", ""), **records[item.id]["scores"]}
-        table = aggregate_answers([i.qa for i in chosen], records)
-        for group, values in table.items():
+            row.setdefault("answers", {})[method] = {"text": answer.answer, "refused": answer.refused,
+                                                     "rewritten": getattr(answer, "rewritten", ""),
+                                                     **records[item.id]["scores"]}
+            if method == default:
+                row["answer"] = row["answers"][method]
+        metrics[f"answers.{method}.reused"] = reused
+        metrics[f"answers.{method}.seconds"] = time.perf_counter() - t0
+        for group, values in aggregate_answers([i.qa for i in chosen], records).items():
             for key, value in values.items():
-                metrics[f"answers.{group}.{key}"] = value
-    return metrics, rows
+                metrics[f"answers.{method}.{group}.{key}"] = value
+                if method == default:
+                    metrics[f"answers.{group}.{key}"] = value
+    return metrics
 
 
 def _rewritten_turns(rewriter: Any, turns: Sequence[Turn]) -> tuple[Turn, ...]:
@@ -358,13 +340,16 @@ def _conflict_answers(sanad: Sanad, items: Sequence[ConflictItem], rows: list[di
         text = answer.answer
         both_values = all(any(M.contains_answer(text, [v]) for v in s.values) for s in item.sides)
         both_cited = all(s.doc_id in cited_docs for s in item.sides)
+        both_dates = all(bool(s.date) and s.date in text for s in item.sides)  # the notice writes ISO dates
+        complete = both_values and both_cited and both_dates
         row["answer"] = {"text": text, "refused": answer.refused, "conflicts": [c.to_dict() for c in conflicts],
-                         "both_values": both_values, "both_cited": both_cited}
+                         "both_values": both_values, "both_cited": both_cited, "both_dates": both_dates}
         scored.append({"lang": item.lang, "conflict": item.conflict, "both_values": float(both_values),
-                       "both_cited": float(both_cited), "flagged": float(bool(conflicts))})
+                       "both_cited": float(both_cited), "both_dates": float(both_dates),
+                       "complete": float(complete), "flagged": float(bool(conflicts))})
     out: dict[str, Any] = {}
-    out.update(_group_means([s for s in scored if s["conflict"]], ["both_values", "both_cited", "flagged"],
-                            "answers.conflict"))
+    out.update(_group_means([s for s in scored if s["conflict"]],
+                            ["both_values", "both_dates", "both_cited", "complete", "flagged"], "answers.conflict"))
     out.update(_group_means([s for s in scored if not s["conflict"]], ["flagged"], "answers.agree"))
     return out
 

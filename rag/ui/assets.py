@@ -53,6 +53,20 @@ table.sanad-timings td.num { text-align: right; }
 .sanad-status-line { padding: 0.4rem 0.8rem; border-radius: 6px; border-inline-start: 4px solid; }
 .sanad-ok { background: rgba(22, 163, 74, 0.10); border-color: #16a34a; }
 .sanad-problem { background: rgba(220, 38, 38, 0.10); border-color: #dc2626; }
+.sanad-chat { display: flex; flex-direction: column; gap: 1.1rem; }
+.sanad-turn { padding-bottom: 0.9rem; border-bottom: 1px dashed var(--border-color-primary); }
+.sanad-question { align-self: flex-start; margin-bottom: 0.45rem; padding: 0.5rem 0.9rem; border-radius: 14px;
+  background: rgba(37, 99, 235, 0.10); font-weight: 600; unicode-bidi: plaintext; }
+.sanad-question[dir="rtl"] { text-align: right; }
+.sanad-rewritten { margin: -0.2rem 0 0.45rem; font-size: 0.9em; color: var(--body-text-color-subdued); }
+.sanad-conflict { background: rgba(124, 58, 237, 0.10); border-color: #7c3aed; }
+.sanad-conflict ul { margin: 0.4rem 0 0; padding-inline-start: 1.2rem; }
+.sanad-conflict-text[dir="rtl"] { text-align: right; }
+ol.sanad-timeline { list-style: none; padding: 0; margin: 0; border-inline-start: 3px solid #0f766e; }
+li.sanad-event { position: relative; margin: 0 0 0.9rem 0; padding: 0.2rem 0 0.2rem 1rem; }
+li.sanad-event::before { content: ""; position: absolute; left: -0.5rem; top: 0.65rem; width: 0.7rem; height: 0.7rem;
+  border-radius: 50%; background: #0f766e; }
+.sanad-event-date b { font-variant-numeric: tabular-nums; }
 .sanad-header h1 { margin: 0; font-size: 1.6rem; }
 .sanad-header p { margin: 0.2rem 0 0; color: var(--body-text-color-subdued); }
 """  # noqa: E501 - the stylesheet is sent as is; long rules stay on one line
@@ -63,7 +77,8 @@ element.addEventListener('click', (event) => {
   const badge = event.target.closest('a.sanad-cite');
   if (!badge) return;
   event.preventDefault();
-  const source = element.querySelector('#sanad-cite-' + badge.dataset.n);
+  // each turn of the conversation has its own sources: the badge's href names the one it cites
+  const source = element.querySelector(badge.getAttribute('href') || ('#sanad-cite-' + badge.dataset.n));
   if (!source) return;
   source.open = true;
   source.scrollIntoView({block: 'nearest', behavior: 'smooth'});

@@ -5,9 +5,9 @@ feature adds a method here (and its HTML in :mod:`rag.ui.render`) and one line o
 
 Two kinds of method:
 
-* **page handlers** (``ask_ui``, ``search_ui``, ``refresh``, ``add_ui``, ``remove_ui``) return or
+* **page handlers** (``chat_ui``, ``new_chat``, ``timeline_ui``, ``search_ui``, ``refresh``, ``add_ui``, ``remove_ui``) return or
   stream HTML for the panels; a problem becomes a plain-words notice and a toast, never a traceback;
-* **API functions** (``search``, ``ask``, ``list_articles``, ``add_articles``, ``remove_article``) are
+* **API functions** (``search``, ``ask`` (with ``history``), ``timeline``, ``list_articles``, ``add_articles``, ``remove_article``) are
   the ``gradio_client`` endpoints: typed inputs, JSON results, problems raised as ``gr.Error``.
 
 Nothing is global: every method reads ``self.sanad``, so two apps in one process do not share state.
@@ -28,14 +28,13 @@ from rag.errors import InputError, SanadError
 from rag.ingest import Ingestor
 from rag.pipeline import Sanad
 from rag.retrieval import check_question, make_filters
-from rag.types import RETRIEVAL_MODES, Filters, Hit, RetrievalMode
+from rag.types import RETRIEVAL_MODES, Answer, Filters, Hit, RetrievalMode
 from rag.ui import uploads
+from rag.ui.news_render import history_of, render_chat, render_timeline
 from rag.ui.render import (
-    render_answer,
     render_error,
     render_header,
     render_passages,
-    render_progress,
     render_status,
     render_timings,
 )
@@ -108,40 +107,72 @@ class Handlers:
         return cast(RetrievalMode, str(mode))
 
     # ---- the Ask tab -------------------------------------------------------------------------------
-    def ask_ui(self, question: str, mode: str, k: float, since: str = "", until: str = "",
-               sources: list[str] | None = None, doc_ids: list[str] | None = None
-               ) -> Iterator[tuple[Any, Any, Any, Any]]:
-        """Stream one answer into the page; problems become a plain-words notice (and a toast), never a trace."""
+    def chat_ui(self, question: str, mode: str, k: float, since: str = "", until: str = "",
+                sources: list[str] | None = None, doc_ids: list[str] | None = None,
+                turns: list[Answer] | None = None) -> Iterator[tuple[Any, Any, Any, Any, Any]]:
+        """Stream one answer into the conversation (the earlier ``turns`` are its history); problems become a
+        plain-words notice (and a toast) under the question, never a trace, and do not join the conversation."""
         t0 = time.perf_counter()
         first_token: float | None = None
+        turns = list(turns or [])
         try:
             q = check_question(question, self.config.max_question_chars)
             mode_, k_ = self._mode(mode), self._k(k)
             filters = self._filters(since, until, sources, doc_ids)
             scope = self._scope(filters)
+            history = history_of(turns)
+            # the rewrite shown while the answer streams (rules: microseconds; the model's shows with the answer)
+            rewritten = self.sanad.rewrite(q, history).question if history and self.config.rewrite == "rules" else ""
             hits: tuple[Hit, ...] = ()
             pieces: list[str] = []
-            yield (render_progress(q, "searching", status="Searching the articles…"), "", render_timings({}), None)
-            for event in self.sanad.stream(q, k=k_, mode=mode_, filters=filters):
+            yield (render_chat(turns, q, state="searching", status="Searching the articles…", rewritten=rewritten),
+                   "", render_timings({}), None, gr.skip())
+            for event in self.sanad.stream(q, k=k_, mode=mode_, filters=filters, history=history):
                 if event.kind == "passages":
                     hits = event.hits
-                    yield (render_progress(q, "generating", status=f"Found {len(hits)} passages; writing the answer…"),
-                           render_passages(hits, mode=mode_, scope=scope), gr.skip(), gr.skip())
+                    yield (render_chat(turns, q, state="generating", rewritten=rewritten,
+                                       status=f"Found {len(hits)} passages; writing the answer…"),
+                           render_passages(hits, mode=mode_, scope=scope), gr.skip(), gr.skip(), gr.skip())
                 elif event.kind == "token":
                     if first_token is None:
                         first_token = time.perf_counter() - t0
                     pieces.append(event.text)
-                    yield (render_progress(q, "streaming", "".join(pieces)), gr.skip(), gr.skip(), gr.skip())
+                    yield (render_chat(turns, q, state="streaming", text="".join(pieces), rewritten=rewritten),
+                           gr.skip(), gr.skip(), gr.skip(), gr.skip())
                 elif event.kind == "answer" and event.answer is not None:
                     answer = event.answer
+                    turns.append(answer)
                     extra = {"ui_first_token_s": first_token} if first_token is not None else {}
-                    yield (render_answer(answer),
-                           render_passages(hits or answer.passages, answer.passages, mode_, scope=scope),
-                           render_timings(answer.timings, extra), answer.to_dict())
+                    yield (render_chat(turns), render_passages(hits or answer.passages, answer.passages, mode_,
+                                                               scope=scope),
+                           render_timings(answer.timings, extra), answer.to_dict(), turns)
         except Exception as exc:  # every failure becomes a plain-words message
             message = plain_error(exc).message
             gr.Warning(message, title="Sanad")
-            yield (render_error(message), gr.skip(), render_timings({}), None)
+            yield (render_chat(turns, error=message), gr.skip(), render_timings({}), None, gr.skip())
+
+    @staticmethod
+    def new_chat() -> tuple[Any, ...]:
+        """Start a fresh conversation: an empty transcript, no passages, no timings, no history."""
+        return render_chat([]), "", render_timings({}), None, []
+
+    # ---- the Timeline tab ----------------------------------------------------------------------------
+    def timeline_ui(self, topic: str, since: str = "", until: str = "") -> str:
+        """The topic's dated events as HTML; problems become a plain-words notice and a toast."""
+        try:
+            return render_timeline(self.sanad.timeline(topic, since=str(since or ""), until=str(until or "")))
+        except Exception as exc:
+            message = plain_error(exc).message
+            gr.Warning(message, title="Sanad")
+            return render_error(message)
+
+    def timeline(self, topic: str, since: str = "", until: str = "") -> dict:
+        """API: the dated events the articles retrieved for ``topic`` mention, oldest first, each with its
+        citation (Timeline.to_dict()); ``since``/``until`` (YYYY-MM-DD) bound it. No LLM."""
+        try:
+            return self.sanad.timeline(topic, since=str(since or ""), until=str(until or "")).to_dict()
+        except Exception as exc:
+            raise plain_error(exc) from None
 
     def search_ui(self, question: str, mode: str, k: float, since: str = "", until: str = "",
                   sources: list[str] | None = None, doc_ids: list[str] | None = None) -> tuple[str, str, str]:
@@ -238,13 +269,16 @@ class Handlers:
             raise plain_error(exc) from None
 
     def ask(self, question: str, k: int = 5, mode: str = "hybrid", since: str = "", until: str = "",
-            sources: str = "", doc_ids: str = "") -> dict:
+            sources: str = "", doc_ids: str = "", history: list | None = None) -> dict:
         """A cited answer (Answer.to_dict(): answer, refused, citations with their outlet and date, sentences,
-        passages, timings), from the articles the filters allow (same filters as ``search``)."""
+        passages, conflicts, timings), from the articles the filters allow (same filters as ``search``).
+        ``history``: the conversation so far, oldest first, as ``{"question", "answer"}`` dicts or
+        ``[question, answer]`` pairs; a follow-up is answered as its self-contained form (``rewritten``)."""
         try:
             q = check_question(question, self.config.max_question_chars)
             filters = self._filters(since, until, sources, doc_ids)
-            return self.sanad.ask(q, k=self._k(k), mode=self._mode(mode), filters=filters).to_dict()
+            return self.sanad.ask(q, k=self._k(k), mode=self._mode(mode), filters=filters,
+                                  history=history or ()).to_dict()
         except Exception as exc:
             raise plain_error(exc) from None
 

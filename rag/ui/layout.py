@@ -2,12 +2,12 @@
 
 Why apart: the layout is read as a picture of the page, so it holds no logic — what an event does is
 a method of :class:`rag.ui.handlers.Handlers`, and what a panel looks like is in :mod:`rag.ui.render`.
-One function builds each tab (:func:`_ask_tab`, :func:`_articles_tab`) and returns its components;
-one wires each tab's events (:func:`_wire_ask`, :func:`_wire_articles`). A new panel or tab adds a
+One function builds each tab (:func:`_ask_tab`, :func:`_timeline_tab`, :func:`_articles_tab`) and returns its
+components; one wires each tab's events (:func:`_wire_ask`, :func:`_wire_timeline`, :func:`_wire_articles`). A new panel or tab adds a
 builder and a wiring function here.
 
 Element ids (``sanad-*``) are what the browser tests and the CSS hold on to; ``api_name`` values are
-the ``gradio_client`` endpoints (``/search``, ``/ask``, ``/list_articles``, ``/add_articles``,
+the ``gradio_client`` endpoints (``/search``, ``/ask``, ``/timeline``, ``/list_articles``, ``/add_articles``,
 ``/remove_article``). Concurrency ids keep the LLM to one question at a time and index writes to one
 at a time, while searches run four at once beside them.
 """
@@ -25,7 +25,8 @@ from rag.pipeline import Sanad
 from rag.types import RETRIEVAL_MODES
 from rag.ui.assets import CITE_JS, CSS
 from rag.ui.handlers import MAX_K, Handlers
-from rag.ui.render import render_placeholder, render_timings
+from rag.ui.news_render import render_chat, render_timeline
+from rag.ui.render import render_timings
 from rag.ui.uploads import ARTICLE_HEADERS
 
 EXAMPLES = [["كم عدد الدول الأعضاء في التحالف الدولي لهزيمة داعش؟"],
@@ -61,6 +62,19 @@ class AskTab:
     passages_html: gr.HTML
     timings_html: gr.HTML
     answer_json: gr.JSON
+    turns: gr.State
+    new_btn: gr.Button
+
+
+@dataclass(frozen=True)
+class TimelineTab:
+    """The components of the Timeline tab."""
+
+    topic: gr.Textbox
+    since: gr.Textbox
+    until: gr.Textbox
+    go_btn: gr.Button
+    events_html: gr.HTML
 
 
 @dataclass(frozen=True)
@@ -86,8 +100,10 @@ def build_app(sanad: Sanad) -> gr.Blocks:
         header = gr.HTML(handlers.stats_html(), elem_id="sanad-header", css_template=CSS, js_on_load=None)
         with gr.Tabs():
             ask = _ask_tab(sanad.config)
+            timeline = _timeline_tab(sanad.config)
             articles = _articles_tab()
         _wire_ask(handlers, ask)
+        _wire_timeline(handlers, timeline)
         _wire_articles(handlers, articles, header, demo)
         _wire_filters(handlers, ask, articles, demo)
     demo.queue(default_concurrency_limit=1, max_size=64)
@@ -106,6 +122,7 @@ def _ask_tab(config: SanadConfig) -> AskTab:
             with gr.Column(scale=1, min_width=140):
                 ask_btn = gr.Button("Ask", variant="primary", elem_id="sanad-ask")
                 search_btn = gr.Button("Search only", elem_id="sanad-search")
+                new_btn = gr.Button("New conversation", size="sm", elem_id="sanad-new-chat")
         with gr.Row():
             mode = gr.Radio(list(RETRIEVAL_MODES), value=config.mode, label="Retrieval mode",
                             info="dense: meaning · bm25: words · hybrid: both", elem_id="sanad-mode")
@@ -120,7 +137,9 @@ def _ask_tab(config: SanadConfig) -> AskTab:
                                elem_id="sanad-until", scale=1)
             doc_ids = gr.Dropdown(choices=[], multiselect=True, label="Articles", info="only these",
                                   elem_id="sanad-docs", scale=2)
-        answer_html = gr.HTML(render_placeholder(), elem_id="sanad-answer", css_template=CSS, js_on_load=CITE_JS)
+        # The conversation: every turn stays under its question with its own sources (rag.ui.news_render).
+        turns = gr.State([])
+        answer_html = gr.HTML(render_chat([]), elem_id="sanad-answer", css_template=CSS, js_on_load=CITE_JS)
         with gr.Accordion("Retrieved passages", open=True, elem_id="sanad-passages-box"):
             passages_html = gr.HTML("", elem_id="sanad-passages-panel", css_template=CSS, js_on_load=None)
         with gr.Accordion("Timings", open=True, elem_id="sanad-timings-box"):
@@ -130,7 +149,26 @@ def _ask_tab(config: SanadConfig) -> AskTab:
             answer_json = gr.JSON(label="Answer.to_dict()", elem_id="sanad-answer-json")
         gr.Examples(EXAMPLES, inputs=[question], label="Examples")
     return AskTab(question, ask_btn, search_btn, mode, k, since, until, sources, doc_ids, answer_html, passages_html,
-                  timings_html, answer_json)
+                  timings_html, answer_json, turns, new_btn)
+
+
+def _timeline_tab(config: SanadConfig) -> TimelineTab:
+    """A topic (and optional bounds); the dated events the articles report, oldest first, each cited."""
+    with gr.Tab("Timeline · التسلسل الزمني", id="timeline"):
+        with gr.Row(equal_height=True):
+            topic = gr.Textbox(label="Topic", lines=1, max_lines=3, scale=5, max_length=config.max_question_chars,
+                               placeholder="ماذا جرى بين واشنطن وبغداد في 2024؟  ·  "
+                                           "What happened between Washington and Baghdad in 2024?",
+                               elem_id="sanad-timeline-topic")
+            since = gr.Textbox(label="From", placeholder="YYYY-MM-DD", max_length=40, scale=1,
+                               elem_id="sanad-timeline-since")
+            until = gr.Textbox(label="Until", placeholder="YYYY-MM-DD", max_length=40, scale=1,
+                               elem_id="sanad-timeline-until")
+            go_btn = gr.Button("Build timeline", variant="primary", scale=1, elem_id="sanad-timeline-go")
+        events_html = gr.HTML(render_timeline(None), elem_id="sanad-timeline", css_template=CSS, js_on_load=None)
+        gr.Examples([["ماذا جرى بين واشنطن وبغداد في 2024؟"], ["التحالف الدولي ضد داعش"]], inputs=[topic],
+                    label="Examples")
+    return TimelineTab(topic, since, until, go_btn, events_html)
 
 
 def _articles_tab() -> ArticlesTab:
@@ -166,15 +204,26 @@ def _articles_tab() -> ArticlesTab:
 def _wire_ask(h: Handlers, tab: AskTab) -> None:
     """Ask (button or Enter) streams an answer; Search only lists passages; ``/search`` and ``/ask``."""
     inputs = [tab.question, tab.mode, tab.k, tab.since, tab.until, tab.sources, tab.doc_ids]
-    ask_outputs = [tab.answer_html, tab.passages_html, tab.timings_html, tab.answer_json]
-    tab.ask_btn.click(fn=h.ask_ui, inputs=inputs, outputs=ask_outputs, api_name="ask_stream",
+    ask_outputs = [tab.answer_html, tab.passages_html, tab.timings_html, tab.answer_json, tab.turns]
+    tab.ask_btn.click(fn=h.chat_ui, inputs=[*inputs, tab.turns], outputs=ask_outputs, api_name="ask_stream",
                       api_visibility="undocumented", concurrency_id="sanad-llm", concurrency_limit=1)
-    tab.question.submit(fn=h.ask_ui, inputs=inputs, outputs=ask_outputs, api_visibility="private",
+    tab.question.submit(fn=h.chat_ui, inputs=[*inputs, tab.turns], outputs=ask_outputs, api_visibility="private",
                         concurrency_id="sanad-llm", concurrency_limit=1)
+    tab.new_btn.click(h.new_chat, None, ask_outputs, api_visibility="private")
     tab.search_btn.click(h.search_ui, inputs, [tab.answer_html, tab.passages_html, tab.timings_html],
                          api_visibility="private", concurrency_id="sanad-search", concurrency_limit=4)
     gr.api(h.search, api_name="search", concurrency_id="sanad-search", concurrency_limit=4)
     gr.api(h.ask, api_name="ask", concurrency_id="sanad-llm", concurrency_limit=1)
+
+
+def _wire_timeline(h: Handlers, tab: TimelineTab) -> None:
+    """Build timeline (button or Enter) lists the topic's events; ``/timeline`` returns them as JSON."""
+    inputs = [tab.topic, tab.since, tab.until]
+    tab.go_btn.click(h.timeline_ui, inputs, [tab.events_html], api_visibility="private",
+                     concurrency_id="sanad-search", concurrency_limit=4)
+    tab.topic.submit(h.timeline_ui, inputs, [tab.events_html], api_visibility="private",
+                     concurrency_id="sanad-search", concurrency_limit=4)
+    gr.api(h.timeline, api_name="timeline", concurrency_id="sanad-search", concurrency_limit=4)
 
 
 def _wire_filters(h: Handlers, ask: AskTab, articles: ArticlesTab, demo: gr.Blocks) -> None:

@@ -27,6 +27,7 @@ _LABELS = {  # Answer.timings keys, in pipeline order
     "prompt_tokens": "Prompt tokens",
     "completion_tokens": "Answer tokens",
     "ui_first_token_s": "Web UI: first token sent (from the click)",
+    "conflicts_s": "Compare the sources for conflicting reports (no model)",
 }
 
 
