@@ -54,10 +54,19 @@ def write_manifest_subset(articles: list[dict[str, str]], out: Path, *, per_outl
         taken[a["source"]] += 1
         name = f"snn_{i:05d}.txt"
         (out / name).write_text(a["content"], encoding="utf-8")
-        rows.append({"file": name, "title": a.get("title", ""), "source": a["source"], "url": a.get("url", ""),
-                     "published": a.get("date_extracted", ""), "author": a.get("author", "")})
-    (out / "articles.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
-                                        encoding="utf-8")
+        rows.append(
+            {
+                "file": name,
+                "title": a.get("title", ""),
+                "source": a["source"],
+                "url": a.get("url", ""),
+                "published": a.get("date_extracted", ""),
+                "author": a.get("author", ""),
+            }
+        )
+    (out / "articles.jsonl").write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
+    )
     return len(rows)
 
 
@@ -78,9 +87,11 @@ def report(articles: list[dict[str, str]], thresholds: tuple[float, ...] = THRES
         exact[" ".join(normalize_arabic(a.get("content", "")).split())].append(i)
     exact_groups = [g for g in exact.values() if len(g) > 1]
     result: dict[str, object] = {
-        "articles": len(articles), "outlets": dict(collections.Counter(outlets).most_common()),
+        "articles": len(articles),
+        "outlets": dict(collections.Counter(outlets).most_common()),
         "empty": sum(1 for s in sets if not len(s)),
-        "exact_groups": len(exact_groups), "exact_extra_copies": sum(len(g) - 1 for g in exact_groups),
+        "exact_groups": len(exact_groups),
+        "exact_extra_copies": sum(len(g) - 1 for g in exact_groups),
         "exact_cross_outlet_groups": sum(1 for g in exact_groups if len({outlets[i] for i in g}) > 1),
         "seconds": {"shingles": round(t_shingles, 1), "minhash_lsh_and_check": round(t_pairs, 1)},
         "by_threshold": {},
@@ -92,37 +103,52 @@ def report(articles: list[dict[str, str]], thresholds: tuple[float, ...] = THRES
         pair_counts: collections.Counter[tuple[str, str]] = collections.Counter()
         for g in cross:
             names = sorted({outlets[i] for i in g.members})
-            pair_counts.update((a, b) for x, a in enumerate(names) for b in names[x + 1:])
+            pair_counts.update((a, b) for x, a in enumerate(names) for b in names[x + 1 :])
         result["by_threshold"][str(threshold)] = {  # type: ignore[index]
             "groups": len(groups),
             "cross_outlet_groups": len(cross),
             "articles_in_cross_outlet_groups": sum(len(g.members) for g in cross),
             "share_of_corpus_in_cross_outlet_groups": round(sum(len(g.members) for g in cross) / len(articles), 4),
             "indexed_once_would_remove": sum(len(g.members) - 1 for g in groups),
-            "outlets_per_cross_group": dict(sorted(collections.Counter(
-                len({outlets[i] for i in g.members}) for g in cross).items())),
+            "outlets_per_cross_group": dict(
+                sorted(collections.Counter(len({outlets[i] for i in g.members}) for g in cross).items())
+            ),
             "median_cross_group_size": statistics.median([len(g.members) for g in cross]) if cross else 0,
             "within_outlet_groups": len(within),
             "top_outlet_pairs": [[a, b, n] for (a, b), n in pair_counts.most_common(8)],
-            "examples": [[{"source": outlets[i], "title": articles[i].get("title", "")[:90],
-                           "date": articles[i].get("date_extracted", "")[:10]} for i in g.members[:5]]
-                         for g in sorted(cross, key=lambda g: -len({outlets[i] for i in g.members}))[:3]],
+            "examples": [
+                [
+                    {
+                        "source": outlets[i],
+                        "title": articles[i].get("title", "")[:90],
+                        "date": articles[i].get("date_extracted", "")[:10],
+                    }
+                    for i in g.members[:5]
+                ]
+                for g in sorted(cross, key=lambda g: -len({outlets[i] for i in g.members}))[:3]
+            ],
         }
     return result
 
 
 def markdown(result: dict[str, object]) -> str:
-    lines = [f"{result['articles']:,} articles from {len(result['outlets'])} outlets; "  # type: ignore[arg-type]
-             f"{result['exact_extra_copies']:,} exact repeats in {result['exact_groups']:,} groups "
-             f"({result['exact_cross_outlet_groups']:,} groups across outlets)", "",
-             "| Jaccard ≥ | groups | across ≥ 2 outlets | articles in them | share of corpus | copies removed if "
-             "indexed once | outlets per group (groups) | within one outlet |", "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"{result['articles']:,} articles from {len(result['outlets'])} outlets; "  # type: ignore[arg-type]
+        f"{result['exact_extra_copies']:,} exact repeats in {result['exact_groups']:,} groups "
+        f"({result['exact_cross_outlet_groups']:,} groups across outlets)",
+        "",
+        "| Jaccard ≥ | groups | across ≥ 2 outlets | articles in them | share of corpus | copies removed if "
+        "indexed once | outlets per group (groups) | within one outlet |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for threshold, r in result["by_threshold"].items():  # type: ignore[union-attr]
         per = ", ".join(f"{k}: {v}" for k, v in r["outlets_per_cross_group"].items())
         share = 100 * r["share_of_corpus_in_cross_outlet_groups"]
-        lines.append(f"| {threshold} | {r['groups']:,} | {r['cross_outlet_groups']:,} | "
-                     f"{r['articles_in_cross_outlet_groups']:,} | {share:.1f} % | "
-                     f"{r['indexed_once_would_remove']:,} | {per} | {r['within_outlet_groups']:,} |")
+        lines.append(
+            f"| {threshold} | {r['groups']:,} | {r['cross_outlet_groups']:,} | "
+            f"{r['articles_in_cross_outlet_groups']:,} | {share:.1f} % | "
+            f"{r['indexed_once_would_remove']:,} | {per} | {r['within_outlet_groups']:,} |"
+        )
     return "\n".join(lines)
 
 

@@ -181,8 +181,13 @@ def run(work: Path, *, office: bool = True) -> list[Row]:
             article = ingestor.read(path, doc_id=doc_id)
         except InputError as exc:
             return Row(doc_id, kind, error=str(exc), seconds=time.perf_counter() - t)
-        return Row(doc_id, kind, cer=char_error_rate(reference, article.text),
-                   cer_words=char_error_rate(reference, article.text, words=True), seconds=time.perf_counter() - t)
+        return Row(
+            doc_id,
+            kind,
+            cer=char_error_rate(reference, article.text),
+            cer_words=char_error_rate(reference, article.text, words=True),
+            seconds=time.perf_counter() - t,
+        )
 
     if office and soffice():
         for key, font in FONTS.items():
@@ -195,8 +200,9 @@ def run(work: Path, *, office: bool = True) -> list[Row]:
             for target in ("pdf", "docx"):
                 office_convert(sources, target, folder)
                 for doc_id, seed in seeds.items():
-                    rows.append(read(doc_id, f"{target} ({key}, LibreOffice)", folder / f"{doc_id}.{target}",
-                                     seed["text"]))
+                    rows.append(
+                        read(doc_id, f"{target} ({key}, LibreOffice)", folder / f"{doc_id}.{target}", seed["text"])
+                    )
     elif office:
         logger.warning("LibreOffice not found: office rows skipped (run scripts/install_office.sh)")
     legacy = work / "legacy"
@@ -225,8 +231,15 @@ def run(work: Path, *, office: bool = True) -> list[Row]:
             rows.append(row)
             naive = trafilatura.html2txt(markup)
             b, r = boilerplate_share(reference, naive)
-            rows.append(Row(doc_id, f"page ({template}), all visible text", cer=char_error_rate(reference, naive),
-                            boilerplate=b, recall=r))
+            rows.append(
+                Row(
+                    doc_id,
+                    f"page ({template}), all visible text",
+                    cer=char_error_rate(reference, naive),
+                    boilerplate=b,
+                    recall=r,
+                )
+            )
     return rows
 
 
@@ -244,8 +257,11 @@ def summarise(rows: list[Row]) -> list[dict[str, object]]:
                 line["cer_words_mean"] = statistics.fmean(words)
         shares = [r.boilerplate for r in group if r.boilerplate is not None]
         if shares:
-            line.update(boilerplate_mean=statistics.fmean(shares), boilerplate_max=max(shares),
-                        recall_mean=statistics.fmean(r.recall for r in group if r.recall is not None))
+            line.update(
+                boilerplate_mean=statistics.fmean(shares),
+                boilerplate_max=max(shares),
+                recall_mean=statistics.fmean(r.recall for r in group if r.recall is not None),
+            )
         checks = [ok for r in group for ok in r.metadata_ok.values()]
         if checks:
             line["metadata_right"] = f"{sum(checks)}/{len(checks)}"
@@ -261,16 +277,28 @@ def _pct(value: object) -> str:
 
 def markdown(summary: list[dict[str, object]]) -> str:
     """The summary as a Markdown table (what ``main`` prints)."""
-    lines = ["| file kind | files | CER mean | CER max | ≤ 1 % | CER without punctuation | "
-             "boilerplate left (mean / max) | article recovered | metadata right | refused |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| file kind | files | CER mean | CER max | ≤ 1 % | CER without punctuation | "
+        "boilerplate left (mean / max) | article recovered | metadata right | refused |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for s in summary:
         read = int(s["files"]) - int(s["errors"])
         within = f"{s['within_1pct']}/{read}" if "within_1pct" in s else "–"
         left = f"{_pct(s['boilerplate_mean'])} / {_pct(s['boilerplate_max'])}" if "boilerplate_mean" in s else "–"
         refused = f"{s['errors']}" + (f": {str(s['error'])[:90]}" if s.get("error") else "")
-        cells = [s["kind"], s["files"], _pct(s.get("cer_mean")), _pct(s.get("cer_max")), within,
-                 _pct(s.get("cer_words_mean")), left, _pct(s.get("recall_mean")), s.get("metadata_right", "–"), refused]
+        cells = [
+            s["kind"],
+            s["files"],
+            _pct(s.get("cer_mean")),
+            _pct(s.get("cer_max")),
+            within,
+            _pct(s.get("cer_words_mean")),
+            left,
+            _pct(s.get("recall_mean")),
+            s.get("metadata_right", "–"),
+            refused,
+        ]
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     return "\n".join(lines)
 
@@ -301,8 +329,10 @@ def main(argv: list[str] | None = None) -> int:
     print(markdown(summary))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps({"summary": summary, "rows": [asdict(r) for r in rows]}, ensure_ascii=False,
-                                       indent=1), encoding="utf-8")
+        args.out.write_text(
+            json.dumps({"summary": summary, "rows": [asdict(r) for r in rows]}, ensure_ascii=False, indent=1),
+            encoding="utf-8",
+        )
     return 0
 
 

@@ -29,8 +29,17 @@ def seed_articles(folder: Path = SEED_CORPUS) -> dict[str, dict[str, str]]:
     from rag.ingest import Ingestor
 
     articles, _ = Ingestor().run([folder])
-    return {a.doc_id: {"text": a.text, "title": a.title, "published": a.published, "source": a.source,
-                       "url": a.url, "author": a.author} for a in articles}
+    return {
+        a.doc_id: {
+            "text": a.text,
+            "title": a.title,
+            "published": a.published,
+            "source": a.source,
+            "url": a.url,
+            "author": a.author,
+        }
+        for a in articles
+    }
 
 
 def paragraphs(text: str) -> list[str]:
@@ -46,8 +55,10 @@ def soffice() -> str | None:
 def rtl_html(text: str, font: str) -> str:
     """An HTML document with the text as right-to-left paragraphs in ``font``."""
     body = "\n".join(f'<p dir="rtl">{html.escape(p)}</p>' for p in paragraphs(text))
-    return (f'<!DOCTYPE html><html lang="ar" dir="rtl"><head><meta charset="utf-8"><style>body, p '
-            f'{{ font-family: "{font}"; font-size: 12pt; }}</style></head><body dir="rtl">\n{body}\n</body></html>')
+    return (
+        f'<!DOCTYPE html><html lang="ar" dir="rtl"><head><meta charset="utf-8"><style>body, p '
+        f'{{ font-family: "{font}"; font-size: 12pt; }}</style></head><body dir="rtl">\n{body}\n</body></html>'
+    )
 
 
 def office_convert(sources: Sequence[Path], target: str, out_dir: Path, timeout_s: float = 300) -> None:
@@ -60,8 +71,18 @@ def office_convert(sources: Sequence[Path], target: str, out_dir: Path, timeout_
         raise RuntimeError("LibreOffice (soffice) is not installed; run scripts/install_office.sh")
     fmt = "docx:MS Word 2007 XML" if target == "docx" else "pdf:writer_pdf_Export"
     with tempfile.TemporaryDirectory(prefix="sanad-lo-") as profile:
-        cmd = [binary, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
-               "--infilter=HTML (StarWriter)", "--convert-to", fmt, "--outdir", str(out_dir), *map(str, sources)]
+        cmd = [
+            binary,
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--norestore",
+            "--infilter=HTML (StarWriter)",
+            "--convert-to",
+            fmt,
+            "--outdir",
+            str(out_dir),
+            *map(str, sources),
+        ]
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, check=False)
     missing = [s.name for s in sources if not (out_dir / f"{s.stem}.{target}").exists()]
     if missing:
@@ -74,6 +95,7 @@ _RIGHT_JOINING = set("اأإآٱدذرزوؤةى")
 
 def _shape(text: str) -> str:
     """Arabic letters replaced by their contextual presentation forms (no lam-alef ligatures): a fixture tool."""
+
     def letter(ch: str) -> bool:
         return unicodedata.name(ch, "").startswith("ARABIC LETTER") and ch != "ء"
 
@@ -91,7 +113,8 @@ def _shape(text: str) -> str:
         joins_prev = j >= 0 and letter(text[j]) and text[j] not in _RIGHT_JOINING
         joins_next = k < len(text) and letter(text[k]) and ch not in _RIGHT_JOINING
         form = {(True, True): "MEDIAL", (True, False): "FINAL", (False, True): "INITIAL"}.get(
-            (joins_prev, joins_next), "ISOLATED")
+            (joins_prev, joins_next), "ISOLATED"
+        )
         try:
             out.append(unicodedata.lookup(f"{unicodedata.name(ch)} {form} FORM"))
         except KeyError:
@@ -117,8 +140,8 @@ def _pages_of_lines(text: str, words_per_line: int = 9, lines_per_page: int = 45
     lines = []
     for para in paragraphs(text):
         words = para.split()
-        lines += [" ".join(words[i:i + words_per_line]) for i in range(0, len(words), words_per_line)]
-    return [lines[i:i + lines_per_page] for i in range(0, len(lines), lines_per_page)]
+        lines += [" ".join(words[i : i + words_per_line]) for i in range(0, len(words), words_per_line)]
+    return [lines[i : i + lines_per_page] for i in range(0, len(lines), lines_per_page)]
 
 
 def visual_order_pdf(text: str, path: Path) -> None:
@@ -162,8 +185,23 @@ def scanned_pdf(text: str, path: Path) -> None:
 
 
 # -- saved web pages --------------------------------------------------------------------------------
-_MENU = ("الرئيسية", "سياسة", "اقتصاد", "رياضة", "ثقافة", "منوعات", "تكنولوجيا", "صحة", "رأي", "تحقيقات", "فيديو",
-         "صور", "بودكاست", "الطقس", "اتصل بنا")
+_MENU = (
+    "الرئيسية",
+    "سياسة",
+    "اقتصاد",
+    "رياضة",
+    "ثقافة",
+    "منوعات",
+    "تكنولوجيا",
+    "صحة",
+    "رأي",
+    "تحقيقات",
+    "فيديو",
+    "صور",
+    "بودكاست",
+    "الطقس",
+    "اتصل بنا",
+)
 _RELATED = (
     "الحكومة العراقية تعلن خطة جديدة لإعادة إعمار المناطق المحررة في الأنبار ونينوى",
     "أسعار النفط ترتفع بعد قرار أوبك تمديد خفض الإنتاج حتى نهاية العام المقبل",
@@ -173,22 +211,28 @@ _RELATED = (
     "المنتخب الوطني يستعد لمواجهة حاسمة في تصفيات كأس العالم الشهر المقبل",
 )
 _COMMENTS = (
-    ("أبو أحمد", "تحليل ممتاز، لكن السؤال الحقيقي هو متى ستغادر القوات الأجنبية فعلاً؟ "
-                 "سمعنا هذه الوعود مرات كثيرة."),
+    ("أبو أحمد", "تحليل ممتاز، لكن السؤال الحقيقي هو متى ستغادر القوات الأجنبية فعلاً؟ سمعنا هذه الوعود مرات كثيرة."),
     ("سارة من بغداد", "المهم أن يستفيد المواطن العادي من هذه الاتفاقيات، الكهرباء ما زالت مقطوعة في حينا."),
     ("محمد", "شكراً على التغطية، أتمنى أن تنشروا النص الكامل للبيان المشترك."),
 )
-_COOKIE = ("نستخدم ملفات تعريف الارتباط (الكوكيز) لتحسين تجربتك على موقعنا وتحليل حركة الزوار. "
-           "بمتابعة التصفح فإنك توافق على سياسة الخصوصية. موافق")
+_COOKIE = (
+    "نستخدم ملفات تعريف الارتباط (الكوكيز) لتحسين تجربتك على موقعنا وتحليل حركة الزوار. "
+    "بمتابعة التصفح فإنك توافق على سياسة الخصوصية. موافق"
+)
 _OUTLETS = ("صحيفة الرافدين", "الشرق نيوز", "بوابة الخليج", "وكالة الأنباء", "الحدث اليوم")
 _PAGES = Path(__file__).resolve().parent / "pages"
 
 
 def _json_ld(meta: dict[str, str], headline: str) -> str:
-    data = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": headline,
-            "datePublished": f"{meta['published']}T09:30:00+03:00",
-            "author": {"@type": "Person", "name": meta["author"]},
-            "publisher": {"@type": "Organization", "name": meta["source"]}, "mainEntityOfPage": meta["url"]}
+    data = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": headline,
+        "datePublished": f"{meta['published']}T09:30:00+03:00",
+        "author": {"@type": "Person", "name": meta["author"]},
+        "publisher": {"@type": "Organization", "name": meta["source"]},
+        "mainEntityOfPage": meta["url"],
+    }
     return f'<script type="application/ld+json">{json.dumps(data, ensure_ascii=False)}</script>'
 
 
@@ -217,6 +261,7 @@ def saved_page(template: str, text: str, meta: dict[str, str]) -> str:
     from string import Template
 
     if template == "hashed":
+
         def hashed(m: re.Match[str]) -> str:
             names = " ".join("c-" + hashlib.sha1(n.encode()).hexdigest()[:6] for n in m.group(2).split())
             return f'{m.group(1)}="{names}"'
@@ -229,28 +274,42 @@ def saved_page(template: str, text: str, meta: dict[str, str]) -> str:
     esc = html.escape
     headline, body = page_headline(text)
     paras = [f"<p>{esc(p)}</p>" for p in body]
-    read_also = (f'<div class="read-also"><strong>اقرأ أيضاً</strong><ul><li><a href="/x">{esc(_RELATED[0])}</a>'
-                 f'</li><li><a href="/y">{esc(_RELATED[1])}</a></li></ul></div>')
+    read_also = (
+        f'<div class="read-also"><strong>اقرأ أيضاً</strong><ul><li><a href="/x">{esc(_RELATED[0])}</a>'
+        f'</li><li><a href="/y">{esc(_RELATED[1])}</a></li></ul></div>'
+    )
     middle = len(paras) // 2
     values = {
-        "headline": esc(headline), "source": esc(meta["source"]), "published": esc(meta["published"]),
-        "author": esc(meta["author"]), "url": esc(meta["url"]), "json_ld": _json_ld(meta, headline),
-        "cookie": esc(_COOKIE), "body": "".join(paras),
+        "headline": esc(headline),
+        "source": esc(meta["source"]),
+        "published": esc(meta["published"]),
+        "author": esc(meta["author"]),
+        "url": esc(meta["url"]),
+        "json_ld": _json_ld(meta, headline),
+        "cookie": esc(_COOKIE),
+        "body": "".join(paras),
         "body_with_read_also": "".join([*paras[:middle], read_also, *paras[middle:]]),
         "body_rows": "".join(f"<tr><td>{p}</td></tr>" for p in paras),
         "menu": " ".join(f'<a href="/{i}">{esc(m)}</a>' for i, m in enumerate(_MENU)),
         "menu_cells": "".join(f'<td><a href="/{i}">{esc(m)}</a></td>' for i, m in enumerate(_MENU[:10])),
         "related": "".join(f'<li><a href="/news/{i}">{esc(r)}</a></li>' for i, r in enumerate(_RELATED)),
         "most_read": "".join(f'<li><a href="/m/{i}">{esc(r)}</a></li>' for i, r in enumerate(reversed(_RELATED))),
-        "related_2": esc(_RELATED[2]), "related_3": esc(_RELATED[3]),
-        "comments": "".join(f'<div class="comment"><span class="name">{esc(n)}</span><p>{esc(c)}</p>'
-                            f'<a href="#">رد</a> <span>منذ ساعتين</span></div>' for n, c in _COMMENTS),
+        "related_2": esc(_RELATED[2]),
+        "related_3": esc(_RELATED[3]),
+        "comments": "".join(
+            f'<div class="comment"><span class="name">{esc(n)}</span><p>{esc(c)}</p>'
+            f'<a href="#">رد</a> <span>منذ ساعتين</span></div>'
+            for n, c in _COMMENTS
+        ),
     }
     return Template((_PAGES / f"{template}.html").read_text(encoding="utf-8")).substitute(values)
 
 
 def page_meta(doc_id: str, meta: dict[str, str], i: int) -> dict[str, str]:
     """The metadata written into a fixture page (real where the manifest knows it, else made up)."""
-    return {"published": meta["published"] or f"2024-0{i + 1}-1{i}",
-            "source": meta["source"] or _OUTLETS[i % len(_OUTLETS)],
-            "url": meta["url"] or f"https://news.example/{doc_id}", "author": meta["author"] or "فريق التحرير"}
+    return {
+        "published": meta["published"] or f"2024-0{i + 1}-1{i}",
+        "source": meta["source"] or _OUTLETS[i % len(_OUTLETS)],
+        "url": meta["url"] or f"https://news.example/{doc_id}",
+        "author": meta["author"] or "فريق التحرير",
+    }

@@ -54,10 +54,21 @@ class BenchOptions:
 
     @classmethod
     def quick_preset(cls, **overrides: Any) -> BenchOptions:
-        base = {"sizes": QUICK_SIZES, "sections": ("indexing", "search"), "repeats": 1, "queries": 20, "embed_passages": 32,
-                    "batch_sizes": (8, 16), "threads": (1,), "unsorted_batch_sizes": (16,), "onnx": False,
-                    "ef_searches": (16, 64, 128), "approx_factories": ("HNSW32,Flat", "IVF64,Flat"), "answer_questions": 0,
-                    "quick": True}
+        base = {
+            "sizes": QUICK_SIZES,
+            "sections": ("indexing", "search"),
+            "repeats": 1,
+            "queries": 20,
+            "embed_passages": 32,
+            "batch_sizes": (8, 16),
+            "threads": (1,),
+            "unsorted_batch_sizes": (16,),
+            "onnx": False,
+            "ef_searches": (16, 64, 128),
+            "approx_factories": ("HNSW32,Flat", "IVF64,Flat"),
+            "answer_questions": 0,
+            "quick": True,
+        }
         base.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**base)
 
@@ -107,15 +118,22 @@ def run_bench(config: SanadConfig, options: BenchOptions, *, log: Callable[[str]
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     t0 = time.perf_counter()
     host = host_info()
-    result: dict[str, Any] = {"meta": {"started": started, "quick": options.quick, "host": host,
-                                       "options": {k: (str(v) if isinstance(v, Path) else v)
-                                                   for k, v in asdict(options).items()},
-                                       "config": config.to_dict()},
-                              "skipped": {}}
+    result: dict[str, Any] = {
+        "meta": {
+            "started": started,
+            "quick": options.quick,
+            "host": host,
+            "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(options).items()},
+            "config": config.to_dict(),
+        },
+        "skipped": {},
+    }
     cpus = host.get("cpus") or 1
     if host.get("load_avg") and host["load_avg"][0] > 0.5 * cpus:
-        result["meta"]["load_warning"] = (f"the machine was busy (load {host['load_avg'][0]} on {cpus} CPUs): "
-                                          f"absolute timings are pessimistic; compare ratios, or rerun on a quiet machine")
+        result["meta"]["load_warning"] = (
+            f"the machine was busy (load {host['load_avg'][0]} on {cpus} CPUs): "
+            f"absolute timings are pessimistic; compare ratios, or rerun on a quiet machine"
+        )
     cache_dir = options.out / "cache"
     embedder = Embedder.from_config(config)
     sections = set(options.sections)
@@ -136,24 +154,49 @@ def run_bench(config: SanadConfig, options: BenchOptions, *, log: Callable[[str]
         from bench.embedding import bench_indexing
 
         log("== indexing throughput")
-        result["indexing"] = guarded("indexing", lambda: bench_indexing(config, n_passages=options.embed_passages, batch_sizes=options.batch_sizes,
-                                            threads=options.threads, repeats=1 if options.quick else 2,
-                                            unsorted_batch_sizes=options.unsorted_batch_sizes, onnx=options.onnx,
-                                            cache_dir=cache_dir / "onnx", embedder=embedder, log=log))
+        result["indexing"] = guarded(
+            "indexing",
+            lambda: bench_indexing(
+                config,
+                n_passages=options.embed_passages,
+                batch_sizes=options.batch_sizes,
+                threads=options.threads,
+                repeats=1 if options.quick else 2,
+                unsorted_batch_sizes=options.unsorted_batch_sizes,
+                onnx=options.onnx,
+                cache_dir=cache_dir / "onnx",
+                embedder=embedder,
+                log=log,
+            ),
+        )
     if "startup" in sections:  # first: fresh processes, before this one has warmed anything for them
         from bench.startup import bench_startup
 
         log("== startup (sanad search as a fresh process)")
-        result["startup"] = guarded("startup", lambda: bench_startup(config, runs=options.startup_runs,
-                                                                     compare=options.startup_compare, log=log))
+        result["startup"] = guarded(
+            "startup",
+            lambda: bench_startup(config, runs=options.startup_runs, compare=options.startup_compare, log=log),
+        )
     if "search" in sections:
         from bench.search import bench_search
 
         log("== query latency")
-        result["search"] = guarded("search", lambda: bench_search(config, sizes=options.sizes, repeats=options.repeats, n_queries=options.queries,
-                                        ef_searches=options.ef_searches, approx_factories=options.approx_factories,
-                                        use_xquad=options.use_xquad, structures=options.structures,
-                                        cache_dir=cache_dir, embedder=embedder, log=log))
+        result["search"] = guarded(
+            "search",
+            lambda: bench_search(
+                config,
+                sizes=options.sizes,
+                repeats=options.repeats,
+                n_queries=options.queries,
+                ef_searches=options.ef_searches,
+                approx_factories=options.approx_factories,
+                use_xquad=options.use_xquad,
+                structures=options.structures,
+                cache_dir=cache_dir,
+                embedder=embedder,
+                log=log,
+            ),
+        )
     sanad = None
     # a busy machine can push a long prompt past the interactive timeout; the bench measures, it does not give up
     llm_config = config.with_overrides(llm_timeout_s=max(config.llm_timeout_s, 900.0))
@@ -163,13 +206,15 @@ def run_bench(config: SanadConfig, options: BenchOptions, *, log: Callable[[str]
 
         log("== answer latency")
         sanad = Sanad(llm_config, embedder=embedder, generator=bench_generator(llm_config))
-        result["answer"] = guarded("answer", lambda: bench_answers(llm_config, n_questions=options.answer_questions,
-                                                                   sanad=sanad, log=log))
+        result["answer"] = guarded(
+            "answer", lambda: bench_answers(llm_config, n_questions=options.answer_questions, sanad=sanad, log=log)
+        )
     elif "answer" in sections:
         result["skipped"]["answer"] = "no questions to answer (--quick runs without the LLM)"
     if "langchain" in sections and options.answer_questions > 0:
-        result["langchain"] = guarded("langchain", lambda: _langchain_section(llm_config, options, sanad, embedder,
-                                                                              result, log))
+        result["langchain"] = guarded(
+            "langchain", lambda: _langchain_section(llm_config, options, sanad, embedder, result, log)
+        )
     elif "langchain" in sections:
         result["skipped"]["langchain"] = "no questions to answer (--quick runs without the LLM)"
 
@@ -178,19 +223,35 @@ def run_bench(config: SanadConfig, options: BenchOptions, *, log: Callable[[str]
 
         log("== load: 1/5/10/20 loopback clients against the web app, then search during an upload")
         quick = options.quick
-        result["load"] = guarded("load", lambda: bench_load(
-            config, seconds=8.0 if quick else 20.0, asks=0 if quick else 1,
-            llm=not quick and not options.extra.get("no_llm", False), upload_mb=1.0 if quick else 5.0,
-            work_dir=options.out / "load-work", log=log))
+        result["load"] = guarded(
+            "load",
+            lambda: bench_load(
+                config,
+                seconds=8.0 if quick else 20.0,
+                asks=0 if quick else 1,
+                llm=not quick and not options.extra.get("no_llm", False),
+                upload_mb=1.0 if quick else 5.0,
+                work_dir=options.out / "load-work",
+                log=log,
+            ),
+        )
     if "scale" in sections:
         from bench.scale import bench_scale
 
         log("== scale: Ray and Milvus vs the local engines (SaudiNewsNet)")
         limit = options.extra.get("limit")
-        result["scale"] = guarded("scale", lambda: bench_scale(
-            config, limit=limit, n_queries=options.queries, synthetic_sizes=options.extra.get("scale_sizes", ()),
-            throughput_passages=options.extra.get("throughput_passages", 2000), work_dir=options.out / "scale-work",
-            log=log))
+        result["scale"] = guarded(
+            "scale",
+            lambda: bench_scale(
+                config,
+                limit=limit,
+                n_queries=options.queries,
+                synthetic_sizes=options.extra.get("scale_sizes", ()),
+                throughput_passages=options.extra.get("throughput_passages", 2000),
+                work_dir=options.out / "scale-work",
+                log=log,
+            ),
+        )
     if "extraction" in sections:
         from bench.extraction import bench_extraction
 
@@ -233,13 +294,22 @@ def _langchain_section(config, options, sanad, embedder, result, log) -> dict | 
     if ours:
         theirs = lc["summary"]
         lc["comparison"] = {
-            stage: {"sanad": ours.get(key), "langchain": theirs.get(key), "ratio": ratio(theirs.get(key), ours.get(key))}
-            for stage, key in (("retrieval s", "mean_retrieval_s"), ("prompt tokens", "mean_prompt_tokens"),
-                               ("LLM time to first token s", "mean_ttft_s"),
-                               ("question to first token s", "mean_first_token_s"),
-                               ("generation tok/s", "mean_gen_tokens_per_s"),
-                               ("answer tokens", "mean_completion_tokens"), ("total s", "mean_total_s"),
-                               ("accuracy (accepted answer string)", "accuracy"))}
+            stage: {
+                "sanad": ours.get(key),
+                "langchain": theirs.get(key),
+                "ratio": ratio(theirs.get(key), ours.get(key)),
+            }
+            for stage, key in (
+                ("retrieval s", "mean_retrieval_s"),
+                ("prompt tokens", "mean_prompt_tokens"),
+                ("LLM time to first token s", "mean_ttft_s"),
+                ("question to first token s", "mean_first_token_s"),
+                ("generation tok/s", "mean_gen_tokens_per_s"),
+                ("answer tokens", "mean_completion_tokens"),
+                ("total s", "mean_total_s"),
+                ("accuracy (accepted answer string)", "accuracy"),
+            )
+        }
     return lc
 
 
@@ -251,72 +321,101 @@ def recommendations(result: dict, config: SanadConfig) -> dict[str, str]:
         best, default = ix["fastest_default_engine"], ix["default"]
         gain = best["chunks_per_s"] / default["chunks_per_s"] if default["chunks_per_s"] else 1
         if (best["threads"], best["batch_size"]) != (default["threads"], default["batch_size"]) and gain > 1.10:
-            rec["embedding"] = (f"embed_threads={best['threads']}, embed_batch_size={best['batch_size']}: "
-                                f"{best['chunks_per_s']} vs {default['chunks_per_s']} chunks/s with the defaults "
-                                f"({gain:.2f}x, same vectors)")
+            rec["embedding"] = (
+                f"embed_threads={best['threads']}, embed_batch_size={best['batch_size']}: "
+                f"{best['chunks_per_s']} vs {default['chunks_per_s']} chunks/s with the defaults "
+                f"({gain:.2f}x, same vectors)"
+            )
         else:
-            rec["embedding"] = (f"keep embed_threads={default['threads']}, embed_batch_size={default['batch_size']} "
-                                f"(nothing measured more than 10% faster: within noise)")
+            rec["embedding"] = (
+                f"keep embed_threads={default['threads']}, embed_batch_size={default['batch_size']} "
+                f"(nothing measured more than 10% faster: within noise)"
+            )
         same = ix.get("fastest_same_embeddings")
-        if same and same["backend"] != default.get("backend", "torch") and default["chunks_per_s"] \
-                and same["chunks_per_s"] / default["chunks_per_s"] > 1.10:
-            rec["embedding_backend"] = (f"{same['backend']} ({same['threads']} thread(s), batch {same['batch_size']}) "
-                                        f"embeds {same['chunks_per_s']} chunks/s with min cosine "
-                                        f"{same['min_cosine_vs_default']} vs PyTorch's vectors, against "
-                                        f"{default['chunks_per_s']} with the default engine")
+        if (
+            same
+            and same["backend"] != default.get("backend", "torch")
+            and default["chunks_per_s"]
+            and same["chunks_per_s"] / default["chunks_per_s"] > 1.10
+        ):
+            rec["embedding_backend"] = (
+                f"{same['backend']} ({same['threads']} thread(s), batch {same['batch_size']}) "
+                f"embeds {same['chunks_per_s']} chunks/s with min cosine "
+                f"{same['min_cosine_vs_default']} vs PyTorch's vectors, against "
+                f"{default['chunks_per_s']} with the default engine"
+            )
     se = result.get("search")
     if se and se.get("summary"):
         s = se["summary"]
         if s.get("suggested_approx_threshold"):
-            rec["approx_threshold"] = (f"{s['suggested_approx_threshold']:,}: exact Flat search alone reaches p95 "
-                                       f"50 ms at about {s['flat_crosses_target_at']:,.0f} passages "
-                                       f"(now {config.approx_threshold:,})")
+            rec["approx_threshold"] = (
+                f"{s['suggested_approx_threshold']:,}: exact Flat search alone reaches p95 "
+                f"50 ms at about {s['flat_crosses_target_at']:,.0f} passages "
+                f"(now {config.approx_threshold:,})"
+            )
             if s.get("flat_crosses_budget_after_embedding_at"):
-                rec["approx_threshold"] += (f"; counting the question embedding (p95 {s['query_embedding_p95_ms']} ms) "
-                                            f"exact search fits the remaining {s['search_budget_after_embedding_ms']} "
-                                            f"ms up to about {s['flat_crosses_budget_after_embedding_at']:,.0f} passages")
+                rec["approx_threshold"] += (
+                    f"; counting the question embedding (p95 {s['query_embedding_p95_ms']} ms) "
+                    f"exact search fits the remaining {s['search_budget_after_embedding_ms']} "
+                    f"ms up to about {s['flat_crosses_budget_after_embedding_at']:,.0f} passages"
+                )
         elif s.get("note"):
             rec["approx_threshold"] = s["note"]
         best = s.get("best_approx")
         if best:
-            rec["approx_index"] = (f"{best['factory']} with {best['param']}={best['value']}: recall@10 "
-                                   f"{best['recall_at_10']} (worst of {', '.join(best.get('structures', []))}) vs exact "
-                                   f"at {s['largest_size']:,} passages, index p95 "
-                                   f"{best['p95_ms']} ms, build {best['build_s']} s, "
-                                   f"{best['structure_bytes_per_chunk']} bytes/passage over the vectors")
+            rec["approx_index"] = (
+                f"{best['factory']} with {best['param']}={best['value']}: recall@10 "
+                f"{best['recall_at_10']} (worst of {', '.join(best.get('structures', []))}) vs exact "
+                f"at {s['largest_size']:,} passages, index p95 "
+                f"{best['p95_ms']} ms, build {best['build_s']} s, "
+                f"{best['structure_bytes_per_chunk']} bytes/passage over the vectors"
+            )
             configured = {"efSearch": config.hnsw_ef_search, "nprobe": getattr(config, "ivf_nprobe", None)}
-            rec["approx_index"] += (f" (configured: approx_factory={config.approx_factory}, "
-                                    f"{best['param']}={configured.get(best['param'])})")
+            rec["approx_index"] += (
+                f" (configured: approx_factory={config.approx_factory}, "
+                f"{best['param']}={configured.get(best['param'])})"
+            )
             others = {f: e for f, e in s.get("approx_at_largest", {}).items() if f != best["factory"]}
             for factory, e in others.items():
                 rec[f"approx_index vs {factory}"] = (
                     f"{factory}: {'meets' if e.get('meets_recall_target') else 'misses'} recall 0.95 "
-                    f"(best {e['recall_at_10']} at {e['param']}={e['value']}, p95 {e['p95_ms']} ms), build {e['build_s']} s")
+                    f"(best {e['recall_at_10']} at {e['param']}={e['value']}, p95 {e['p95_ms']} ms), build {e['build_s']} s"
+                )
         elif s.get("approx_at_largest"):
-            rec["approx_index"] = (f"no approximate index reached recall@10 0.95 at {s['largest_size']:,} passages: "
-                                   + "; ".join(f"{f} best {e['recall_at_10']} at {e['param']}={e['value']}"
-                                               for f, e in s["approx_at_largest"].items())
-                                   + " — sweep wider (--ef-search) or build a better graph")
+            rec["approx_index"] = (
+                f"no approximate index reached recall@10 0.95 at {s['largest_size']:,} passages: "
+                + "; ".join(
+                    f"{f} best {e['recall_at_10']} at {e['param']}={e['value']}"
+                    for f, e in s["approx_at_largest"].items()
+                )
+                + " — sweep wider (--ef-search) or build a better graph"
+            )
         threads = [r.get("faiss_threads") for r in se.get("sizes", []) if r.get("faiss_threads")]
         if threads and threads[-1] == 1 and 2 * threads.count(1) > len(threads) and se.get("faiss_threads", 1) > 1:
             flat = {r["n"]: r["flat"].get("index_search_by_threads", {}) for r in se.get("sizes", [])}
             largest = max(flat)
             by_t = flat[largest]
-            rec["faiss_threads"] = (f"one FAISS thread answered single queries faster than {se['faiss_threads']} "
-                                    f"at {threads.count(1)} of {len(threads)} sizes (exact search at {largest:,}: "
-                                    + ", ".join(f"{t} thread(s) p95 {v['p95_ms']} ms" for t, v in by_t.items())
-                                    + "): call faiss.omp_set_num_threads(1) when serving one query at a time "
-                                      "(check on a quiet machine: idle cores may reverse this)")
+            rec["faiss_threads"] = (
+                f"one FAISS thread answered single queries faster than {se['faiss_threads']} "
+                f"at {threads.count(1)} of {len(threads)} sizes (exact search at {largest:,}: "
+                + ", ".join(f"{t} thread(s) p95 {v['p95_ms']} ms" for t, v in by_t.items())
+                + "): call faiss.omp_set_num_threads(1) when serving one query at a time "
+                "(check on a quiet machine: idle cores may reverse this)"
+            )
     an = result.get("answer")
     if an and an.get("summary"):
         s = an["summary"]
-        base = (f"default TTFT mean {s.get('default_mean_ttft_s')} s, max {s.get('default_max_ttft_s')} s "
-                f"(target {s.get('ttft_target_s')} s)")
+        base = (
+            f"default TTFT mean {s.get('default_mean_ttft_s')} s, max {s.get('default_max_ttft_s')} s "
+            f"(target {s.get('ttft_target_s')} s)"
+        )
         best = s.get("fastest_without_accuracy_loss") or s.get("fastest_variant")
         if best:
-            base += (f"; fastest without accuracy loss on these questions: {best['name']} {best['overrides']} "
-                     f"TTFT mean {best['mean_ttft_s']} s, max {best['max_ttft_s']} s, accuracy {best['accuracy']} — "
-                     f"check with `sanad eval` before changing defaults")
+            base += (
+                f"; fastest without accuracy loss on these questions: {best['name']} {best['overrides']} "
+                f"TTFT mean {best['mean_ttft_s']} s, max {best['max_ttft_s']} s, accuracy {best['accuracy']} — "
+                f"check with `sanad eval` before changing defaults"
+            )
         rec["llm"] = base
     return rec
 
@@ -328,11 +427,19 @@ def options_from_args(args: argparse.Namespace) -> BenchOptions:
         unknown = sorted(set(sections) - set(SECTIONS) - set(OPTIONAL_SECTIONS))
         if unknown:
             raise InputError(f"--sections: unknown {unknown}; choose from {', '.join(SECTIONS + OPTIONAL_SECTIONS)}")
-    common = {"out": args.out, "repeats": getattr(args, "repeats", None), "queries": getattr(args, "queries", None),
-              "approx_factories": (tuple(f.strip() for f in args.approx_factory.split(";") if f.strip())
-                                   if getattr(args, "approx_factory", None) else None),
-              "answer_questions": getattr(args, "answer_questions", None),
-              "startup_runs": getattr(args, "runs", None), "startup_compare": getattr(args, "startup_compare", None)}
+    common = {
+        "out": args.out,
+        "repeats": getattr(args, "repeats", None),
+        "queries": getattr(args, "queries", None),
+        "approx_factories": (
+            tuple(f.strip() for f in args.approx_factory.split(";") if f.strip())
+            if getattr(args, "approx_factory", None)
+            else None
+        ),
+        "answer_questions": getattr(args, "answer_questions", None),
+        "startup_runs": getattr(args, "runs", None),
+        "startup_compare": getattr(args, "startup_compare", None),
+    }
     if common["startup_runs"] is not None and common["startup_runs"] < 1:
         raise InputError(f"--runs {common['startup_runs']}: give at least 1 (the table needs 5 or more)")
     if getattr(args, "ef_search", None):
@@ -353,8 +460,11 @@ def options_from_args(args: argparse.Namespace) -> BenchOptions:
         return opts
     opts = BenchOptions(**{k: v for k, v in common.items() if v is not None})
     if sections and "scale" in sections:  # --sizes are the synthetic sizes beyond the real corpus there
-        opts.extra.update(limit=getattr(args, "limit", None), scale_sizes=sizes or (),
-                          throughput_passages=getattr(args, "throughput_passages", None) or 2000)
+        opts.extra.update(
+            limit=getattr(args, "limit", None),
+            scale_sizes=sizes or (),
+            throughput_passages=getattr(args, "throughput_passages", None) or 2000,
+        )
     if sizes:
         opts.sizes = sizes
     if sections:
@@ -363,7 +473,6 @@ def options_from_args(args: argparse.Namespace) -> BenchOptions:
         opts.sections = tuple(s for s in opts.sections if s not in ("answer", "langchain"))
         opts.extra["no_llm"] = True
     return opts
-
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

@@ -48,7 +48,7 @@ CORPUS_DIRS = (REPO_ROOT.parent / "shared" / "corpora" / "saudinewsnet", Path("/
 
 
 def find_corpus(path: Path | None = None) -> Path:
-    for folder in ([path] if path else list(CORPUS_DIRS)):
+    for folder in [path] if path else list(CORPUS_DIRS):
         if folder and folder.is_dir() and any(folder.glob("*.zip")):
             return folder
     looked = ", ".join(str(p) for p in ([path] if path else CORPUS_DIRS))
@@ -77,10 +77,16 @@ def read_saudinewsnet(folder: Path, limit: int | None = None) -> Iterator[Articl
                     if not text:
                         continue
                     url = rec.get("url") or ""
-                    yield Article(doc_id=f"{archive.stem}_{content_hash(url or text)}", title=rec.get("title") or "",
-                                  text=text, origin=f"{archive.name}:{url}", published=(rec.get("date_extracted")
-                                                                                         or "")[:10],
-                                  source=rec.get("source") or "", url=url, author=rec.get("author") or "")
+                    yield Article(
+                        doc_id=f"{archive.stem}_{content_hash(url or text)}",
+                        title=rec.get("title") or "",
+                        text=text,
+                        origin=f"{archive.name}:{url}",
+                        published=(rec.get("date_extracted") or "")[:10],
+                        source=rec.get("source") or "",
+                        url=url,
+                        author=rec.get("author") or "",
+                    )
                     count += 1
                     if limit is not None and count >= limit:
                         return
@@ -114,48 +120,71 @@ def _dir_bytes(folder: Path) -> int:
 
 
 # -- 1. indexing throughput ---------------------------------------------------------------------
-def bench_throughput(embedder, texts: Sequence[str], workers: Sequence[int], token: Path, log, *,
-                     batch_size: int = 256) -> tuple[dict, np.ndarray]:
+def bench_throughput(
+    embedder, texts: Sequence[str], workers: Sequence[int], token: Path, log, *, batch_size: int = 256
+) -> tuple[dict, np.ndarray]:
     """The same passages through the local engine and through Ray with each worker count (and the local vectors)."""
     from rag.distributed.local import LocalRayCluster
     from rag.distributed.ray_index import RayEmbedder
 
     out: dict[str, Any] = {"passages": len(texts)}
     seconds, reference = _timed(lambda: embedder.embed_passages(list(texts)))
-    out["local"] = {"threads": embedder.threads, "embed_s": round(seconds, 2),
-                    "passages_per_s": round(len(texts) / seconds, 2)}
-    log(f"  local engine ({embedder.backend}, {embedder.threads} thread(s)): "
-        f"{out['local']['passages_per_s']} passages/s")
+    out["local"] = {
+        "threads": embedder.threads,
+        "embed_s": round(seconds, 2),
+        "passages_per_s": round(len(texts) / seconds, 2),
+    }
+    log(
+        f"  local engine ({embedder.backend}, {embedder.threads} thread(s)): "
+        f"{out['local']['passages_per_s']} passages/s"
+    )
     for w in workers:
         t0 = time.perf_counter()
         with LocalRayCluster(workers=w, head_cpus=0, worker_cpus=embedder.threads, token_path=token) as cluster:
             start_s = time.perf_counter() - t0
-            with RayEmbedder(embedder, address=cluster.address, workers=w, batch_size=batch_size,
-                             stall_timeout_s=1800) as ray_embedder:
+            with RayEmbedder(
+                embedder, address=cluster.address, workers=w, batch_size=batch_size, stall_timeout_s=1800
+            ) as ray_embedder:
                 seconds, vectors = _timed(lambda e=ray_embedder: e.embed_passages(list(texts)))
                 timings = dict(ray_embedder.timings)
-        row = {"workers": w, "cluster_start_s": round(start_s, 2), "join_s": round(timings.get("ray_start_s", 0), 2),
-               "embed_s": round(timings.get("embed_s", seconds), 2),
-               "first_batch_s": round(timings.get("first_batch_s", 0), 2),
-               "passages_per_s": round(len(texts) / timings.get("embed_s", seconds), 2),
-               "steady_passages_per_s": round(timings.get("steady_passages_per_s", 0), 2) or None,
-               "max_abs_diff_vs_local": float(np.abs(vectors - reference).max())}
+        row = {
+            "workers": w,
+            "cluster_start_s": round(start_s, 2),
+            "join_s": round(timings.get("ray_start_s", 0), 2),
+            "embed_s": round(timings.get("embed_s", seconds), 2),
+            "first_batch_s": round(timings.get("first_batch_s", 0), 2),
+            "passages_per_s": round(len(texts) / timings.get("embed_s", seconds), 2),
+            "steady_passages_per_s": round(timings.get("steady_passages_per_s", 0), 2) or None,
+            "max_abs_diff_vs_local": float(np.abs(vectors - reference).max()),
+        }
         out[f"ray_{w}"] = row
-        log(f"  Ray, {w} worker node(s): {row['passages_per_s']} passages/s, {row['steady_passages_per_s']} once the "
+        log(
+            f"  Ray, {w} worker node(s): {row['passages_per_s']} passages/s, {row['steady_passages_per_s']} once the "
             f"actors hold the model (cluster start {row['cluster_start_s']} s, first batch {row['first_batch_s']} s, "
-            f"max |Δ| to local {row['max_abs_diff_vs_local']:.1e})")
+            f"max |Δ| to local {row['max_abs_diff_vs_local']:.1e})"
+        )
     if len(workers) >= 2:
         a, b = out[f"ray_{workers[0]}"], out[f"ray_{workers[-1]}"]
         out[f"ratio_ray_{workers[-1]}_vs_{workers[0]}"] = ratio(b["passages_per_s"], a["passages_per_s"])
-        out[f"ratio_ray_{workers[-1]}_vs_{workers[0]}_steady"] = ratio(b["steady_passages_per_s"],
-                                                                      a["steady_passages_per_s"])
+        out[f"ratio_ray_{workers[-1]}_vs_{workers[0]}_steady"] = ratio(
+            b["steady_passages_per_s"], a["steady_passages_per_s"]
+        )
     out["ratio_ray_1_vs_local"] = ratio(out.get("ray_1", {}).get("passages_per_s"), out["local"]["passages_per_s"])
     return out, reference
 
 
 # -- 2 and 3. the index in both stores, then queries ---------------------------------------------
-def build_stores(chunks: Sequence[Chunk], articles: dict[str, Article], vectors: np.ndarray, milvus_uri: str,
-                 config: SanadConfig, version: str, log, *, lexical: bool = True) -> dict:
+def build_stores(
+    chunks: Sequence[Chunk],
+    articles: dict[str, Article],
+    vectors: np.ndarray,
+    milvus_uri: str,
+    config: SanadConfig,
+    version: str,
+    log,
+    *,
+    lexical: bool = True,
+) -> dict:
     """The same passages as FAISS (+ BM25 when ``lexical``) and as a Milvus collection, timed and sized."""
     from bench.search import faiss_nbytes
     from bench.synth import bm25_nbytes
@@ -164,49 +193,73 @@ def build_stores(chunks: Sequence[Chunk], articles: dict[str, Article], vectors:
     from rag.stores import StoreRow
     from rag.stores.milvus import MilvusStore
 
-    factory = choose_factory(config.index_factory, len(chunks), approx_factory=config.approx_factory,
-                             approx_threshold=config.approx_threshold)
+    factory = choose_factory(
+        config.index_factory,
+        len(chunks),
+        approx_factory=config.approx_factory,
+        approx_threshold=config.approx_threshold,
+    )
     faiss_s, store = _timed(lambda: VectorStore.build(vectors, factory, nprobe=config.ivf_nprobe))
     bm25_s, bm25 = _timed(lambda: BM25Index.build([c.text for c in chunks]) if lexical else None)
-    rows = [StoreRow(c.chunk_id, c.doc_id, c.text, source=articles[c.doc_id].source,
-                     published=articles[c.doc_id].published) for c in chunks]
+    rows = [
+        StoreRow(c.chunk_id, c.doc_id, c.text, source=articles[c.doc_id].source, published=articles[c.doc_id].published)
+        for c in chunks
+    ]
     milvus = MilvusStore(milvus_uri, alias="bench", timeout_s=3600)
-    milvus_s, _ = _timed(lambda: milvus.write_version(version, rows, vectors, factory=factory,
-                                                      nprobe=config.ivf_nprobe))
+    milvus_s, _ = _timed(
+        lambda: milvus.write_version(version, rows, vectors, factory=factory, nprobe=config.ivf_nprobe)
+    )
     milvus.publish(version)
     n = max(1, len(chunks))
     fb = faiss_nbytes(store)
     bb = bm25_nbytes(bm25) if bm25 is not None else {}
-    log(f"  FAISS {factory} {faiss_s:.1f} s, BM25 {bm25_s:.1f} s, Milvus collection (insert, index, load) "
-        f"{milvus_s:.1f} s")
-    return {"factory": factory, "faiss": store, "bm25": bm25, "milvus": milvus.searcher(version),
-            "milvus_store": milvus,
-            "row": {"passages": len(chunks), "factory": factory, "faiss_build_s": round(faiss_s, 2),
-                    "bm25_build_s": round(bm25_s, 2),
-                    "milvus_write_s": round(milvus_s, 2),
-                    "faiss_bytes_per_passage": round((fb["vectors"] + fb["structure"]) / n, 1),
-                    "bm25_bytes_per_passage": round(sum(bb.values()) / n, 1) if bb else None}}
+    log(
+        f"  FAISS {factory} {faiss_s:.1f} s, BM25 {bm25_s:.1f} s, Milvus collection (insert, index, load) "
+        f"{milvus_s:.1f} s"
+    )
+    return {
+        "factory": factory,
+        "faiss": store,
+        "bm25": bm25,
+        "milvus": milvus.searcher(version),
+        "milvus_store": milvus,
+        "row": {
+            "passages": len(chunks),
+            "factory": factory,
+            "faiss_build_s": round(faiss_s, 2),
+            "bm25_build_s": round(bm25_s, 2),
+            "milvus_write_s": round(milvus_s, 2),
+            "faiss_bytes_per_passage": round((fb["vectors"] + fb["structure"]) / n, 1),
+            "bm25_bytes_per_passage": round(sum(bb.values()) / n, 1) if bb else None,
+        },
+    }
 
 
-def bench_queries(stores: dict, vectors: np.ndarray, questions: Sequence[str], qvecs: np.ndarray, config: SanadConfig,
-                  *, hybrid: bool) -> dict:
+def bench_queries(
+    stores: dict, vectors: np.ndarray, questions: Sequence[str], qvecs: np.ndarray, config: SanadConfig, *, hybrid: bool
+) -> dict:
     """p50/p95 and recall@10 vs exact search, FAISS and Milvus; hybrid agreement when ``hybrid``."""
     from rag.hybrid import rrf
 
     k, n_q = 10, len(questions)
     exact = np.argsort(-(qvecs @ vectors.T), axis=1, kind="stable")[:, :k]
-    faiss_rows = [[h.row for h in stores["faiss"].search(qvecs[i:i + 1], k)[0]] for i in range(n_q)]
-    milvus_rows = [[h.row for h in stores["milvus"].dense(qvecs[i:i + 1], k)[0]] for i in range(n_q)]
+    faiss_rows = [[h.row for h in stores["faiss"].search(qvecs[i : i + 1], k)[0]] for i in range(n_q)]
+    milvus_rows = [[h.row for h in stores["milvus"].dense(qvecs[i : i + 1], k)[0]] for i in range(n_q)]
     out: dict[str, Any] = {
-        "faiss_dense": {**_latencies(lambda i: stores["faiss"].search(qvecs[i:i + 1], k), n_q),
-                        "recall_at_10": round(recall_at_k(faiss_rows, exact.tolist(), k), 4)},
-        "milvus_dense": {**_latencies(lambda i: stores["milvus"].dense(qvecs[i:i + 1], k), n_q),
-                         "recall_at_10": round(recall_at_k(milvus_rows, exact.tolist(), k), 4)}}
+        "faiss_dense": {
+            **_latencies(lambda i: stores["faiss"].search(qvecs[i : i + 1], k), n_q),
+            "recall_at_10": round(recall_at_k(faiss_rows, exact.tolist(), k), 4),
+        },
+        "milvus_dense": {
+            **_latencies(lambda i: stores["milvus"].dense(qvecs[i : i + 1], k), n_q),
+            "recall_at_10": round(recall_at_k(milvus_rows, exact.tolist(), k), 4),
+        },
+    }
     if hybrid and stores["bm25"] is not None:
         depth = config.candidate_k
 
         def faiss_hybrid(i: int) -> list[int]:
-            dense = [str(h.row) for h in stores["faiss"].search(qvecs[i:i + 1], depth)[0]]
+            dense = [str(h.row) for h in stores["faiss"].search(qvecs[i : i + 1], depth)[0]]
             lexical = [str(h.row) for h in stores["bm25"].search(questions[i], depth)]
             return [int(r) for r, _, _ in rrf({"dense": dense, "bm25": lexical}, k=config.rrf_k)[:k]]
 
@@ -216,8 +269,10 @@ def bench_queries(stores: dict, vectors: np.ndarray, questions: Sequence[str], q
         ours = [faiss_hybrid(i) for i in range(n_q)]
         theirs = [milvus_hybrid(i) for i in range(n_q)]
         out["faiss_hybrid"] = _latencies(faiss_hybrid, n_q)
-        out["milvus_hybrid"] = {**_latencies(milvus_hybrid, n_q),
-                                "overlap_at_10_vs_faiss_hybrid": round(recall_at_k(theirs, ours, k), 4)}
+        out["milvus_hybrid"] = {
+            **_latencies(milvus_hybrid, n_q),
+            "overlap_at_10_vs_faiss_hybrid": round(recall_at_k(theirs, ours, k), 4),
+        }
         out["bm25"] = _latencies(lambda i: stores["bm25"].search(questions[i], depth), n_q)
         out["milvus_sparse"] = _latencies(lambda i: stores["milvus"].lexical(questions[i], depth), n_q)
     out["ratio_milvus_vs_faiss_dense_p95"] = ratio(out["milvus_dense"].get("p95_ms"), out["faiss_dense"].get("p95_ms"))
@@ -225,14 +280,25 @@ def bench_queries(stores: dict, vectors: np.ndarray, questions: Sequence[str], q
 
 
 def _milvus_memory(server, before: int) -> dict:
-    return {"server_rss_bytes": _rss(server.proc.pid) if server.proc else 0, "server_rss_before": before,
-            "data_dir_bytes": _dir_bytes(server.data_dir)}
+    return {
+        "server_rss_bytes": _rss(server.proc.pid) if server.proc else 0,
+        "server_rss_before": before,
+        "data_dir_bytes": _dir_bytes(server.data_dir),
+    }
 
 
-def bench_scale(config: SanadConfig, *, corpus: Path | None = None, limit: int | None = None,
-                throughput_passages: int = 2000, workers: Sequence[int] = (1, 2), n_queries: int = 50,
-                synthetic_sizes: Sequence[int] = (), work_dir: Path = Path("bench/results/scale-work"),
-                log: Callable[[str], None] = print) -> dict:
+def bench_scale(
+    config: SanadConfig,
+    *,
+    corpus: Path | None = None,
+    limit: int | None = None,
+    throughput_passages: int = 2000,
+    workers: Sequence[int] = (1, 2),
+    n_queries: int = 50,
+    synthetic_sizes: Sequence[int] = (),
+    work_dir: Path = Path("bench/results/scale-work"),
+    log: Callable[[str], None] = print,
+) -> dict:
     """Run the scale section; returns its result record."""
     from rag.chunking import Chunker
     from rag.distributed.local import LocalRayCluster, MilvusLiteServer, ensure_token
@@ -250,15 +316,22 @@ def bench_scale(config: SanadConfig, *, corpus: Path | None = None, limit: int |
     chunker = Chunker(config.chunk_tokens, config.chunk_overlap_tokens, embedder.count_tokens)
     chunk_s, chunks = _timed(lambda: [c for a in by_id.values() for c in chunker.run(a)])
     outlets = len({a.source for a in by_id.values()})
-    result["corpus"] = {"folder": str(folder), "articles": len(by_id), "outlets": outlets, "passages": len(chunks),
-                        "limit": limit}
+    result["corpus"] = {
+        "folder": str(folder),
+        "articles": len(by_id),
+        "outlets": outlets,
+        "passages": len(chunks),
+        "limit": limit,
+    }
     result["stages_s"].update(read=round(read_s, 2), model_load=round(load_s, 2), chunk=round(chunk_s, 2))
-    log(f"  {len(by_id):,} articles ({result['corpus']['outlets']} outlets) -> {len(chunks):,} passages "
-        f"(read {read_s:.1f} s, chunk {chunk_s:.1f} s)")
+    log(
+        f"  {len(by_id):,} articles ({result['corpus']['outlets']} outlets) -> {len(chunks):,} passages "
+        f"(read {read_s:.1f} s, chunk {chunk_s:.1f} s)"
+    )
     texts = [c.text for c in chunks]
 
     log("  -- indexing throughput: local engine vs Ray")
-    sample = texts[:min(throughput_passages, len(texts))]
+    sample = texts[: min(throughput_passages, len(texts))]
     # Batches small enough that every worker gets several (the steady rate is measured after the first one).
     batch = max(16, min(256, len(sample) // (4 * max(workers)) // 16 * 16))
     result["throughput"], sample_vectors = bench_throughput(embedder, sample, workers, token, log, batch_size=batch)
@@ -269,9 +342,12 @@ def bench_scale(config: SanadConfig, *, corpus: Path | None = None, limit: int |
     if len(sample) == len(texts):
         vectors, embed_all_s = sample_vectors, result["throughput"]["local"]["embed_s"]
     else:
-        with LocalRayCluster(workers=max(workers), head_cpus=0, worker_cpus=embedder.threads,
-                             token_path=token) as cluster, \
-                RayEmbedder(embedder, address=cluster.address, stall_timeout_s=3600) as ray_embedder:
+        with (
+            LocalRayCluster(
+                workers=max(workers), head_cpus=0, worker_cpus=embedder.threads, token_path=token
+            ) as cluster,
+            RayEmbedder(embedder, address=cluster.address, stall_timeout_s=3600) as ray_embedder,
+        ):
             embed_all_s, vectors = _timed(lambda: ray_embedder.embed_passages(texts, show_progress=True))
     result["stages_s"]["embed_all"] = round(embed_all_s, 2)
 
@@ -282,9 +358,13 @@ def bench_scale(config: SanadConfig, *, corpus: Path | None = None, limit: int |
         stores = build_stores(chunks, by_id, vectors, server.uri, config, "real", log)
         result["index"] = stores["row"] | {"milvus_memory": _milvus_memory(server, before)}
         result["index"]["milvus_server_bytes_per_passage"] = round(
-            (result["index"]["milvus_memory"]["server_rss_bytes"] - before) / max(1, len(chunks)), 1)
-        result["stages_s"].update(faiss_build=stores["row"]["faiss_build_s"], bm25_build=stores["row"]["bm25_build_s"],
-                                  milvus_write=stores["row"]["milvus_write_s"])
+            (result["index"]["milvus_memory"]["server_rss_bytes"] - before) / max(1, len(chunks)), 1
+        )
+        result["stages_s"].update(
+            faiss_build=stores["row"]["faiss_build_s"],
+            bm25_build=stores["row"]["bm25_build_s"],
+            milvus_write=stores["row"]["milvus_write_s"],
+        )
         log(f"  -- queries on the real index ({len(questions)} headlines)")
         result["queries_real"] = bench_queries(stores, vectors, questions, qvecs, config, hybrid=True)
         stores["milvus_store"].close()
@@ -305,8 +385,12 @@ def _synthetic(n: int, real: np.ndarray, qvecs: np.ndarray, questions, server, c
     articles = {c.doc_id: Article(c.doc_id, "", "x") for c in chunks[::8]}
     before = _rss(server.proc.pid)
     stores = build_stores(chunks, articles, vectors, server.uri, config, f"synthetic_{n}", log, lexical=False)
-    row = {"n": n, **stores["row"], "queries": bench_queries(stores, vectors, questions, qvecs, config, hybrid=False),
-           "milvus_server_bytes_per_passage": round((_rss(server.proc.pid) - before) / n, 1)}
+    row = {
+        "n": n,
+        **stores["row"],
+        "queries": bench_queries(stores, vectors, questions, qvecs, config, hybrid=False),
+        "milvus_server_bytes_per_passage": round((_rss(server.proc.pid) - before) / n, 1),
+    }
     stores["milvus_store"].prune([])
     stores["milvus_store"].close()
     return row
@@ -314,12 +398,14 @@ def _synthetic(n: int, real: np.ndarray, qvecs: np.ndarray, questions, server, c
 
 def _summary(result: dict) -> dict:
     th, q = result.get("throughput", {}), result.get("queries_real", {})
-    return {"ray_2_vs_1_workers": th.get("ratio_ray_2_vs_1"),
-            "ray_2_vs_1_workers_steady": th.get("ratio_ray_2_vs_1_steady"),
-            "ray_1_vs_local": th.get("ratio_ray_1_vs_local"),
-            "milvus_vs_faiss_dense_p95": q.get("ratio_milvus_vs_faiss_dense_p95"),
-            "milvus_dense_recall_at_10": q.get("milvus_dense", {}).get("recall_at_10"),
-            "faiss_dense_recall_at_10": q.get("faiss_dense", {}).get("recall_at_10")}
+    return {
+        "ray_2_vs_1_workers": th.get("ratio_ray_2_vs_1"),
+        "ray_2_vs_1_workers_steady": th.get("ratio_ray_2_vs_1_steady"),
+        "ray_1_vs_local": th.get("ratio_ray_1_vs_local"),
+        "milvus_vs_faiss_dense_p95": q.get("ratio_milvus_vs_faiss_dense_p95"),
+        "milvus_dense_recall_at_10": q.get("milvus_dense", {}).get("recall_at_10"),
+        "faiss_dense_recall_at_10": q.get("faiss_dense", {}).get("recall_at_10"),
+    }
 
 
 def render_markdown(result: dict) -> str:
@@ -328,34 +414,69 @@ def render_markdown(result: dict) -> str:
 
     c, th = result["corpus"], result["throughput"]
     lines = [f"### Scale: Ray and Milvus on SaudiNewsNet ({c['articles']:,} articles, {c['passages']:,} passages)", ""]
-    rows = [["local engine", th["local"]["threads"], th["local"]["passages_per_s"], "", th["local"]["embed_s"], "", "",
-             ""]]
-    rows += [[f"Ray, {v['workers']} worker node(s)", v["workers"], v["passages_per_s"], v["steady_passages_per_s"],
-              v["embed_s"], v["first_batch_s"], v["cluster_start_s"], f"{v['max_abs_diff_vs_local']:.1e}"]
-             for k, v in th.items() if k.startswith("ray_") and isinstance(v, dict)]
-    lines += table(["engine", "workers/threads", "passages/s", "steady passages/s", "embed s", "first batch s",
-                    "cluster start s", "max abs diff"], rows)
-    lines += ["", f"Ratios ({th['passages']:,} passages each): 2 workers / 1 worker {fmt(th.get('ratio_ray_2_vs_1'))} "
-                  f"(steady {fmt(th.get('ratio_ray_2_vs_1_steady'))}), Ray 1 worker / local "
-                  f"{fmt(th.get('ratio_ray_1_vs_local'))}.", ""]
+    rows = [
+        ["local engine", th["local"]["threads"], th["local"]["passages_per_s"], "", th["local"]["embed_s"], "", "", ""]
+    ]
+    rows += [
+        [
+            f"Ray, {v['workers']} worker node(s)",
+            v["workers"],
+            v["passages_per_s"],
+            v["steady_passages_per_s"],
+            v["embed_s"],
+            v["first_batch_s"],
+            v["cluster_start_s"],
+            f"{v['max_abs_diff_vs_local']:.1e}",
+        ]
+        for k, v in th.items()
+        if k.startswith("ray_") and isinstance(v, dict)
+    ]
+    lines += table(
+        [
+            "engine",
+            "workers/threads",
+            "passages/s",
+            "steady passages/s",
+            "embed s",
+            "first batch s",
+            "cluster start s",
+            "max abs diff",
+        ],
+        rows,
+    )
+    lines += [
+        "",
+        f"Ratios ({th['passages']:,} passages each): 2 workers / 1 worker {fmt(th.get('ratio_ray_2_vs_1'))} "
+        f"(steady {fmt(th.get('ratio_ray_2_vs_1_steady'))}), Ray 1 worker / local "
+        f"{fmt(th.get('ratio_ray_1_vs_local'))}.",
+        "",
+    ]
     lines += [*table(["stage", "seconds"], [[k, v] for k, v in result["stages_s"].items()]), ""]
 
     def qrows(q: dict) -> list[list]:
-        return [[name, v.get("p50_ms"), v.get("p95_ms"),
-                 v.get("recall_at_10", v.get("overlap_at_10_vs_faiss_hybrid", ""))]
-                for name, v in q.items() if isinstance(v, dict)]
+        return [
+            [name, v.get("p50_ms"), v.get("p95_ms"), v.get("recall_at_10", v.get("overlap_at_10_vs_faiss_hybrid", ""))]
+            for name, v in q.items()
+            if isinstance(v, dict)
+        ]
 
     ix = result["index"]
-    lines += [f"Real index ({ix['passages']:,} passages, {ix.get('factory', '')}): FAISS "
-              f"{ix['faiss_bytes_per_passage']} + BM25 {ix['bm25_bytes_per_passage']} bytes/passage in RAM; Milvus "
-              f"server +{ix['milvus_server_bytes_per_passage']} bytes/passage RSS, "
-              f"{ix['milvus_memory']['data_dir_bytes'] / max(1, ix['passages']):.0f} bytes/passage on disk.", ""]
+    lines += [
+        f"Real index ({ix['passages']:,} passages, {ix.get('factory', '')}): FAISS "
+        f"{ix['faiss_bytes_per_passage']} + BM25 {ix['bm25_bytes_per_passage']} bytes/passage in RAM; Milvus "
+        f"server +{ix['milvus_server_bytes_per_passage']} bytes/passage RSS, "
+        f"{ix['milvus_memory']['data_dir_bytes'] / max(1, ix['passages']):.0f} bytes/passage on disk.",
+        "",
+    ]
     header = ["search", "p50 ms", "p95 ms", "recall@10 (hybrid: overlap with FAISS hybrid)"]
     lines += [*table(header, qrows(result["queries_real"])), ""]
     for s in result.get("synthetic", []):
-        lines += [f"Synthetic {s['n']:,} passages: Milvus write {s['milvus_write_s']} s, server "
-                  f"+{s['milvus_server_bytes_per_passage']} bytes/passage; FAISS {s['faiss_bytes_per_passage']} "
-                  f"bytes/passage", ""]
+        lines += [
+            f"Synthetic {s['n']:,} passages: Milvus write {s['milvus_write_s']} s, server "
+            f"+{s['milvus_server_bytes_per_passage']} bytes/passage; FAISS {s['faiss_bytes_per_passage']} "
+            f"bytes/passage",
+            "",
+        ]
         lines += [*table(["search", "p50 ms", "p95 ms", "recall@10"], qrows(s["queries"])), ""]
     return "\n".join(lines)
 
@@ -373,13 +494,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     config = SanadConfig.from_env()
-    result = bench_scale(config, corpus=args.corpus, limit=args.limit, throughput_passages=args.throughput_passages,
-                         n_queries=args.queries, synthetic_sizes=parse_sizes(args.sizes) if args.sizes else (),
-                         work_dir=args.out / "scale-work", log=lambda s: print(s, flush=True))
+    result = bench_scale(
+        config,
+        corpus=args.corpus,
+        limit=args.limit,
+        throughput_passages=args.throughput_passages,
+        n_queries=args.queries,
+        synthetic_sizes=parse_sizes(args.sizes) if args.sizes else (),
+        work_dir=args.out / "scale-work",
+        log=lambda s: print(s, flush=True),
+    )
     args.out.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S")
-    (args.out / f"scale-{stamp}.json").write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str),
-                                                  encoding="utf-8")
+    (args.out / f"scale-{stamp}.json").write_text(
+        json.dumps(result, ensure_ascii=False, indent=1, default=str), encoding="utf-8"
+    )
     markdown = render_markdown(result)
     (args.out / "scale-latest.md").write_text(markdown + "\n", encoding="utf-8")
     print(markdown)

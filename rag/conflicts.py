@@ -57,24 +57,51 @@ AskedKind = Literal["quantity", "date", "name", "person", "other"]
 CLAIM_ENTITY_TYPES = ("place", "person", "org")
 
 _KIND_PATTERNS: tuple[tuple[AskedKind, str], ...] = (
-    ("name", r"(?:^|\s)(?:ما|وما)\s+(?:هو\s+|هي\s+)?(?:اسم|الاسم)|(?:^|\s)(?:ماذا|بماذا)\s+(?:يسمي|تسمي|تعرف|يعرف)"
-             r"|\bwhat(?:'s| is| was)?\s+(?:the\s+)?name\b"
-             r"|\bwhat\s+(?:is|was|are)\s+(?:it|this|that|the\s+\w+(?:\s+\w+)?)\s+called\b"
-             r"|\bcalled\b|\bnamed\b"),
-    ("date", r"(?:^|\s)و?متي(?:\s|$|\?)|(?:في|منذ|بحلول)?\s?(?:اي|ايه)\s+(?:عام|سنه|يوم|شهر|تاريخ)"
-             r"|(?:ما|وما)\s+(?:هو\s+)?(?:تاريخ|موعد)"
-             r"|\bwhen\b|\bwhat\s+(?:year|date|day|month)\b|\bby\s+when\b|\bwhich\s+(?:year|date|day|month)\b"),
-    ("quantity", r"(?:^|\s)(?:و?كم|بكم|وبكم)(?:\s|$)|(?:^|\s)(?:ما|وما)\s+(?:هو\s+|هي\s+)?(?:عدد|قيمه|حجم|مقدار|مبلغ)"
-                 r"|(?:^|\s)عدد\s|\bhow\s+(?:many|much)\b|\bwhat\s+(?:number|amount|figure)\b|\bhow\s+large\b"),
+    (
+        "name",
+        r"(?:^|\s)(?:ما|وما)\s+(?:هو\s+|هي\s+)?(?:اسم|الاسم)|(?:^|\s)(?:ماذا|بماذا)\s+(?:يسمي|تسمي|تعرف|يعرف)"
+        r"|\bwhat(?:'s| is| was)?\s+(?:the\s+)?name\b"
+        r"|\bwhat\s+(?:is|was|are)\s+(?:it|this|that|the\s+\w+(?:\s+\w+)?)\s+called\b"
+        r"|\bcalled\b|\bnamed\b",
+    ),
+    (
+        "date",
+        r"(?:^|\s)و?متي(?:\s|$|\?)|(?:في|منذ|بحلول)?\s?(?:اي|ايه)\s+(?:عام|سنه|يوم|شهر|تاريخ)"
+        r"|(?:ما|وما)\s+(?:هو\s+)?(?:تاريخ|موعد)"
+        r"|\bwhen\b|\bwhat\s+(?:year|date|day|month)\b|\bby\s+when\b|\bwhich\s+(?:year|date|day|month)\b",
+    ),
+    (
+        "quantity",
+        r"(?:^|\s)(?:و?كم|بكم|وبكم)(?:\s|$)|(?:^|\s)(?:ما|وما)\s+(?:هو\s+|هي\s+)?(?:عدد|قيمه|حجم|مقدار|مبلغ)"
+        r"|(?:^|\s)عدد\s|\bhow\s+(?:many|much)\b|\bwhat\s+(?:number|amount|figure)\b|\bhow\s+large\b",
+    ),
     ("person", r"^(?:و?من)(?:\s|$)|(?:^|\s)(?:من\s+هو|من\s+هي|ومن\s+هو|ومن\s+هي)(?:\s|$)|\bwho(?:m|se)?\b"),
 )
-_MONEY_CUES = re.compile(r"مبلغ|تمويل|قدم|يقدم|سيقدم|مساعدات|ميزاني|تكلف|انفق|ينفق|دولار|مليون|مليار|ساهم"
-                         r"|\bmoney\b|\bfund|\bspend|\bspent\b|\baid\b|\bbudget|\bcost|\bprovide|\bgive\b|\bdollars?\b"
-                         r"|\bcontribut|\bpledg|\bfinanc|\bmillion\b|\bbillion\b")
-_EN_UNITS = {"troops": "troops", "soldiers": "troops", "soldier": "troops", "personnel": "troops",
-             "forces": "troops", "servicemembers": "troops", "countries": "countries", "nations": "countries",
-             "members": "countries", "kilometres": "km", "kilometers": "km", "km": "km", "far": "km",
-             "distance": "km", "percent": "percent", "percentage": "percent", "years": "years", "dollars": "usd"}
+_MONEY_CUES = re.compile(
+    r"مبلغ|تمويل|قدم|يقدم|سيقدم|مساعدات|ميزاني|تكلف|انفق|ينفق|دولار|مليون|مليار|ساهم"
+    r"|\bmoney\b|\bfund|\bspend|\bspent\b|\baid\b|\bbudget|\bcost|\bprovide|\bgive\b|\bdollars?\b"
+    r"|\bcontribut|\bpledg|\bfinanc|\bmillion\b|\bbillion\b"
+)
+_EN_UNITS = {
+    "troops": "troops",
+    "soldiers": "troops",
+    "soldier": "troops",
+    "personnel": "troops",
+    "forces": "troops",
+    "servicemembers": "troops",
+    "countries": "countries",
+    "nations": "countries",
+    "members": "countries",
+    "kilometres": "km",
+    "kilometers": "km",
+    "km": "km",
+    "far": "km",
+    "distance": "km",
+    "percent": "percent",
+    "percentage": "percent",
+    "years": "years",
+    "dollars": "usd",
+}
 _EVENTS: dict[str, str] = {
     "end": r"نته|انهاء|نهايه|\bend(?:s|ed|ing)?\b|\bconclu|\bwind\s+down\b|\bover\b",
     "start": r"(?<![^\W\d_])(?:[وف]?)(?:بدا|بدء|بدات|انطلق)|\bstart|\bbeg[ai]n|\blaunch",
@@ -94,20 +121,77 @@ _END_CUES = re.compile(r"(?:بحلول|بنهايه|نهايه|حتي|قبل|\bb
 _START_CUES = re.compile(r"(?:منذ|بدايه|مطلع|\bsince|\bfrom)\s*$")
 _OPERATION = re.compile(r"(?<![^\W\d_])(?:[وفبل]{0,2})عمليه\s+((?:ال[^\W\d_]+)(?:\s+ال[^\W\d_]+){0,2})")
 _OPERATION_EN = re.compile(r"\bOperation\s+([A-Z][\w-]+(?:\s+[A-Z][\w-]+){0,2})")
-_NAME_STOP = {fold(w)[
-    0
-] for w in ["في", "من", "على", "إلى", "عن", "خلال", "مع", "الذي", "التي", "الذين", "قد", "أن", "إن", "أنه", "وقال", "قال", "يلتقي", "بشأن", "حول", "بين", "لدى", "ضد", "منذ", "بعد", "قبل", "عند", "كما", "حيث", "ثم", "لكن", "بل", "وهو", "وهي", "هو", "هي", "هذا", "هذه", "ذلك", "تلك"]}
+_NAME_STOP = {
+    fold(w)[0]
+    for w in [
+        "في",
+        "من",
+        "على",
+        "إلى",
+        "عن",
+        "خلال",
+        "مع",
+        "الذي",
+        "التي",
+        "الذين",
+        "قد",
+        "أن",
+        "إن",
+        "أنه",
+        "وقال",
+        "قال",
+        "يلتقي",
+        "بشأن",
+        "حول",
+        "بين",
+        "لدى",
+        "ضد",
+        "منذ",
+        "بعد",
+        "قبل",
+        "عند",
+        "كما",
+        "حيث",
+        "ثم",
+        "لكن",
+        "بل",
+        "وهو",
+        "وهي",
+        "هو",
+        "هي",
+        "هذا",
+        "هذه",
+        "ذلك",
+        "تلك",
+    ]
+}
 _NATIONALITY = {"iraq": ("العراقي", "العراقيه"), "us": ("الامريكي", "الاميركي", "الامريكيه", "الاميركيه")}
 _NAT_OF = {fold(w)[0]: k for k, ws in _NATIONALITY.items() for w in ws}
 _FORMER = ("السابق", "السابقه", "former")
 
 
 #: Arabic words that find sentences stating a figure in a unit, or an event (for :meth:`ConflictDetector.probes`).
-_PROBE_UNITS = {"troops": "جندي عسكري جنود", "usd": "مليون دولار", "countries": "دولة دول", "km": "كيلومتر",
-                "percent": "بالمئة", "years": "سنوات", "people": "قتيل شخص"}
-_PROBE_EVENTS = {"end": "تنتهي انتهاء نهاية", "start": "بدء بدأت", "meet": "اجتماع لقاء التقى استقبل",
-                 "return": "عادت", "withdraw": "انسحاب", "defeat": "هزيمة تفكيك", "sign": "الموقعة توقيع",
-                 "election": "الانتخابات", "enter": "دخلت", "advisory": "استشارية"}
+_PROBE_UNITS = {
+    "troops": "جندي عسكري جنود",
+    "usd": "مليون دولار",
+    "countries": "دولة دول",
+    "km": "كيلومتر",
+    "percent": "بالمئة",
+    "years": "سنوات",
+    "people": "قتيل شخص",
+}
+_PROBE_EVENTS = {
+    "end": "تنتهي انتهاء نهاية",
+    "start": "بدء بدأت",
+    "meet": "اجتماع لقاء التقى استقبل",
+    "return": "عادت",
+    "withdraw": "انسحاب",
+    "defeat": "هزيمة تفكيك",
+    "sign": "الموقعة توقيع",
+    "election": "الانتخابات",
+    "enter": "دخلت",
+    "advisory": "استشارية",
+}
 
 
 @dataclass(frozen=True)
@@ -170,9 +254,13 @@ class ClaimQuery:
 
 
 #: Words that say what is asked, not what about (they need not recur in a sentence about the claim).
-_GENERIC = frozenset(tokenize("""قوات القوات عدد اسم قيمة مبلغ تاريخ موعد يوجد توجد هناك حاليا الآن الحالي بحسب وفق
+_GENERIC = frozenset(
+    tokenize(
+        """قوات القوات عدد اسم قيمة مبلغ تاريخ موعد يوجد توجد هناك حاليا الآن الحالي بحسب وفق
     تقرير قال ذكر أعلن جديد يسمى تسمى يعرف تعرف ضد الذي التي المقبل الماضي ما هو هي من متى كم أين تنظيم""",
-                              drop_stopwords=False))
+        drop_stopwords=False,
+    )
+)
 
 
 def _content_terms(arabic: str) -> frozenset[str]:
@@ -182,7 +270,7 @@ def _content_terms(arabic: str) -> frozenset[str]:
         return frozenset()
     text = arabic
     for m in sorted(find_entities(arabic), key=lambda m: -m.start):
-        text = text[:m.start] + " " + text[m.end:]
+        text = text[: m.start] + " " + text[m.end :]
     folded = fold(text)[0]
     for rx in _EVENT_RES.values():
         folded = rx.sub(" ", folded)
@@ -205,7 +293,7 @@ def _unprefixed(word: str) -> list[str]:
     forms = [word]
     for p in ("وبال", "وال", "بال", "فال", "لل", "ال", "و", "ب", "ل"):
         if word.startswith(p) and len(word) - len(p) >= 3:
-            forms.append(word[len(p):])
+            forms.append(word[len(p) :])
     return forms
 
 
@@ -214,8 +302,11 @@ def _role_of(mentions: Sequence[EntityMention]) -> str:
     for i, m in enumerate(mentions):
         if m.type != "role":
             continue
-        near = [o for o in mentions[max(0, i - 2):i + 3] if (o.type == "place" and abs(o.start - m.end) < 25)
-                or (o.type == "place" and abs(m.start - o.end) < 25)]
+        near = [
+            o
+            for o in mentions[max(0, i - 2) : i + 3]
+            if (o.type == "place" and abs(o.start - m.end) < 25) or (o.type == "place" and abs(m.start - o.end) < 25)
+        ]
         return f"{m.key}:{near[0].key}" if near else m.key
     return ""
 
@@ -248,8 +339,14 @@ class ConflictDetector:
             raise ValueError(f"max_values={max_values} must be at least 2 (a conflict has two sides)")
         self.max_values = max_values
 
-    def run(self, question: str | ClaimQuery, evidence: Sequence[Evidence],
-            articles: Mapping[str, Article] | None = None, *, translation: str = "") -> tuple[Conflict, ...]:
+    def run(
+        self,
+        question: str | ClaimQuery,
+        evidence: Sequence[Evidence],
+        articles: Mapping[str, Article] | None = None,
+        *,
+        translation: str = "",
+    ) -> tuple[Conflict, ...]:
         """The conflicts among ``evidence`` on the claim ``question`` asks about (empty when they agree).
 
         Args:
@@ -375,7 +472,7 @@ class ConflictDetector:
         out = []
         folded, where = fold(ev.text)
         for m in _OPERATION.finditer(folded):
-            name = ev.text[where[m.start(1)]:where[m.end(1) - 1] + 1]
+            name = ev.text[where[m.start(1)] : where[m.end(1) - 1] + 1]
             out.append(_Side(ev, ("operation", fold(name)[0]), name, name, *_pub(ev)))
         for m in _OPERATION_EN.finditer(ev.text):
             out.append(_Side(ev, ("operation", fold(m.group(1))[0]), m.group(1), m.group(1), *_pub(ev)))
@@ -418,11 +515,23 @@ class ConflictDetector:
         if len({s.evidence.doc_id for s in chosen}) < 2:
             return ()
         chosen.sort(key=lambda s: (s.date or "9999", s.evidence.n))
-        values = tuple(ConflictValue(value=s.written, normalized=s.normalized, n=s.evidence.n,
-                                     doc_id=s.evidence.doc_id, quote=s.evidence.text, start=s.evidence.start,
-                                     end=s.evidence.end, title=s.evidence.title, published=s.evidence.published,
-                                     source=s.evidence.source, date=s.date, date_source=s.date_source)
-                       for s in chosen)
+        values = tuple(
+            ConflictValue(
+                value=s.written,
+                normalized=s.normalized,
+                n=s.evidence.n,
+                doc_id=s.evidence.doc_id,
+                quote=s.evidence.text,
+                start=s.evidence.start,
+                end=s.evidence.end,
+                title=s.evidence.title,
+                published=s.evidence.published,
+                source=s.evidence.source,
+                date=s.date,
+                date_source=s.date_source,
+            )
+            for s in chosen
+        )
         logger.info("conflict on %r: %s", query.text, "; ".join(f"{v.normalized} [{v.n}] {v.date}" for v in values))
         return (Conflict(kind=kind, claim=_claim(query, chosen), values=values),)  # type: ignore[arg-type]
 
@@ -431,10 +540,10 @@ class ConflictDetector:
 def _window(ev: Evidence, articles: Mapping[str, Article] | None) -> str:
     """The sentence with the one before it in its article (when the article is at hand)."""
     article = articles.get(ev.doc_id) if articles else None
-    if article is None or article.text[ev.start:ev.end] != ev.text:
+    if article is None or article.text[ev.start : ev.end] != ev.text:
         return ev.text
     before = ""
-    for s, e, _ in sentence_spans(article.text[:ev.start]):
+    for s, e, _ in sentence_spans(article.text[: ev.start]):
         before = article.text[s:e]
     return f"{before} {ev.text}".strip()
 
@@ -459,7 +568,7 @@ def _best_date(query: ClaimQuery, text: str, mentions: Sequence[DateMention]) ->
     events = [where[x.start()] for k in query.events for x in _EVENT_RES[k].finditer(folded)]
 
     def score(m: DateMention) -> tuple[int, int]:
-        before = fold(text[max(0, m.start - 16):m.start])[0]
+        before = fold(text[max(0, m.start - 16) : m.start])[0]
         cue = 0
         if "end" in query.events and (_END_CUES.search(before) or m.qualifier == "late"):
             cue = -1
@@ -477,7 +586,7 @@ def _office_holders(text: str) -> list[tuple[str, str]]:
     for m in mentions:
         if m.type != "role":
             continue
-        rest = text[m.end:]
+        rest = text[m.end :]
         folded_rest = fold(rest)[0]
         words = re.findall(r"[^\W\d_]+|[^\w\s]", rest)
         fwords = re.findall(r"[^\W\d_]+|[^\w\s]", folded_rest)
@@ -537,12 +646,22 @@ def _claim(query: ClaimQuery, sides: Sequence[_Side]) -> str:
     return re.sub(r"\s+", " ", query.text).strip().rstrip("?؟").strip()
 
 
-def sentence_evidence(article: Article, start: int, end: int, *, n: int, chunk_id: str = "", score: float = 0.0
-                      ) -> Evidence:
+def sentence_evidence(
+    article: Article, start: int, end: int, *, n: int, chunk_id: str = "", score: float = 0.0
+) -> Evidence:
     """An :class:`Evidence` record for ``article.text[start:end]`` (tools and tests build evidence this way)."""
-    return Evidence(n=n, doc_id=article.doc_id, chunk_id=chunk_id, title=article.title,
-                    text=article.text[start:end], start=start, end=end, score=score,
-                    published=article.published, source=article.source)
+    return Evidence(
+        n=n,
+        doc_id=article.doc_id,
+        chunk_id=chunk_id,
+        title=article.title,
+        text=article.text[start:end],
+        start=start,
+        end=end,
+        score=score,
+        published=article.published,
+        source=article.source,
+    )
 
 
 __all__ = ["ClaimQuery", "ConflictDetector", "sentence_evidence"]

@@ -57,7 +57,8 @@ REWRITE_SYSTEM = (
     "You rewrite a follow-up question so that it can be understood without the conversation. "
     "Replace pronouns and fill in what the follow-up leaves out from the previous question. "
     "Keep the follow-up's language (Arabic stays Arabic, English stays English) and its meaning. "
-    "Reply with the rewritten question only.")
+    "Reply with the rewritten question only."
+)
 REWRITE_USER = "Conversation:\n{history}\nFollow-up: {question}\nStandalone question:"
 
 
@@ -82,8 +83,13 @@ class Rewrite:
         return self.question.strip() != self.original.strip()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"original": self.original, "question": self.question, "method": self.method, "reason": self.reason,
-                "changed": self.changed}
+        return {
+            "original": self.original,
+            "question": self.question,
+            "method": self.method,
+            "reason": self.reason,
+            "changed": self.changed,
+        }
 
 
 class Rewriter(Protocol):
@@ -97,23 +103,157 @@ def language_of(text: str) -> Literal["ar", "en"]:
 
 
 # -- vocabulary -----------------------------------------------------------------------------------
-_AR_QWORDS = ("كم", "متى", "من", "أين", "اين", "ما", "ماذا", "لماذا", "كيف", "هل", "أي", "اي", "بكم", "لمن", "بمن",
-              "مع")
-_EN_QWORDS = ("how", "when", "who", "whom", "whose", "where", "what", "which", "why", "is", "are", "was", "were",
-              "did", "does", "do", "will", "can", "could", "has", "have")
+_AR_QWORDS = (
+    "كم",
+    "متى",
+    "من",
+    "أين",
+    "اين",
+    "ما",
+    "ماذا",
+    "لماذا",
+    "كيف",
+    "هل",
+    "أي",
+    "اي",
+    "بكم",
+    "لمن",
+    "بمن",
+    "مع",
+)
+_EN_QWORDS = (
+    "how",
+    "when",
+    "who",
+    "whom",
+    "whose",
+    "where",
+    "what",
+    "which",
+    "why",
+    "is",
+    "are",
+    "was",
+    "were",
+    "did",
+    "does",
+    "do",
+    "will",
+    "can",
+    "could",
+    "has",
+    "have",
+)
 _EN_PRONOUNS_PERSON = ("he", "him", "his", "she", "her", "hers")
 _EN_PRONOUNS_THING = ("it", "its", "that", "this", "they", "them", "their", "those", "these", "there")
 _AR_DEMONSTRATIVES = ("ذلك", "هذا", "هذه", "تلك", "هؤلاء", "ذاك", "هذان", "هاتان")
 _AR_PRONOUNS_PERSON = ("هو", "هي")
 _AR_PRONOUNS_THING = ("هم", "هن")
 # Words that only make a question: what remains when these are removed says whether it has a subject.
-_FILLER = {fold(w)[
-    0
-] for w in ["و", "ف", "في", "من", "الى", "إلى", "على", "عن", "مع", "ماذا", "وماذا", "عن", "ما", "هو", "هي", "هم", "كم", "وكم", "متى", "ومتى", "من", "ومن", "أين", "وأين", "اين", "واين", "لماذا", "ولماذا", "كيف", "وكيف", "هل", "وهل", "أي", "اي", "عدد", "ذلك", "هذا", "هذه", "تلك", "أيضا", "ايضا", "إذن", "اذن", "بالنسبة"]} | {
-    "and", "what", "about", "how", "many", "much", "in", "on", "at", "of", "the", "a", "an", "is", "are", "was",
-    "were", "did", "does", "do", "will", "when", "who", "where", "why", "which", "there", "then", "so", "also",
-    "for", "to", "by", "it", "that", "this", "they", "them", "he", "she", "his", "her", "its", "their", "those",
-    "these", "with", "year", "say", "says", "said", "else", "more", "number"}
+_FILLER = {
+    fold(w)[0]
+    for w in [
+        "و",
+        "ف",
+        "في",
+        "من",
+        "الى",
+        "إلى",
+        "على",
+        "عن",
+        "مع",
+        "ماذا",
+        "وماذا",
+        "عن",
+        "ما",
+        "هو",
+        "هي",
+        "هم",
+        "كم",
+        "وكم",
+        "متى",
+        "ومتى",
+        "من",
+        "ومن",
+        "أين",
+        "وأين",
+        "اين",
+        "واين",
+        "لماذا",
+        "ولماذا",
+        "كيف",
+        "وكيف",
+        "هل",
+        "وهل",
+        "أي",
+        "اي",
+        "عدد",
+        "ذلك",
+        "هذا",
+        "هذه",
+        "تلك",
+        "أيضا",
+        "ايضا",
+        "إذن",
+        "اذن",
+        "بالنسبة",
+    ]
+} | {
+    "and",
+    "what",
+    "about",
+    "how",
+    "many",
+    "much",
+    "in",
+    "on",
+    "at",
+    "of",
+    "the",
+    "a",
+    "an",
+    "is",
+    "are",
+    "was",
+    "were",
+    "did",
+    "does",
+    "do",
+    "will",
+    "when",
+    "who",
+    "where",
+    "why",
+    "which",
+    "there",
+    "then",
+    "so",
+    "also",
+    "for",
+    "to",
+    "by",
+    "it",
+    "that",
+    "this",
+    "they",
+    "them",
+    "he",
+    "she",
+    "his",
+    "her",
+    "its",
+    "their",
+    "those",
+    "these",
+    "with",
+    "year",
+    "say",
+    "says",
+    "said",
+    "else",
+    "more",
+    "number",
+}
 _EN_LEAD = re.compile(r"^\s*(?:and|but|so|also|then|ok(?:ay)?|well)\s*,?\s+", re.I)
 _AR_LEAD = re.compile(r"^\s*(?:و|ف)(?=\S)")
 _WHAT_ABOUT = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+", re.I)
@@ -121,7 +261,9 @@ _AR_WHAT_ABOUT = re.compile(r"^\s*و?(?:ماذا|ما)\s+(?:عن|بشأن|بخص
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 _EN_SUBJECT = re.compile(
     r"^(?:what|which|who|whom|when|where|why|how(?:\s+many|\s+much|\s+long|\s+far|\s+often)?)\s+"
-    r"(?:(?:is|are|was|were|did|does|do|will|would|can|has|have|had)\s+)?(?:the\s+name\s+of\s+)?", re.I)
+    r"(?:(?:is|are|was|were|did|does|do|will|would|can|has|have|had)\s+)?(?:the\s+name\s+of\s+)?",
+    re.I,
+)
 _AR_SUBJECT = re.compile(r"^(?:ما|ماذا|من|متى|أين|اين|كم|كيف|لماذا|هل|بكم)\s+(?:هو|هي|هم|عدد|اسم|قيمة)?\s*")
 
 
@@ -153,7 +295,8 @@ def _subject(question: str) -> str:
 
 _AR_WH_VERB = re.compile(r"^[وف]?(?:من|متى|أين|اين|ماذا|لماذا|كيف|مع من|بمن)\s+\S+")
 _EN_COUNTED = re.compile(
-    r"^how\s+(?:many|much)\s+(.+?)\s+(?:are|is|was|were|did|does|do|will|would|has|have|had|can)\b", re.I)
+    r"^how\s+(?:many|much)\s+(.+?)\s+(?:are|is|was|were|did|does|do|will|would|has|have|had|can)\b", re.I
+)
 _AR_COUNTED = re.compile(r"^و?كم\s+(?:عدد\s+)?(\S+(?:\s+ال\S+)?)")
 
 
@@ -167,7 +310,7 @@ def _referent(question: str, lang: str, plural: bool) -> str:
     org = ""
     if orgs:
         m = orgs[-1]
-        org = ("the " if q[max(0, m.start - 4):m.start].lower() == "the " else "") + m.text
+        org = ("the " if q[max(0, m.start - 4) : m.start].lower() == "the " else "") + m.text
     if plural and counted:
         return counted.group(1)
     if not plural and org:
@@ -179,7 +322,7 @@ def _content(text: str) -> set[str]:
     """Content stems of a question (question words, fillers and entities removed)."""
     stripped = text
     for m in sorted(find_entities(text), key=lambda m: -m.start):
-        stripped = stripped[:m.start] + " " + stripped[m.end:]
+        stripped = stripped[: m.start] + " " + stripped[m.end :]
     stripped = _YEAR.sub(" ", stripped)
     words = [re.sub(r"(?<=...)(?:هما|هم|ها|هن)$", "", w) for w in re.findall(r"[^\W\d_]+", fold(stripped)[0])]
     words = [w for w in words if w not in _FILLER]
@@ -208,7 +351,7 @@ class RuleRewriter:
         core = question.rstrip("?؟ ").strip()
         what_about = _WHAT_ABOUT.match(core) if lang == "en" else _AR_WHAT_ABOUT.match(core)
         if what_about:
-            core = core[what_about.end():]
+            core = core[what_about.end() :]
         core = _EN_LEAD.sub("", core) if lang == "en" else core
         new_ents = [m for m in find_entities(core) if m.type in ("place", "person", "org")]
         new_years = _YEAR.findall(core)
@@ -218,8 +361,13 @@ class RuleRewriter:
         # 1. an Arabic question word and verb with no subject, after an answer that names a person
         #    («ومن التقى في البنتاغون؟» after an answer naming السوداني)
         person = _person_in(prev.answer) or _person_in(prev_q)
-        if (lang == "ar" and person is not None and not any(m.type == "person" for m in new_ents)
-                and _AR_WH_VERB.match(core) and len(core.split()) <= 6):
+        if (
+            lang == "ar"
+            and person is not None
+            and not any(m.type == "person" for m in new_ents)
+            and _AR_WH_VERB.match(core)
+            and len(core.split()) <= 6
+        ):
             body = _strip_lead(core, lang)
             return Rewrite(original, f"{body} ({_display(person, lang)}){mark}", "rules", "context")
         # 2. substitution: an elliptic follow-up naming a new entity or year
@@ -260,7 +408,7 @@ class RuleRewriter:
                     lead = re.match(r"^(?:و?[بل]?)(?=ال|[^\s])", target.text)
                     prefix = lead.group() if lead and lead.group() and not fold(target.text)[0].startswith("ال") else ""
                     repl = prefix + repl
-                out = out[:target.start] + repl + out[target.end:]
+                out = out[: target.start] + repl + out[target.end :]
                 prev_ents = [m for m in find_entities(out) if m.type in ("place", "person", "org")]
             else:
                 out += (" في " if lang == "ar" else " in ") + _bare(new.text)
@@ -286,7 +434,7 @@ class RuleRewriter:
         places = [m for m in find_entities(prev.standalone, ("place",)) if not _is_adjectival(m)]
         for i, word in enumerate(words):
             w = word.lower().strip(",.") if lang == "en" else fold(word)[0].strip(",.،")
-            tail = word[len(word.rstrip(",.،")):]
+            tail = word[len(word.rstrip(",.،")) :]
             if (lang == "en" and w in _EN_PRONOUNS_PERSON) or (lang == "ar" and w in _AR_PRONOUNS_PERSON):
                 if person is None:
                     continue
@@ -296,8 +444,9 @@ class RuleRewriter:
                 if places:
                     words[i] = ("" if i > 0 and words[i - 1].lower() == "in" else "in ") + places[-1].text + tail
                     changed = True
-            elif (lang == "en" and w in _EN_PRONOUNS_THING) or (lang == "ar" and (w in _AR_DEMONSTRATIVES
-                                                                               or w in _AR_PRONOUNS_THING)):
+            elif (lang == "en" and w in _EN_PRONOUNS_THING) or (
+                lang == "ar" and (w in _AR_DEMONSTRATIVES or w in _AR_PRONOUNS_THING)
+            ):
                 plural = w in ("they", "them", "their", "those", "these", "هم", "هن", "هؤلاء")
                 demonstrative = w in ("that", "this", "ذلك", "هذا", "هذه", "تلك")
                 referent = _subject(prev.standalone) if demonstrative else _referent(prev.standalone, lang, plural)
@@ -313,10 +462,29 @@ class RuleRewriter:
         return out
 
 
-_HEADS_EN = ("fund", "base", "mission", "agreement", "committee", "commission", "coalition", "operation",
-             "dialogue", "delegation", "service", "campaign")
-_HEADS_AR = {"الصندوق": "صندوق", "القاعدة": "قاعدة", "اللجنة": "لجنة", "الاتفاقية": "اتفاقية", "الحوار": "حوار",
-             "العملية": "عملية", "الحملة": "حملة"}
+_HEADS_EN = (
+    "fund",
+    "base",
+    "mission",
+    "agreement",
+    "committee",
+    "commission",
+    "coalition",
+    "operation",
+    "dialogue",
+    "delegation",
+    "service",
+    "campaign",
+)
+_HEADS_AR = {
+    "الصندوق": "صندوق",
+    "القاعدة": "قاعدة",
+    "اللجنة": "لجنة",
+    "الاتفاقية": "اتفاقية",
+    "الحوار": "حوار",
+    "العملية": "عملية",
+    "الحملة": "حملة",
+}
 
 
 def _definite_head(body: str, prev_q: str, lang: str) -> str:
@@ -329,7 +497,7 @@ def _definite_head(body: str, prev_q: str, lang: str) -> str:
         full = next((e for e in named if m.group(1).lower() in e.text.lower()), None)
         if full is None or full.text.lower() == m.group(1).lower():
             return ""
-        return body[:m.start()] + "the " + full.text + body[m.end():]
+        return body[: m.start()] + "the " + full.text + body[m.end() :]
     for word, stem in _HEADS_AR.items():
         at = fold(body)[0].find(fold(word)[0])
         if at < 0:
@@ -387,12 +555,14 @@ class ModelRewriter:
         if not history:
             return Rewrite(question, question)
         shown = []
-        for turn in list(history)[-self.max_turns:]:
+        for turn in list(history)[-self.max_turns :]:
             shown.append(f"Q: {turn.standalone}")
             if turn.answer:
                 shown.append(f"A: {' '.join(turn.answer.split())[:300]}")
-        messages = (ChatMessage("system", REWRITE_SYSTEM),
-                    ChatMessage("user", REWRITE_USER.format(history="\n".join(shown), question=question)))
+        messages = (
+            ChatMessage("system", REWRITE_SYSTEM),
+            ChatMessage("user", REWRITE_USER.format(history="\n".join(shown), question=question)),
+        )
         try:
             out = self.generator.generate(messages, max_tokens=60, temperature=0.0, seed=self.seed).text
         except SanadError as exc:
@@ -401,8 +571,12 @@ class ModelRewriter:
         line = next((ln.strip() for ln in out.strip().splitlines() if ln.strip()), "")
         line = re.sub(r"^(?:standalone question|question|q)\s*:\s*", "", line, flags=re.I).strip(" \"'«»")
         own = {m.key for m in find_entities(question)}
-        if (not line or language_of(line) != language_of(question) or len(line) > 4 * max(len(question), 40)
-                or not own <= {m.key for m in find_entities(line)}):
+        if (
+            not line
+            or language_of(line) != language_of(question)
+            or len(line) > 4 * max(len(question), 40)
+            or not own <= {m.key for m in find_entities(line)}
+        ):
             logger.info("model rewrite %r unusable for %r; using the rules", line, question)
             return self.rules.run(question, history)
         return Rewrite(question, line, "model", "model")
@@ -433,10 +607,11 @@ def as_history(turns: Any) -> History:
         elif isinstance(t, (list, tuple)) and len(t) == 2:
             out.append(Turn(question=str(t[0] or ""), answer=str(t[1] or "")))
         else:
-            raise InputError(f"a history turn must be a Turn, a dict with 'question' and 'answer', or a "
-                             f"(question, answer) pair; got {type(t).__name__}")
+            raise InputError(
+                f"a history turn must be a Turn, a dict with 'question' and 'answer', or a "
+                f"(question, answer) pair; got {type(t).__name__}"
+            )
     return tuple(t for t in out if t.question.strip())
 
 
-__all__ = ["REWRITE_MODES", "ModelRewriter", "Rewrite", "RuleRewriter", "as_history", "language_of",
-           "make_rewriter"]
+__all__ = ["REWRITE_MODES", "ModelRewriter", "Rewrite", "RuleRewriter", "as_history", "language_of", "make_rewriter"]

@@ -33,7 +33,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -46,6 +46,9 @@ from rag.store import VectorStore
 from rag.textnorm import NORMALIZER_VERSION, TOKENIZER_VERSION
 from rag.types import Article, Chunk
 
+if TYPE_CHECKING:
+    from rag.stores import VersionWriter
+
 logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = 3  # 3: sha256 of every file and a manifest checksum; 2: articles carry origin, published, source...
@@ -54,8 +57,14 @@ UPGRADABLE_FORMATS = (2,)
 _REBUILD = "rebuild it with `sanad index --rebuild`"
 
 #: Manifest fields that must agree with the settings in use before an index is queried.
-CHECKED_FIELDS = ("format_version", "embedding_model", "normalizer_version", "tokenizer_version",
-                  "chunk_tokens", "chunk_overlap_tokens")
+CHECKED_FIELDS = (
+    "format_version",
+    "embedding_model",
+    "normalizer_version",
+    "tokenizer_version",
+    "chunk_tokens",
+    "chunk_overlap_tokens",
+)
 
 
 @dataclass(frozen=True)
@@ -95,11 +104,17 @@ class Manifest:
 
     def check_matches(self, expected: dict[str, Any]) -> None:
         """Raise :class:`IndexMismatchError` listing every checked field that differs."""
-        diffs = [f"{k}: index has {getattr(self, k)!r}, settings say {expected[k]!r}"
-                 for k in CHECKED_FIELDS if k in expected and getattr(self, k) != expected[k]]
+        diffs = [
+            f"{k}: index has {getattr(self, k)!r}, settings say {expected[k]!r}"
+            for k in CHECKED_FIELDS
+            if k in expected and getattr(self, k) != expected[k]
+        ]
         if diffs:
-            raise IndexMismatchError("the index was built with other settings (" + "; ".join(diffs) +
-                                     "). Rebuild it with `sanad index --rebuild`, or use the settings it was built with")
+            raise IndexMismatchError(
+                "the index was built with other settings ("
+                + "; ".join(diffs)
+                + "). Rebuild it with `sanad index --rebuild`, or use the settings it was built with"
+            )
 
 
 def corpus_fingerprint(articles: list[Article]) -> str:
@@ -137,11 +152,14 @@ def _read_embeddings(path: Path, shape: tuple[int, int]) -> np.ndarray:
     try:
         vectors = np.load(path, mmap_mode="r", allow_pickle=False)
     except (OSError, ValueError, EOFError) as exc:
-        raise IndexCorruptError(f"index file {path} is damaged ({_short(exc)}); rebuild it with "
-                                f"`sanad index --rebuild`") from None
+        raise IndexCorruptError(
+            f"index file {path} is damaged ({_short(exc)}); rebuild it with `sanad index --rebuild`"
+        ) from None
     if vectors.dtype != np.float32 or vectors.shape != shape:
-        raise IndexCorruptError(f"index file {path} holds {vectors.dtype} {vectors.shape}, not float32 {shape}: it "
-                                f"is damaged; rebuild it with `sanad index --rebuild`")
+        raise IndexCorruptError(
+            f"index file {path} holds {vectors.dtype} {vectors.shape}, not float32 {shape}: it "
+            f"is damaged; rebuild it with `sanad index --rebuild`"
+        )
     return vectors
 
 
@@ -158,8 +176,15 @@ def write_lock(index_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def save_index(index_dir: Path, manifest: Manifest, articles: list[Article], chunks: list[Chunk],
-               embeddings: np.ndarray, store: VectorStore, bm25: BM25Index) -> Path:
+def save_index(
+    index_dir: Path,
+    manifest: Manifest,
+    articles: list[Article],
+    chunks: list[Chunk],
+    embeddings: np.ndarray,
+    store: VectorStore | VersionWriter,
+    bm25: BM25Index | None,
+) -> Path:
     """Write a complete new version aside, then make it live in one atomic rename.
 
     Call under :func:`write_lock`. Returns the new version folder. A failure at any step (a full
@@ -180,19 +205,28 @@ def save_index(index_dir: Path, manifest: Manifest, articles: list[Article], chu
             for c in chunks:
                 out.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
         np.save(tmp / "embeddings.npy", np.ascontiguousarray(embeddings, dtype=np.float32), allow_pickle=False)
-        if hasattr(store, "write_version_files"):  # another store (rag.stores.VersionWriter: Milvus)
-            store.write_version_files(tmp, name)
-        else:
+        if isinstance(store, VectorStore):
+            assert bm25 is not None, "the FAISS store is saved with its BM25 index"
             store.save(tmp / "vectors.faiss")
             bm25.save(tmp / "bm25")
+        else:  # another store (rag.stores.VersionWriter: Milvus) writes its version and its description
+            store.write_version_files(tmp, name)
         paths = [p for p in sorted(tmp.rglob("*")) if p.is_file()]
         files = {p.relative_to(tmp).as_posix(): p.stat().st_size for p in paths}
         digests = {p.relative_to(tmp).as_posix(): sha256_file(p) for p in paths}
-        final_manifest = Manifest(**{**manifest.to_dict(), "files": files, "sha256": digests,
-                                     "n_articles": len(articles), "n_chunks": len(chunks),
-                                     "corpus_fingerprint": corpus_fingerprint(articles),
-                                     "format_version": FORMAT_VERSION, "checksum": "",
-                                     "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+        final_manifest = Manifest(
+            **{
+                **manifest.to_dict(),
+                "files": files,
+                "sha256": digests,
+                "n_articles": len(articles),
+                "n_chunks": len(chunks),
+                "corpus_fingerprint": corpus_fingerprint(articles),
+                "format_version": FORMAT_VERSION,
+                "checksum": "",
+                "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            }
+        )
         final_manifest = Manifest(**{**final_manifest.to_dict(), "checksum": final_manifest.compute_checksum()})
         _write_json(tmp / "manifest.json", final_manifest.to_dict())
         _fsync_tree(tmp)
@@ -204,9 +238,11 @@ def save_index(index_dir: Path, manifest: Manifest, articles: list[Article], chu
         if moved and current_name(index_dir) != name:  # never leave an orphan a later prune mistakes for live
             shutil.rmtree(final, ignore_errors=True)
         if isinstance(exc, OSError):
-            raise IndexWriteError(f"could not write a new index version in {index_dir} ({exc}); nothing was "
-                                  f"changed and the previous version is still live. Free disk space (or fix "
-                                  f"permissions) and run the same command again") from exc
+            raise IndexWriteError(
+                f"could not write a new index version in {index_dir} ({exc}); nothing was "
+                f"changed and the previous version is still live. Free disk space (or fix "
+                f"permissions) and run the same command again"
+            ) from exc
         raise
     prune_versions(index_dir, keep=name, previous=previous)
     logger.info("index version %s is live (%d articles, %d passages)", name, len(articles), len(chunks))
@@ -242,10 +278,14 @@ def live_version(index_dir: Path) -> Path:
     """The folder ``CURRENT`` points at, or :class:`IndexMissingError`."""
     pointer = index_dir / _CURRENT
     if not pointer.exists():
-        hint = (" (version folders exist, so CURRENT was deleted: the index is damaged)"
-                if any(index_dir.glob("v-*")) else "")
-        raise IndexMissingError(f"no index in {index_dir}{hint}; build one with `sanad index data/articles` "
-                                f"(or `make setup`)")
+        hint = (
+            " (version folders exist, so CURRENT was deleted: the index is damaged)"
+            if any(index_dir.glob("v-*"))
+            else ""
+        )
+        raise IndexMissingError(
+            f"no index in {index_dir}{hint}; build one with `sanad index data/articles` (or `make setup`)"
+        )
     try:
         name = pointer.read_bytes().decode("utf-8").removesuffix("\n")  # exactly as written: no stray bytes
     except UnicodeDecodeError:
@@ -254,8 +294,9 @@ def live_version(index_dir: Path) -> Path:
         raise IndexCorruptError(f"cannot read {pointer} ({exc.strerror}); {_REBUILD}") from None
     version = index_dir / name
     if not _VERSION_NAME.fullmatch(name) or not version.is_dir():
-        raise IndexCorruptError(f"{pointer} points at {name[:60]!r}, which is missing or not an index version; "
-                                f"{_REBUILD}")
+        raise IndexCorruptError(
+            f"{pointer} points at {name[:60]!r}, which is missing or not an index version; {_REBUILD}"
+        )
     return version
 
 
@@ -273,8 +314,7 @@ def read_manifest(index_dir: Path, *, version: Path | None = None) -> Manifest:
     except (OSError, ValueError, TypeError) as exc:
         raise IndexCorruptError(f"cannot read {path}: {_short(exc)}; {_REBUILD}") from None
     if manifest.format_version == FORMAT_VERSION and manifest.checksum != manifest.compute_checksum():
-        raise IndexCorruptError(f"index file {path} is damaged (its checksum does not match its content); "
-                                f"{_REBUILD}")
+        raise IndexCorruptError(f"index file {path} is damaged (its checksum does not match its content); {_REBUILD}")
     return manifest
 
 
@@ -288,20 +328,27 @@ def verify_version(version: Path, manifest: Manifest, *, checksums: bool = True)
     Raises:
         IndexCorruptError: naming the first damaged file and the fix.
     """
-    if manifest.format_version == FORMAT_VERSION and (not manifest.files or set(manifest.sha256) != set(manifest.files)):
-        raise IndexCorruptError(f"index file {version / 'manifest.json'} is damaged (file list and checksums "
-                                f"disagree); {_REBUILD}")
+    if manifest.format_version == FORMAT_VERSION and (
+        not manifest.files or set(manifest.sha256) != set(manifest.files)
+    ):
+        raise IndexCorruptError(
+            f"index file {version / 'manifest.json'} is damaged (file list and checksums disagree); {_REBUILD}"
+        )
     for rel, size in manifest.files.items():
         path = version / rel
         found = path.stat().st_size if path.is_file() else None
         if found != size:
             detail = "not there" if found is None else f"{found} bytes, the manifest says {size}"
-            raise IndexCorruptError(f"index file {rel} is missing or has the wrong size ({detail}): version "
-                                    f"{version.name} is damaged; {_REBUILD}")
+            raise IndexCorruptError(
+                f"index file {rel} is missing or has the wrong size ({detail}): version "
+                f"{version.name} is damaged; {_REBUILD}"
+            )
     for rel, digest in manifest.sha256.items() if checksums else ():
         if sha256_file(version / rel) != digest:
-            raise IndexCorruptError(f"index file {rel} is damaged (its sha256 differs from the manifest's): "
-                                    f"version {version.name} is damaged; {_REBUILD}")
+            raise IndexCorruptError(
+                f"index file {rel} is damaged (its sha256 differs from the manifest's): "
+                f"version {version.name} is damaged; {_REBUILD}"
+            )
 
 
 def check_format(manifest: Manifest, version: Path, *, upgrade: bool = False) -> None:
@@ -310,15 +357,27 @@ def check_format(manifest: Manifest, version: Path, *, upgrade: bool = False) ->
     if found == FORMAT_VERSION or (upgrade and found in UPGRADABLE_FORMATS):
         return
     if found in UPGRADABLE_FORMATS:
-        raise IndexMismatchError(f"the index in {version.parent} has format {found} (written by an older Sanad, "
-                                 f"without checksums); this one reads format {FORMAT_VERSION}. Re-run `sanad index` "
-                                 f"with your article folders to upgrade it (unchanged passages are not re-embedded)")
-    raise IndexMismatchError(f"the index in {version.parent} has format {found!r}, which this Sanad cannot read "
-                             f"(it reads {FORMAT_VERSION}); {_REBUILD}")
+        raise IndexMismatchError(
+            f"the index in {version.parent} has format {found} (written by an older Sanad, "
+            f"without checksums); this one reads format {FORMAT_VERSION}. Re-run `sanad index` "
+            f"with your article folders to upgrade it (unchanged passages are not re-embedded)"
+        )
+    raise IndexMismatchError(
+        f"the index in {version.parent} has format {found!r}, which this Sanad cannot read "
+        f"(it reads {FORMAT_VERSION}); {_REBUILD}"
+    )
 
 
-def load_index(index_dir: Path, expected: dict[str, Any] | None = None, *, ef_search: int = 128,
-               nprobe: int = 64, milvus_uri: str = "", upgrade: bool = False, verify: bool = True) -> IndexData:
+def load_index(
+    index_dir: Path,
+    expected: dict[str, Any] | None = None,
+    *,
+    ef_search: int = 128,
+    nprobe: int = 64,
+    milvus_uri: str = "",
+    upgrade: bool = False,
+    verify: bool = True,
+) -> IndexData:
     """Load and cross-check the live version, after checking every file against its sha256.
 
     Args:
@@ -353,22 +412,30 @@ def load_index(index_dir: Path, expected: dict[str, Any] | None = None, *, ef_se
         from rag.stores import store_rows
         from rag.stores.milvus import open_version
 
-        searcher = open_version(version, store_rows(chunks, by_id), uri=milvus_uri, nprobe=nprobe,
-                                ef_search=ef_search)
+        searcher = open_version(version, store_rows(chunks, by_id), uri=milvus_uri, nprobe=nprobe, ef_search=ef_search)
         n_vectors, dim = len(searcher), searcher.dim
     else:
-        store = VectorStore.load(version / "vectors.faiss", manifest.index_factory, ef_search=ef_search,
-                                 nprobe=nprobe)
+        store = VectorStore.load(version / "vectors.faiss", manifest.index_factory, ef_search=ef_search, nprobe=nprobe)
         bm25 = BM25Index.load(version / "bm25", len(chunks))
         n_vectors, dim = len(store), store.dim
     if n_vectors != len(chunks) or len(articles) != manifest.n_articles or len(chunks) != manifest.n_chunks:
-        raise IndexCorruptError(f"index parts disagree ({len(chunks)} passages, {n_vectors} vectors, manifest "
-                                f"{manifest.n_chunks}); rebuild with `sanad index --rebuild`")
+        raise IndexCorruptError(
+            f"index parts disagree ({len(chunks)} passages, {n_vectors} vectors, manifest "
+            f"{manifest.n_chunks}); rebuild with `sanad index --rebuild`"
+        )
     if dim != manifest.dim:
         raise IndexCorruptError(f"vector dimension {dim} differs from the manifest's {manifest.dim}")
     embeddings = _read_embeddings(version / "embeddings.npy", (manifest.n_chunks, manifest.dim))  # header only
-    return IndexData(manifest=manifest, articles=by_id, chunks=chunks, store=store, bm25=bm25,
-                     embeddings_path=version / "embeddings.npy", _embeddings=embeddings, searcher=searcher)
+    return IndexData(
+        manifest=manifest,
+        articles=by_id,
+        chunks=chunks,
+        store=store,
+        bm25=bm25,
+        embeddings_path=version / "embeddings.npy",
+        _embeddings=embeddings,
+        searcher=searcher,
+    )
 
 
 def verify_index(index_dir: Path) -> str:
@@ -382,5 +449,7 @@ def verify_index(index_dir: Path) -> str:
     manifest = read_manifest(index_dir, version=version)
     check_format(manifest, version)
     data = load_index(index_dir)
-    return (f"{version}: intact (format {manifest.format_version}, {len(manifest.files)} files, sha256 checked; "
-            f"{len(data.articles)} articles, {len(data.chunks)} passages) in {time.perf_counter() - t0:.2f} s")
+    return (
+        f"{version}: intact (format {manifest.format_version}, {len(manifest.files)} files, sha256 checked; "
+        f"{len(data.articles)} articles, {len(data.chunks)} passages) in {time.perf_counter() - t0:.2f} s"
+    )

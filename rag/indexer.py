@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,6 +26,9 @@ from rag.index import IndexData, Manifest, load_index, save_index, write_lock
 from rag.ingest import Ingestor, SkippedFile
 from rag.store import VectorStore, choose_factory
 from rag.types import Article, Chunk
+
+if TYPE_CHECKING:
+    from rag.stores import VersionWriter
 
 logger = logging.getLogger(__name__)
 
@@ -45,10 +49,12 @@ class IndexReport:
     timings: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> str:
-        return (f"{self.n_articles} articles, {self.n_chunks} passages in the index "
-                f"(added {len(self.added)}, updated {len(self.updated)}, unchanged {len(self.unchanged)}, "
-                f"removed {len(self.removed)}, skipped {len(self.skipped)}; embedded {self.embedded_chunks} "
-                f"passages in {self.seconds:.1f} s)")
+        return (
+            f"{self.n_articles} articles, {self.n_chunks} passages in the index "
+            f"(added {len(self.added)}, updated {len(self.updated)}, unchanged {len(self.unchanged)}, "
+            f"removed {len(self.removed)}, skipped {len(self.skipped)}; embedded {self.embedded_chunks} "
+            f"passages in {self.seconds:.1f} s)"
+        )
 
 
 def expected_manifest(config: SanadConfig, embedder_name: str) -> dict[str, object]:
@@ -56,9 +62,14 @@ def expected_manifest(config: SanadConfig, embedder_name: str) -> dict[str, obje
     from rag.index import FORMAT_VERSION
     from rag.textnorm import NORMALIZER_VERSION, TOKENIZER_VERSION
 
-    return {"format_version": FORMAT_VERSION, "embedding_model": embedder_name,
-            "normalizer_version": NORMALIZER_VERSION, "tokenizer_version": TOKENIZER_VERSION,
-            "chunk_tokens": config.chunk_tokens, "chunk_overlap_tokens": config.chunk_overlap_tokens}
+    return {
+        "format_version": FORMAT_VERSION,
+        "embedding_model": embedder_name,
+        "normalizer_version": NORMALIZER_VERSION,
+        "tokenizer_version": TOKENIZER_VERSION,
+        "chunk_tokens": config.chunk_tokens,
+        "chunk_overlap_tokens": config.chunk_overlap_tokens,
+    }
 
 
 class Indexer:
@@ -82,14 +93,16 @@ class Indexer:
         if rebuild:
             return None
         try:
-            return load_index(self.config.index_dir, expected_manifest(self.config, self.embedder.fingerprint),
-                              upgrade=True)  # an older format is read once more, to be rewritten
+            return load_index(
+                self.config.index_dir, expected_manifest(self.config, self.embedder.fingerprint), upgrade=True
+            )  # an older format is read once more, to be rewritten
         except IndexMissingError:
             return None
 
     # -- public verbs -----------------------------------------------------------------------
-    def index_paths(self, paths: Sequence[Path], *, prune: bool = False, rebuild: bool = False,
-                    show_progress: bool = False) -> IndexReport:
+    def index_paths(
+        self, paths: Sequence[Path], *, prune: bool = False, rebuild: bool = False, show_progress: bool = False
+    ) -> IndexReport:
         """Add or update the articles found under ``paths``.
 
         Args:
@@ -98,12 +111,14 @@ class Indexer:
         """
         files = self.ingestor.discover(list(paths))
         if not files:
-            raise InputError(f"no .txt, .md, .html, .pdf or .docx files found in {', '.join(map(str, paths))}; "
-                             f"nothing was changed")
+            raise InputError(
+                f"no .txt, .md, .html, .pdf or .docx files found in {', '.join(map(str, paths))}; nothing was changed"
+            )
         articles, skipped = self.ingestor.run(list(paths))
         if not articles:
-            raise InputError("none of the files could be read (" + "; ".join(s.reason for s in skipped) +
-                             "); nothing was changed")
+            raise InputError(
+                "none of the files could be read (" + "; ".join(s.reason for s in skipped) + "); nothing was changed"
+            )
         return self.apply(articles, prune=prune, rebuild=rebuild, skipped=skipped, show_progress=show_progress)
 
     def add_articles(self, articles: Sequence[Article], *, show_progress: bool = False) -> IndexReport:
@@ -122,8 +137,15 @@ class Indexer:
             keep = [a for a in existing.articles.values() if a.doc_id not in set(doc_ids)]
             return self._commit(keep, existing, {}, removed=tuple(sorted(doc_ids)), start=time.perf_counter())
 
-    def apply(self, articles: list[Article], *, prune: bool, rebuild: bool,
-              skipped: Sequence[SkippedFile] = (), show_progress: bool = False) -> IndexReport:
+    def apply(
+        self,
+        articles: list[Article],
+        *,
+        prune: bool,
+        rebuild: bool,
+        skipped: Sequence[SkippedFile] = (),
+        show_progress: bool = False,
+    ) -> IndexReport:
         """Merge ``articles`` into the index (the one place that decides what to re-embed)."""
         start = time.perf_counter()
         with write_lock(self.config.index_dir):
@@ -143,14 +165,31 @@ class Indexer:
             # metadata given since (a new manifest or sidecar) is taken over.
             for d in unchanged:
                 new = incoming[d]
-                final[d] = replace(old[d], title=new.title, origin=new.origin, published=new.published,
-                                   source=new.source, url=new.url, author=new.author, copies=new.copies)
+                final[d] = replace(
+                    old[d],
+                    title=new.title,
+                    origin=new.origin,
+                    published=new.published,
+                    source=new.source,
+                    url=new.url,
+                    author=new.author,
+                    copies=new.copies,
+                )
             to_embed = {d: final[d] for d in (*added, *updated)}
-            return self._commit(list(final.values()), existing, to_embed, added=added, updated=updated,
-                                unchanged=unchanged, removed=removed, skipped=tuple(skipped), start=start,
-                                show_progress=show_progress)
+            return self._commit(
+                list(final.values()),
+                existing,
+                to_embed,
+                added=added,
+                updated=updated,
+                unchanged=unchanged,
+                removed=removed,
+                skipped=tuple(skipped),
+                start=start,
+                show_progress=show_progress,
+            )
 
-    def _publish(self, writer, version: Path) -> None:
+    def _publish(self, writer: VersionWriter, version: Path) -> None:
         """Point the store's alias at the new version, then drop the versions whose folders are gone.
 
         ``CURRENT`` already names the new version, so Sanad's readers use it whatever happens here; a
@@ -161,12 +200,24 @@ class Indexer:
             writer.publish()
             writer.store.prune([p.name for p in self.config.index_dir.glob("v-*") if p.is_dir()])
         except SanadError as exc:
-            logger.warning("version %s is live, but the %s store could not publish it to its alias: %s",
-                           version.name, writer.store.kind, exc)
+            logger.warning(
+                "version %s is live, but the %s store could not publish it to its alias: %s",
+                version.name,
+                writer.store.kind,
+                exc,
+            )
 
     # -- the single write path -----------------------------------------------------------------
-    def _commit(self, articles: list[Article], existing: IndexData | None, to_embed: dict[str, Article], *,
-                start: float, show_progress: bool = False, **report: tuple) -> IndexReport:
+    def _commit(
+        self,
+        articles: list[Article],
+        existing: IndexData | None,
+        to_embed: dict[str, Article],
+        *,
+        start: float,
+        show_progress: bool = False,
+        **report: tuple,
+    ) -> IndexReport:
         articles = sorted(articles, key=lambda a: a.doc_id)
         timings: dict[str, float] = {}
         t = time.perf_counter()
@@ -181,7 +232,7 @@ class Indexer:
         fresh_rows = {c.chunk_id: i for i, c in enumerate(new_list)}
 
         old_rows: dict[str, int] = {}
-        old_vectors = None
+        old_vectors: np.ndarray | None = None
         if existing is not None:
             old_rows = {c.chunk_id: i for i, c in enumerate(existing.chunks)}
             old_vectors = existing.embeddings()
@@ -200,30 +251,44 @@ class Indexer:
             else:
                 for c in old_by_doc.get(article.doc_id, []):
                     chunks.append(c)
+                    assert old_vectors is not None  # kept chunks come from the existing index
                     rows.append(np.asarray(old_vectors[old_rows[c.chunk_id]]))
         dim = self.embedder.dim
         embeddings = np.vstack(rows).astype(np.float32) if rows else np.zeros((0, dim), np.float32)
 
         t = time.perf_counter()
-        factory = choose_factory(self.config.index_factory, len(chunks), approx_factory=self.config.approx_factory,
-                                 approx_threshold=self.config.approx_threshold)
+        factory = choose_factory(
+            self.config.index_factory,
+            len(chunks),
+            approx_factory=self.config.approx_factory,
+            approx_threshold=self.config.approx_threshold,
+        )
         writer = None
+        store: VectorStore | VersionWriter
+        bm25: BM25Index | None
         if self.config.store == "faiss":
-            store = VectorStore.build(embeddings, factory, ef_search=self.config.hnsw_ef_search,
-                                      nprobe=self.config.ivf_nprobe)
+            store = VectorStore.build(
+                embeddings, factory, ef_search=self.config.hnsw_ef_search, nprobe=self.config.ivf_nprobe
+            )
             bm25 = BM25Index.build([c.text for c in chunks])
         else:  # another store (rag.stores: Milvus) writes the version while save_index writes its folder
-            from rag.stores import VersionWriter, store_for, store_rows
+            from rag.stores import store_for, store_rows
 
             by_id = {a.doc_id: a for a in articles}
-            store = writer = VersionWriter(store_for(self.config), store_rows(chunks, by_id), embeddings,
-                                           factory=factory)
+            store = writer = VersionWriter(
+                store_for(self.config), store_rows(chunks, by_id), embeddings, factory=factory
+            )
             bm25 = None
         timings["build_s"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        manifest = Manifest(embedding_model=self.embedder.fingerprint, dim=dim, chunk_tokens=self.config.chunk_tokens,
-                            chunk_overlap_tokens=self.config.chunk_overlap_tokens, index_factory=factory)
+        manifest = Manifest(
+            embedding_model=self.embedder.fingerprint,
+            dim=dim,
+            chunk_tokens=self.config.chunk_tokens,
+            chunk_overlap_tokens=self.config.chunk_overlap_tokens,
+            index_factory=factory,
+        )
         try:
             version = save_index(self.config.index_dir, manifest, articles, chunks, embeddings, store, bm25)
         except BaseException:
@@ -233,7 +298,13 @@ class Indexer:
         if writer is not None:
             self._publish(writer, version)
         timings["save_s"] = time.perf_counter() - t
-        result = IndexReport(n_articles=len(articles), n_chunks=len(chunks), embedded_chunks=len(new_list),
-                             seconds=time.perf_counter() - start, timings=timings, **report)
+        result = IndexReport(
+            n_articles=len(articles),
+            n_chunks=len(chunks),
+            embedded_chunks=len(new_list),
+            seconds=time.perf_counter() - start,
+            timings=timings,
+            **report,
+        )
         logger.info(result.summary())
         return result

@@ -58,23 +58,34 @@ class SanadRetriever(BaseRetriever):
     sources: list[str] | None = None
     doc_ids: list[str] | None = None
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun,
-                                k: int | None = None, mode: RetrievalMode | None = None,
-                                filters: Filters | None = None, since: str | None = None, until: str | None = None,
-                                sources: list[str] | str | None = None, doc_ids: list[str] | str | None = None
-                                ) -> list[Document]:
+    def _get_relevant_documents(
+        self,
+        query: str,
+        *,
+        run_manager: CallbackManagerForRetrieverRun,
+        k: int | None = None,
+        mode: RetrievalMode | None = None,
+        filters: Filters | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        sources: list[str] | str | None = None,
+        doc_ids: list[str] | str | None = None,
+    ) -> list[Document]:
         chosen = filters if filters is not None else self.filters
         if chosen is None:
-            chosen = make_filters(since=since if since is not None else self.since,
-                                  until=until if until is not None else self.until,
-                                  sources=sources if sources is not None else self.sources,
-                                  doc_ids=doc_ids if doc_ids is not None else self.doc_ids)
+            chosen = make_filters(
+                since=since if since is not None else self.since,
+                until=until if until is not None else self.until,
+                sources=sources if sources is not None else self.sources,
+                doc_ids=doc_ids if doc_ids is not None else self.doc_ids,
+            )
         hits = self.sanad.search(query, k=k or self.k, mode=mode or self.mode, filters=chosen)
         return [hit_to_document(h) for h in hits]
 
 
-def answer_runnable(sanad: Sanad, *, k: int | None = None, mode: RetrievalMode | None = None,
-                    filters: Filters | None = None) -> RunnableSerializable[Any, dict[str, Any]]:
+def answer_runnable(
+    sanad: Sanad, *, k: int | None = None, mode: RetrievalMode | None = None, filters: Filters | None = None
+) -> RunnableSerializable[Any, dict[str, Any]]:
     """The full answer pipeline as a Runnable: a question in, ``Answer.to_dict()`` out.
 
     The input is the question (``str``) or, in a conversation, ``{"question": ..., "history": [...]}``

@@ -70,8 +70,14 @@ def cmd_chat(args: argparse.Namespace) -> int:
         else:
             print_answer(answer)
             print()
-        history.append(Turn(question=question, answer=answer.answer, rewritten=answer.rewritten,
-                            doc_ids=tuple(dict.fromkeys(c.doc_id for c in answer.citations))))
+        history.append(
+            Turn(
+                question=question,
+                answer=answer.answer,
+                rewritten=answer.rewritten,
+                doc_ids=tuple(dict.fromkeys(c.doc_id for c in answer.citations)),
+            )
+        )
 
 
 def print_timeline(timeline: Timeline) -> None:
@@ -81,8 +87,10 @@ def print_timeline(timeline: Timeline) -> None:
     for e in timeline.events:
         when = f"{e.date} (published)" if e.from_published else f"{e.date} «{_one_line(e.date_text)}»"
         source = " · ".join(x for x in (e.source, e.published) if x)
-        print(f"[{e.n}] {when}\n    {_one_line(e.text)[:220]}\n    — {_one_line(e.title)[:70]} ({e.doc_id}"
-              + (f", {source})" if source else ")"))
+        print(
+            f"[{e.n}] {when}\n    {_one_line(e.text)[:220]}\n    — {_one_line(e.title)[:70]} ({e.doc_id}"
+            + (f", {source})" if source else ")")
+        )
 
 
 def cmd_timeline(args: argparse.Namespace) -> int:

@@ -57,11 +57,15 @@ def check_question(question: object, max_chars: int) -> str:
     try:
         stripped.encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates: bytes from argv or a file that were not UTF-8
-        raise InputError("the question holds bytes that are not UTF-8 text; check the terminal's or the "
-                         "file's encoding (e.g. LANG=C.UTF-8)") from None
+        raise InputError(
+            "the question holds bytes that are not UTF-8 text; check the terminal's or the "
+            "file's encoding (e.g. LANG=C.UTF-8)"
+        ) from None
     if len(stripped) > max_chars:
-        raise InputError(f"the question is {len(stripped):,} characters long; the limit is {max_chars:,}. "
-                         f"Shorten it, or raise max_question_chars (SANAD_MAX_QUESTION_CHARS)")
+        raise InputError(
+            f"the question is {len(stripped):,} characters long; the limit is {max_chars:,}. "
+            f"Shorten it, or raise max_question_chars (SANAD_MAX_QUESTION_CHARS)"
+        )
     if not has_words(stripped):  # tatweel (ـ) is a "letter" to Unicode: a question of only ـــ has no words
         raise InputError("the question has no words in it; type a question in Arabic or English")
     return stripped
@@ -100,13 +104,19 @@ def date_bound(value: str, *, end: bool = False, name: str = "since") -> str:
         raise InputError(f"{name}={value!r} is not a date ({exc}); use YYYY-MM-DD, YYYY-MM or YYYY") from None
 
 
-def make_filters(*, since: str | None = None, until: str | None = None, sources: Iterable[str] | str | None = None,
-                 doc_ids: Iterable[str] | str | None = None) -> Filters | None:
+def make_filters(
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    sources: Iterable[str] | str | None = None,
+    doc_ids: Iterable[str] | str | None = None,
+) -> Filters | None:
     """Checked :class:`Filters` from user input (CLI flags, UI fields, API parameters); ``None`` if all empty.
 
     ``sources``/``doc_ids`` may be lists or comma-separated text; dates may be partial (see
     :func:`date_bound`). A ``since`` after ``until`` is an error rather than an empty result.
     """
+
     def listed(value: Iterable[str] | str | None) -> tuple[str, ...]:
         if value is None:
             return ()
@@ -132,8 +142,11 @@ def recency_factors(articles: Iterable[Article], half_life_days: float) -> dict[
     import datetime as dt
 
     articles = list(articles)
-    dates = {a.doc_id: dt.date.fromisoformat(max(d for d in (a.published, *(c[2] for c in a.copies)) if d))
-             for a in articles if a.published or any(c[2] for c in a.copies)}
+    dates = {
+        a.doc_id: dt.date.fromisoformat(max(d for d in (a.published, *(c[2] for c in a.copies)) if d))
+        for a in articles
+        if a.published or any(c[2] for c in a.copies)
+    }
     if not dates or half_life_days <= 0:
         return {}
     newest, oldest = max(dates.values()), min(dates.values())
@@ -165,15 +178,21 @@ class Retriever:
         expected = expected_manifest(config, name) if name else None
         if expected is None:  # BM25-only use: still check everything but the model
             expected = {k: v for k, v in expected_manifest(config, "").items() if k != "embedding_model"}
-        index = load_index(config.index_dir, expected, ef_search=config.hnsw_ef_search, nprobe=config.ivf_nprobe,
-                           milvus_uri=config.milvus_uri if config.store == "milvus" else "",
-                           verify=config.verify_on_load)
+        index = load_index(
+            config.index_dir,
+            expected,
+            ef_search=config.hnsw_ef_search,
+            nprobe=config.ivf_nprobe,
+            milvus_uri=config.milvus_uri if config.store == "milvus" else "",
+            verify=config.verify_on_load,
+        )
         # One question per search: extra OpenMP threads only add hand-off cost (`sanad bench`, Flat rows).
         faiss.omp_set_num_threads(config.search_threads)
         return cls(index, embedder, config)
 
-    def search(self, question: str, k: int | None = None, mode: RetrievalMode | None = None,
-               filters: Filters | None = None) -> list[Hit]:
+    def search(
+        self, question: str, k: int | None = None, mode: RetrievalMode | None = None, filters: Filters | None = None
+    ) -> list[Hit]:
         """The ``k`` best passages for ``question``, best first (``score`` is higher-is-better).
 
         With ``filters`` only passages of matching articles are candidates, on every side,
@@ -185,8 +204,9 @@ class Retriever:
         if mode not in RETRIEVAL_MODES:
             raise InputError(f"mode={mode!r} is not valid; choose one of {', '.join(RETRIEVAL_MODES)}")
         if filters is not None and not isinstance(filters, Filters):
-            raise InputError(f"filters must be a rag.types.Filters (see rag.retrieval.make_filters), "
-                             f"got {type(filters).__name__}")
+            raise InputError(
+                f"filters must be a rag.types.Filters (see rag.retrieval.make_filters), got {type(filters).__name__}"
+            )
         allowed = self.allowed_rows(filters)
         if allowed is not None and not allowed.any():
             return []
@@ -211,19 +231,23 @@ class Retriever:
         for h in lexical:
             raw[h.chunk_id]["bm25"] = h.score
         if self.config.fusion == "rrf":
-            fused = rrf({"dense": [h.chunk_id for h in dense], "bm25": [h.chunk_id for h in lexical]},
-                        k=self.config.rrf_k)
+            fused = rrf(
+                {"dense": [h.chunk_id for h in dense], "bm25": [h.chunk_id for h in lexical]}, k=self.config.rrf_k
+            )
         else:
             weight = self.config.fusion_dense_weight
-            coverage = self.index.bm25.coverage(question) if lexical else 0.0
-            fused = zscore_fusion({"dense": [(h.chunk_id, h.score) for h in dense],
-                                   "bm25": [(h.chunk_id, h.score) for h in lexical]},
-                                  {"dense": weight, "bm25": lexical_weight(weight, coverage)})
+            bm25 = self.index.bm25
+            coverage = bm25.coverage(question) if lexical and bm25 is not None else 0.0
+            fused = zscore_fusion(
+                {"dense": [(h.chunk_id, h.score) for h in dense], "bm25": [(h.chunk_id, h.score) for h in lexical]},
+                {"dense": weight, "bm25": lexical_weight(weight, coverage)},
+            )
             for _, _, info in fused:
                 info["bm25_coverage"] = coverage
-        return [Hit(chunk=by_id[cid].chunk, score=score, rank=i + 1, title=by_id[cid].title,
-                    scores={**raw[cid], **info})
-                for i, (cid, score, info) in enumerate(fused[:k])]
+        return [
+            Hit(chunk=by_id[cid].chunk, score=score, rank=i + 1, title=by_id[cid].title, scores={**raw[cid], **info})
+            for i, (cid, score, info) in enumerate(fused[:k])
+        ]
 
     def allowed_rows(self, filters: Filters | None) -> np.ndarray | None:
         """(n_chunks,) bool: rows whose article matches ``filters``; ``None`` when nothing is filtered."""
@@ -242,11 +266,21 @@ class Retriever:
             if self._recency is None:
                 self._recency = recency_factors(self._docs, self.config.recency_half_life_days)
             factors = self._recency
-            hits = sorted((replace(h, score=h.score * factors.get(h.doc_id, 1.0),
-                                   scores={**h.scores, "recency": factors.get(h.doc_id, 1.0)}) for h in hits),
-                          key=lambda h: (-h.score, h.chunk_id))
-        return [Hit.from_article(h.chunk, self.index.articles.get(h.doc_id), h.score, i + 1, h.scores)
-                for i, h in enumerate(hits[:k])]
+            hits = sorted(
+                (
+                    replace(
+                        h,
+                        score=h.score * factors.get(h.doc_id, 1.0),
+                        scores={**h.scores, "recency": factors.get(h.doc_id, 1.0)},
+                    )
+                    for h in hits
+                ),
+                key=lambda h: (-h.score, h.chunk_id),
+            )
+        return [
+            Hit.from_article(h.chunk, self.index.articles.get(h.doc_id), h.score, i + 1, h.scores)
+            for i, h in enumerate(hits[:k])
+        ]
 
     def _hit(self, row: int, score: float, rank: int, side: str) -> Hit:
         chunk = self.index.chunks[row]
@@ -257,21 +291,24 @@ class Retriever:
             raise InputError("dense and hybrid search need the embedding model; use mode='bm25' or pass an Embedder")
         self.embedder.load()
         vector = self.embedder.embed_queries([question])
+        store = self.index.store
+        assert store is not None, "the FAISS path; another store searches through IndexData.searcher"
         if allowed is None:
-            found = self.index.store.search(vector, k)[0]
-        elif not getattr(self.index.store, "exact", True) and int(allowed.sum()) <= EXACT_FILTERED_ROWS:
+            found = store.search(vector, k)[0]
+        elif not getattr(store, "exact", True) and int(allowed.sum()) <= EXACT_FILTERED_ROWS:
             # A filter that leaves few rows: scanning them exactly is cheap and beats an approximate
             # index, whose probed lists may hold few of them.
             found = self._exact_dense(np.asarray(vector, dtype=np.float32)[0], k, allowed)
         else:
-            found = self.index.store.search(vector, k, allowed=allowed)[0]
+            found = store.search(vector, k, allowed=allowed)[0]
             if len(found) < min(k, int(allowed.sum())):
                 # The approximate index visited too few allowed rows: search those rows exactly.
                 found = self._exact_dense(np.asarray(vector, dtype=np.float32)[0], k, allowed)
         return [self._hit(v.row, v.score, i + 1, "dense") for i, v in enumerate(found)]
 
-    def _remote(self, question: str, mode: str, cut: int, depth: int, filters: Filters | None,
-                allowed: np.ndarray | None) -> list[Hit]:
+    def _remote(
+        self, question: str, mode: str, cut: int, depth: int, filters: Filters | None, allowed: np.ndarray | None
+    ) -> list[Hit]:
         """Search a version kept in another store (Milvus): filters pushed down, hybrid fused by its RRF ranker.
 
         Hybrid asks the store for ``depth`` fused hits and orders equal scores by chunk id, as the
@@ -306,5 +343,8 @@ class Retriever:
         return [VectorHit(int(rows[i]), float(scores[i])) for i in top]
 
     def _bm25(self, question: str, k: int, allowed: np.ndarray | None = None) -> list[Hit]:
-        return [self._hit(h.row, h.score, i + 1, "bm25")
-                for i, h in enumerate(self.index.bm25.search(question, k, allowed=allowed))]
+        bm25 = self.index.bm25
+        assert bm25 is not None, "the FAISS path; another store searches through IndexData.searcher"
+        return [
+            self._hit(h.row, h.score, i + 1, "bm25") for i, h in enumerate(bm25.search(question, k, allowed=allowed))
+        ]

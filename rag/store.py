@@ -8,9 +8,11 @@ recall against exact search is measured by ``sanad bench``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -27,8 +29,9 @@ class VectorHit:
     score: float
 
 
-def choose_factory(factory: str, n_vectors: int, *, approx_factory: str = "IVF1024,Flat",
-                   approx_threshold: int = 200_000) -> str:
+def choose_factory(
+    factory: str, n_vectors: int, *, approx_factory: str = "IVF1024,Flat", approx_threshold: int = 200_000
+) -> str:
     """Resolve ``"auto"`` to an exact or approximate factory string by corpus size."""
     if factory != "auto":
         return factory
@@ -44,13 +47,14 @@ class VectorStore:
         0
     """
 
-    def __init__(self, index, factory: str) -> None:
+    def __init__(self, index: Any, factory: str) -> None:
         self.index = index
         self.factory = factory
 
     @classmethod
-    def build(cls, vectors: np.ndarray, factory: str = "Flat", *, ef_search: int = 128, nprobe: int = 64
-              ) -> VectorStore:
+    def build(
+        cls, vectors: np.ndarray, factory: str = "Flat", *, ef_search: int = 128, nprobe: int = 64
+    ) -> VectorStore:
         import faiss
 
         vectors = _as_matrix(vectors)
@@ -78,10 +82,8 @@ class VectorStore:
         base = faiss.downcast_index(self.index)
         if hasattr(base, "hnsw"):
             base.hnsw.efSearch = ef_search
-        try:
+        with contextlib.suppress(RuntimeError):  # RuntimeError: not an IVF index
             faiss.extract_index_ivf(self.index).nprobe = nprobe
-        except RuntimeError:  # not an IVF index
-            pass
 
     @property
     def dim(self) -> int:
@@ -100,8 +102,10 @@ class VectorStore:
         """
         queries = _as_matrix(queries)
         if queries.shape[1] != self.dim:
-            raise InputError(f"query dimension {queries.shape[1]} does not match the index ({self.dim}); "
-                             f"the index was built with another embedding model")
+            raise InputError(
+                f"query dimension {queries.shape[1]} does not match the index ({self.dim}); "
+                f"the index was built with another embedding model"
+            )
         if len(self) == 0:
             return [[] for _ in range(len(queries))]
         if allowed is None:
@@ -115,8 +119,10 @@ class VectorStore:
                 return [[] for _ in range(len(queries))]
             bits = np.packbits(allowed, bitorder="little")  # must outlive the search call
             scores, rows = self.index.search(queries, min(k, n_allowed), params=self._selector_params(bits))
-        return [[VectorHit(int(r), float(s)) for r, s in zip(rs, ss, strict=True) if r >= 0]
-                for rs, ss in zip(rows, scores, strict=True)]
+        return [
+            [VectorHit(int(r), float(s)) for r, s in zip(rs, ss, strict=True) if r >= 0]
+            for rs, ss in zip(rows, scores, strict=True)
+        ]
 
     @property
     def exact(self) -> bool:
@@ -125,9 +131,11 @@ class VectorStore:
 
         return isinstance(faiss.downcast_index(self.index), (faiss.IndexFlat,))
 
-    def _selector_params(self, bits: np.ndarray):
+    def _selector_params(self, bits: np.ndarray) -> Any:
         """FAISS search parameters that admit only the rows set in ``bits`` (little-endian bitmap)."""
-        import faiss
+        import faiss as faiss_module
+
+        faiss: Any = faiss_module  # its bundled stubs lack the SearchParameters keyword arguments
 
         selector = faiss.IDSelectorBitmap(len(self), faiss.swig_ptr(bits))
         base = faiss.downcast_index(self.index)
@@ -138,7 +146,7 @@ class VectorStore:
                 params = faiss.SearchParametersIVF(sel=selector, nprobe=faiss.extract_index_ivf(self.index).nprobe)
             except RuntimeError:  # not an IVF index
                 params = faiss.SearchParameters(sel=selector)
-        params._keep = (selector, bits)  # the SWIG objects hold raw pointers: keep their owners alive
+        params._keep = (selector, bits)  # noqa: SLF001 - the SWIG objects hold raw pointers: keep their owners alive
         return params
 
     def save(self, path: Path) -> None:
@@ -152,8 +160,10 @@ class VectorStore:
 
         try:
             index = faiss.read_index(str(path))
-        except Exception as exc:  # FAISS raises RuntimeError with C++ text on a bad file
-            raise IndexCorruptError(f"cannot read the vector index {path}: {exc}. Rebuild it with `sanad index`") from None
+        except Exception as exc:  # noqa: BLE001 - FAISS raises RuntimeError with C++ text on a bad file
+            raise IndexCorruptError(
+                f"cannot read the vector index {path}: {exc}. Rebuild it with `sanad index`"
+            ) from None
         store = cls(index, factory)
         store.set_search_params(ef_search=ef_search, nprobe=nprobe)
         return store

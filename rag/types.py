@@ -105,11 +105,17 @@ class Filters:
         return not (self.doc_ids or self.sources or self.since or self.until)
 
     def matches(self, article: Article) -> bool:
-        if self.doc_ids and article.doc_id not in self.doc_ids and not any(c[0] in self.doc_ids
-                                                                            for c in article.copies):
+        if (
+            self.doc_ids
+            and article.doc_id not in self.doc_ids
+            and not any(c[0] in self.doc_ids for c in article.copies)
+        ):
             return False
-        if self.sources and article.source not in self.sources and not any(c[1] in self.sources
-                                                                            for c in article.copies):
+        if (
+            self.sources
+            and article.source not in self.sources
+            and not any(c[1] in self.sources for c in article.copies)
+        ):
             return False
         if self.since or self.until:
             dates = [d for d in (article.published, *(c[2] for c in article.copies)) if d]
@@ -179,14 +185,24 @@ class Hit:
     also_in: tuple[str, ...] = ()
 
     @classmethod
-    def from_article(cls, chunk: Chunk, article: Article | None, score: float, rank: int,
-                     scores: dict[str, float] | None = None) -> Hit:
+    def from_article(
+        cls, chunk: Chunk, article: Article | None, score: float, rank: int, scores: dict[str, float] | None = None
+    ) -> Hit:
         """A hit on ``chunk`` carrying ``article``'s title and publication metadata."""
         if article is None:
             return cls(chunk=chunk, score=score, rank=rank, title=chunk.doc_id, scores=dict(scores or {}))
-        return cls(chunk=chunk, score=score, rank=rank, title=article.title, scores=dict(scores or {}),
-                   published=article.published, source=article.source, url=article.url, author=article.author,
-                   also_in=tuple(s for s in article.sources if s != article.source))
+        return cls(
+            chunk=chunk,
+            score=score,
+            rank=rank,
+            title=article.title,
+            scores=dict(scores or {}),
+            published=article.published,
+            source=article.source,
+            url=article.url,
+            author=article.author,
+            also_in=tuple(s for s in article.sources if s != article.source),
+        )
 
     @property
     def byline(self) -> str:
@@ -340,13 +356,17 @@ class Conflict:
         return tuple(v.date for v in self.values)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "claim": self.claim, "values": [v.to_dict() for v in self.values],
-                "citations": list(self.citations), "dates": list(self.dates)}
+        return {
+            "kind": self.kind,
+            "claim": self.claim,
+            "values": [v.to_dict() for v in self.values],
+            "citations": list(self.citations),
+            "dates": list(self.dates),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Conflict:
-        return cls(kind=data["kind"], claim=data["claim"],
-                   values=tuple(ConflictValue(**v) for v in data["values"]))
+        return cls(kind=data["kind"], claim=data["claim"], values=tuple(ConflictValue(**v) for v in data["values"]))
 
 
 @dataclass(frozen=True)
@@ -368,14 +388,21 @@ class Turn:
         return self.rewritten or self.question
 
     def to_dict(self) -> dict[str, Any]:
-        return {"question": self.question, "answer": self.answer, "rewritten": self.rewritten,
-                "doc_ids": list(self.doc_ids)}
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "rewritten": self.rewritten,
+            "doc_ids": list(self.doc_ids),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Turn:
-        return cls(question=str(data.get("question", "")), answer=str(data.get("answer", "") or ""),
-                   rewritten=str(data.get("rewritten", "") or ""),
-                   doc_ids=tuple(data.get("doc_ids", ()) or ()))
+        return cls(
+            question=str(data.get("question", "")),
+            answer=str(data.get("answer", "") or ""),
+            rewritten=str(data.get("rewritten", "") or ""),
+            doc_ids=tuple(data.get("doc_ids", ()) or ()),
+        )
 
 
 #: A conversation so far, oldest turn first.
@@ -425,8 +452,11 @@ class Timeline:
     timings: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"topic": self.topic, "events": [e.to_dict() for e in self.events],
-                "timings": {k: round(float(v), 4) for k, v in self.timings.items()}}
+        return {
+            "topic": self.topic,
+            "events": [e.to_dict() for e in self.events],
+            "timings": {k: round(float(v), 4) for k, v in self.timings.items()},
+        }
 
 
 @dataclass(frozen=True)

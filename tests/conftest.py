@@ -7,8 +7,8 @@ real-model behaviour is covered by the ``slow`` integration tests elsewhere.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pytest

@@ -7,7 +7,7 @@ was sent, :class:`StubRetriever` returns fixed hits, and :func:`make_hit` builds
 
 from __future__ import annotations
 
-from typing import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from rag.chunking import approx_token_count
 from rag.errors import GenerationError
@@ -78,8 +78,15 @@ class FakeGenerator:
     def count_tokens(self, text: str) -> int:
         return approx_token_count(text)
 
-    def stream(self, messages: Sequence[ChatMessage], *, max_tokens: int = 256, temperature: float = 0.0,
-               seed: int = 0, stop: Sequence[str] = ()) -> Iterator[str]:
+    def stream(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        seed: int = 0,
+        stop: Sequence[str] = (),
+    ) -> Iterator[str]:
         self.stream_calls.append(tuple(messages))
         return self._pieces()
 
@@ -88,14 +95,26 @@ class FakeGenerator:
             if self.fail_next is not None and i > 0:
                 error, self.fail_next = self.fail_next, None
                 raise error
-            yield self.answer[i:i + self.piece_chars]
+            yield self.answer[i : i + self.piece_chars]
 
-    def generate(self, messages: Sequence[ChatMessage], *, max_tokens: int = 256, temperature: float = 0.0,
-                 seed: int = 0, stop: Sequence[str] = ()) -> Generation:
+    def generate(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        seed: int = 0,
+        stop: Sequence[str] = (),
+    ) -> Generation:
         self.generate_calls.append(tuple(messages))
-        return Generation(text=self.translation, prompt_tokens=sum(approx_token_count(m.content) for m in messages),
-                          completion_tokens=approx_token_count(self.translation), ttft_s=0.0, total_s=0.0,
-                          finish_reason="stop")
+        return Generation(
+            text=self.translation,
+            prompt_tokens=sum(approx_token_count(m.content) for m in messages),
+            completion_tokens=approx_token_count(self.translation),
+            ttft_s=0.0,
+            total_s=0.0,
+            finish_reason="stop",
+        )
 
 
 class StubRetriever:
@@ -107,13 +126,17 @@ class StubRetriever:
         self.calls: list[tuple[str, int | None, str | None]] = []
         self.filters: list[Filters | None] = []
 
-    def search(self, question: str, k: int | None = None, mode: str | None = None,
-               filters: Filters | None = None) -> list[Hit]:
+    def search(
+        self, question: str, k: int | None = None, mode: str | None = None, filters: Filters | None = None
+    ) -> list[Hit]:
         """The fixed hits (those whose article metadata matches ``filters``)."""
         self.calls.append((question, k, mode))
         self.filters.append(filters)
         hits = list(self.by_question.get(question, self.hits))
         if filters is not None:
-            hits = [h for h in hits if filters.matches(Article(h.doc_id, h.title, h.chunk.text, published=h.published,
-                                                               source=h.source))]
+            hits = [
+                h
+                for h in hits
+                if filters.matches(Article(h.doc_id, h.title, h.chunk.text, published=h.published, source=h.source))
+            ]
         return hits

@@ -15,8 +15,9 @@ PUBLISHED = {"000": "2024-04-15", "001": "2024-04-15", "002": "2023-08-09", "003
 def seed_articles() -> dict[str, Article]:
     out = {}
     for path in sorted((ROOT / "data" / "articles").glob("*.txt")):
-        out[path.stem] = Article(doc_id=path.stem, title=path.stem, text=path.read_text(encoding="utf-8"),
-                                 published=PUBLISHED[path.stem[:3]])
+        out[path.stem] = Article(
+            doc_id=path.stem, title=path.stem, text=path.read_text(encoding="utf-8"), published=PUBLISHED[path.stem[:3]]
+        )
     return out
 
 

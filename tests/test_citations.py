@@ -9,13 +9,21 @@ from __future__ import annotations
 import re
 
 import pytest
+from fakes import ARTICLES, make_hit, passage_hits
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fakes import ARTICLES, make_hit, passage_hits
 from rag.chunking import sentence_spans
-from rag.citations import (MIN_OVERLAP, CitationChecker, best_quote, numbers_in, parse_markers, split_answer,
-                           strip_markers, support)
+from rag.citations import (
+    MIN_OVERLAP,
+    CitationChecker,
+    best_quote,
+    numbers_in,
+    parse_markers,
+    split_answer,
+    strip_markers,
+    support,
+)
 
 ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 ANY_MARKER = re.compile(r"\[\s*[0-9\u0660-\u0669]+(?:\s*[,،]\s*[0-9\u0660-\u0669]+)*\s*\]")
@@ -34,14 +42,18 @@ def run(answer, hits, language="ar"):
 # --------------------------------------------------------------------------- parse_markers / strip_markers
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("النص [1].", [1]),
-    ("النص [1, 2].", [1, 2]),
-    ("النص [1،2].", [1, 2]),
-    ("النص [ 3 ، 4 ].", [3, 4]),
-    ("النص [١].", [1]),
-    ("النص [١٢] ثم [2].", [12, 2]),
-], ids=["single", "list", "arabic-comma", "spaced-arabic-comma", "arabic-indic", "two-markers"])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("النص [1].", [1]),
+        ("النص [1, 2].", [1, 2]),
+        ("النص [1،2].", [1, 2]),
+        ("النص [ 3 ، 4 ].", [3, 4]),
+        ("النص [١].", [1]),
+        ("النص [١٢] ثم [2].", [12, 2]),
+    ],
+    ids=["single", "list", "arabic-comma", "spaced-arabic-comma", "arabic-indic", "two-markers"],
+)
 def test_parse_markers_marker_forms_numbers_in_order(text, expected):
     """Guards against missing list markers, the Arabic comma or Arabic-Indic digits in citations."""
     assert parse_markers(text) == expected
@@ -57,8 +69,9 @@ def test_strip_markers_marker_before_full_stop_removed_without_space():
     assert strip_markers("ارتفعت الأسعار [1]. وتراجع الطلب [2، 3].") == "ارتفعت الأسعار. وتراجع الطلب."
 
 
-_WORDS = st.sampled_from(["أعلنت", "الولايات", "المتحدة", "مليون", "دولار", "7.5", "2,500", "١٣٨", "Oil", "rose",
-                          "(قال)", "،", "-"])
+_WORDS = st.sampled_from(
+    ["أعلنت", "الولايات", "المتحدة", "مليون", "دولار", "7.5", "2,500", "١٣٨", "Oil", "rose", "(قال)", "،", "-"]
+)
 _MARKER_NUMBERS = st.lists(st.integers(min_value=0, max_value=150), min_size=1, max_size=3)
 
 
@@ -102,7 +115,9 @@ def test_strip_markers_generated_markers_none_left(case):
 
 def test_split_answer_marker_after_full_stop_attaches_to_previous_sentence():
     """Guards against "... دولار. [1] وقال" giving [1] to the sentence after it."""
-    sentences = split_answer("أعلنت الولايات المتحدة عن 138 مليون دولار. [1] وقال المسؤولون إن الوزارة تمول البرنامج [2].")
+    sentences = split_answer(
+        "أعلنت الولايات المتحدة عن 138 مليون دولار. [1] وقال المسؤولون إن الوزارة تمول البرنامج [2]."
+    )
     assert [s.markers for s in sentences] == [(1,), (2,)]
     assert sentences[0].text == "أعلنت الولايات المتحدة عن 138 مليون دولار."
     assert sentences[1].text.startswith("وقال المسؤولون")
@@ -128,15 +143,23 @@ def test_split_answer_repeated_marker_kept_once():
     assert split_answer("ارتفع النفط [1] بنسبة 2.5 في المئة [1].")[0].markers == (1,)
 
 
-@pytest.mark.parametrize("answer, text, markers", [
-    ("Oil rose 2.5 percent, as stated in passage [1].", "Oil rose 2.5 percent.", (1,)),
-    ("Prices rose, according to passage [3].", "Prices rose.", (3,)),
-    ("ارتفع النفط كما ذكر في الفقرة [1].", "ارتفع النفط.", (1,)),
-    ("وقالت الوزارة إن المساعدات وصلت، كما ورد في المقطع [2].", "وقالت الوزارة إن المساعدات وصلت.", (2,)),
-    ("اجتمع الوزراء في واشنطن وفقًا لما ورد في المقطع [3].", "اجتمع الوزراء في واشنطن.", (3,)),
-    ("اجتمع الوزراء في واشنطن كما ذُكر في الفقرة [3].", "اجتمع الوزراء في واشنطن.", (3,)),
-    ("According to passage [1], the US announced 138 million dollars.", "the US announced 138 million dollars.", (1,)),
-], ids=["as-stated-in", "according-to", "kama-dhukira", "kama-warada", "wifqan-tanween", "dhukira-damma", "leading"])
+@pytest.mark.parametrize(
+    "answer, text, markers",
+    [
+        ("Oil rose 2.5 percent, as stated in passage [1].", "Oil rose 2.5 percent.", (1,)),
+        ("Prices rose, according to passage [3].", "Prices rose.", (3,)),
+        ("ارتفع النفط كما ذكر في الفقرة [1].", "ارتفع النفط.", (1,)),
+        ("وقالت الوزارة إن المساعدات وصلت، كما ورد في المقطع [2].", "وقالت الوزارة إن المساعدات وصلت.", (2,)),
+        ("اجتمع الوزراء في واشنطن وفقًا لما ورد في المقطع [3].", "اجتمع الوزراء في واشنطن.", (3,)),
+        ("اجتمع الوزراء في واشنطن كما ذُكر في الفقرة [3].", "اجتمع الوزراء في واشنطن.", (3,)),
+        (
+            "According to passage [1], the US announced 138 million dollars.",
+            "the US announced 138 million dollars.",
+            (1,),
+        ),
+    ],
+    ids=["as-stated-in", "according-to", "kama-dhukira", "kama-warada", "wifqan-tanween", "dhukira-damma", "leading"],
+)
 def test_split_answer_meta_clause_removed_marker_kept(answer, text, markers):
     """Guards against "as stated in passage [1]" (also with diacritics, or leading) staying in the checked claim."""
     assert [(s.text, s.markers) for s in split_answer(answer)] == [(text, markers)]
@@ -150,10 +173,14 @@ def test_checker_meta_clause_with_diacritics_does_not_dilute_support(hits):
     assert [c.doc_id for c in citations] == ["coalition"]
 
 
-@pytest.mark.parametrize("answer", [
-    "Oil rose 2.5 percent [1]. This information is found in passage [2].",
-    "ارتفع النفط 2.5 في المئة [1]. المعلومات موجودة في المقطع [2].",
-], ids=["en", "ar"])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Oil rose 2.5 percent [1]. This information is found in passage [2].",
+        "ارتفع النفط 2.5 في المئة [1]. المعلومات موجودة في المقطع [2].",
+    ],
+    ids=["en", "ar"],
+)
 def test_split_answer_meta_sentence_dropped_markers_merged(answer):
     """Guards against a sentence that only points at a passage being flagged as an unsupported claim."""
     sentences = split_answer(answer)
@@ -164,8 +191,9 @@ def test_split_answer_meta_sentence_dropped_markers_merged(answer):
 # --------------------------------------------------------------------------- numbers_in / support / best_quote
 
 
-@pytest.mark.parametrize("a, b", [("2,500", "2500"), ("٢٥٠٠", "2500"), ("٧٫٥", "7.5"), ("١٫٤", "1.4"),
-                                  ("٢٬٥٠٠", "2500")])
+@pytest.mark.parametrize(
+    "a, b", [("2,500", "2500"), ("٢٥٠٠", "2500"), ("٧٫٥", "7.5"), ("١٫٤", "1.4"), ("٢٬٥٠٠", "2500")]
+)
 def test_numbers_in_separators_and_digit_scripts_match(a, b):
     """Guards against the same figure failing to match across thousands separators or digit scripts."""
     assert numbers_in(f"بلغ العدد {a} عامل") == numbers_in(f"بلغ العدد {b} عامل") != set()
@@ -217,7 +245,8 @@ def test_checker_invalid_marker_beside_valid_one_dropped(hits):
 def test_checker_invented_figure_unsupported_and_dropped(hits):
     """Guards against an invented figure (380 where the passage says 138) reaching the answer."""
     text, checks, citations = run(
-        "أعلنت الولايات المتحدة عن 380 مليون دولار [1]. ووظف المصنع الجديد 2500 عامل [2].", hits)
+        "أعلنت الولايات المتحدة عن 380 مليون دولار [1]. ووظف المصنع الجديد 2500 عامل [2].", hits
+    )
     assert "380" not in text
     assert "2500" in text
     bad = checks[0]
@@ -282,12 +311,15 @@ def test_checker_arabic_indic_digits_supported(hits):
 
 def test_checker_quote_is_passage_sentence_with_article_offsets(hits):
     """Guards against quote offsets relative to the chunk instead of the article (highlighting the wrong text)."""
-    _, _, citations = run("أعلنت الولايات المتحدة عن 138 مليون دولار [1]. ووظف المصنع الجديد 2500 عامل [2]. "
-                          "وأكد الوزراء ضرورة تعزيز الأمن والاستقرار [3].", hits)
+    _, _, citations = run(
+        "أعلنت الولايات المتحدة عن 138 مليون دولار [1]. ووظف المصنع الجديد 2500 عامل [2]. "
+        "وأكد الوزراء ضرورة تعزيز الأمن والاستقرار [3].",
+        hits,
+    )
     assert [c.n for c in citations] == [1, 2, 3]
-    for c, hit in zip(citations, hits):
+    for c, hit in zip(citations, hits, strict=False):
         assert (c.doc_id, c.chunk_id, c.title) == (hit.doc_id, hit.chunk_id, hit.title)
-        assert ARTICLES[c.doc_id][c.quote_start:c.quote_end] == c.quote
+        assert ARTICLES[c.doc_id][c.quote_start : c.quote_end] == c.quote
         assert hit.chunk.start > 0  # the headline precedes the passage, so chunk-relative offsets would differ
         sentences = [hit.chunk.text[s:e] for s, e, _ in sentence_spans(hit.chunk.text)]
         assert c.quote in sentences
@@ -302,7 +334,7 @@ def test_checker_claimless_uncited_sentence_kept_without_citation(hits):
 
 
 _PASSAGE_SENTENCES = [
-    ARTICLES[d][s + h.chunk.start:e + h.chunk.start]
+    ARTICLES[d][s + h.chunk.start : e + h.chunk.start]
     for d, h in ((d, make_hit(d)) for d in ("aid", "economy", "coalition"))
     for s, e, _ in sentence_spans(h.chunk.text)
 ]
@@ -334,7 +366,7 @@ def test_checker_random_answers_citations_valid_and_numbers_supported(hits, case
     for c in citations:
         assert 1 <= c.n <= len(hits)
         assert c.chunk_id == hits[c.n - 1].chunk_id
-        assert ARTICLES[c.doc_id][c.quote_start:c.quote_end] == c.quote
+        assert ARTICLES[c.doc_id][c.quote_start : c.quote_end] == c.quote
     assert [c.n for c in citations] == sorted({n for s in checks if s.supported for n in s.cited})
     for check in checks:
         if check.supported:

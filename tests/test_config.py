@@ -71,9 +71,15 @@ def test_config_paths_str_become_path_with_home_expanded() -> None:
 
 def test_config_from_env_parses_int_bool_float_mode_path() -> None:
     """Guards against environment values staying strings (e.g. top_k='8')."""
-    env = {"SANAD_TOP_K": "8", "SANAD_TRANSLATE_QUERIES": "no", "SANAD_TEMPERATURE": "0.5",
-           "SANAD_MODE": "bm25", "SANAD_INDEX_DIR": "/tmp/x-index", "SANAD_LLM_BASE_URL": "http://h:1/v1",
-           "UNRELATED": "ignored"}
+    env = {
+        "SANAD_TOP_K": "8",
+        "SANAD_TRANSLATE_QUERIES": "no",
+        "SANAD_TEMPERATURE": "0.5",
+        "SANAD_MODE": "bm25",
+        "SANAD_INDEX_DIR": "/tmp/x-index",
+        "SANAD_LLM_BASE_URL": "http://h:1/v1",
+        "UNRELATED": "ignored",
+    }
     cfg = SanadConfig.from_env(env)
     assert cfg.top_k == 8
     assert cfg.translate_queries is False
@@ -83,8 +89,10 @@ def test_config_from_env_parses_int_bool_float_mode_path() -> None:
     assert cfg.llm_base_url == "http://h:1/v1"
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("1", True), ("TRUE", True), ("on", True), ("yes", True),
-                                               ("0", False), ("False", False), ("off", False)])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("1", True), ("TRUE", True), ("on", True), ("yes", True), ("0", False), ("False", False), ("off", False)],
+)
 def test_config_from_env_bool_spellings_parse(raw: str, expected: bool) -> None:
     """Guards against 'no'/'off'/'0' being read as True (bool('no') is True)."""
     assert SanadConfig.from_env({"SANAD_TRANSLATE_QUERIES": raw}).translate_queries is expected
@@ -97,8 +105,14 @@ def test_config_from_env_reads_os_environ_by_default(monkeypatch: pytest.MonkeyP
 
 @pytest.mark.parametrize(
     ("name", "raw"),
-    [("SANAD_TOP_K", "eight"), ("SANAD_TOP_K", "8.0"), ("SANAD_TEMPERATURE", "warm"),
-     ("SANAD_TRANSLATE_QUERIES", "maybe"), ("SANAD_MODE", "fuzzy"), ("SANAD_CHUNK_TOKENS", "")],
+    [
+        ("SANAD_TOP_K", "eight"),
+        ("SANAD_TOP_K", "8.0"),
+        ("SANAD_TEMPERATURE", "warm"),
+        ("SANAD_TRANSLATE_QUERIES", "maybe"),
+        ("SANAD_MODE", "fuzzy"),
+        ("SANAD_CHUNK_TOKENS", ""),
+    ],
 )
 def test_config_from_env_bad_value_raises_naming_variable(name: str, raw: str) -> None:
     """Guards against a typo in an environment variable being silently ignored or crashing with a bare ValueError."""
@@ -156,8 +170,20 @@ def test_config_invalid_backend_raises() -> None:
         SanadConfig(llm_backend="ollama")
 
 
-@pytest.mark.parametrize("name", ["top_k", "candidate_k", "chunk_tokens", "embed_batch_size", "max_question_chars",
-                                  "rrf_k", "hnsw_ef_search", "llm_ctx", "answer_passages"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "top_k",
+        "candidate_k",
+        "chunk_tokens",
+        "embed_batch_size",
+        "max_question_chars",
+        "rrf_k",
+        "hnsw_ef_search",
+        "llm_ctx",
+        "answer_passages",
+    ],
+)
 @pytest.mark.parametrize("value", [0, -1])
 def test_config_non_positive_number_raises(name: str, value: int) -> None:
     """Guards against zero or negative sizes that would return nothing or loop."""

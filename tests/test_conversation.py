@@ -13,27 +13,53 @@ TROOPS_EN = Turn("How many US troops are in Iraq?", "About 2,500 (حوالي 250
 TROOPS_AR = Turn("كم عدد الجنود الأمريكيين في العراق؟", "حوالي 2500 جندي [1].")
 
 
-@pytest.mark.parametrize(("history", "question", "expected"), [
-    ((TROOPS_EN,), "And how many in Syria?", "How many US troops are in Syria?"),
-    ((TROOPS_EN,), "What about the British?", "How many British troops are in Iraq?"),
-    ((TROOPS_AR,), "وفي سوريا؟", "كم عدد الجنود الأمريكيين في سوريا؟"),
-    ((TROOPS_AR,), "وماذا عن البريطانيين؟", "كم عدد الجنود البريطانيين في العراق؟"),
-    ((TROOPS_AR,), "وكم عددهم في سوريا؟", "كم عدد الجنود الأمريكيين في سوريا؟"),
-    ((Turn("ما هي مهمة التحالف الدولي في العراق؟"),), "ومتى سينتهي ذلك؟", "متى سينتهي مهمة التحالف الدولي في العراق؟"),
-    ((Turn("What is the coalition's mission in Iraq?"),), "When will that end?",
-     "When will the coalition's mission in Iraq end?"),
-    ((Turn("Which Iraqi prime minister met Biden?", "Mohammed Shia al-Sudani (محمد شياع السوداني) [1]."),),
-     "Who did he meet at the Pentagon?", "Who did Mohammed Shia al-Sudani meet at the Pentagon?"),
-    ((Turn("من هو رئيس الوزراء العراقي؟", "محمد شياع السوداني [1]."),), "ومن التقى في البنتاغون؟",
-     "من التقى في البنتاغون (محمد شياع السوداني)؟"),
-    ((Turn("How much will the fund give Iraqi forces in fiscal year 2025?"),), "And in 2024?",
-     "How much will the fund give Iraqi forces in fiscal year 2024?"),
-    ((Turn("How many countries are in the coalition?"),), "And when was it formed?", "When was the coalition formed?"),
-    ((TROOPS_EN,), "Why are they there?", "Why are US troops in Iraq?"),
-    ((Turn("متى التقى بايدن بالسوداني؟"),), "والكاظمي؟", "متى التقى بايدن بالكاظمي؟"),
-    ((Turn("How much will the Counter-ISIS Train and Equip Fund give Iraq?"),), "How often is the fund appropriated?",
-     "How often is the Counter-ISIS Train and Equip Fund appropriated?"),
-])
+@pytest.mark.parametrize(
+    ("history", "question", "expected"),
+    [
+        ((TROOPS_EN,), "And how many in Syria?", "How many US troops are in Syria?"),
+        ((TROOPS_EN,), "What about the British?", "How many British troops are in Iraq?"),
+        ((TROOPS_AR,), "وفي سوريا؟", "كم عدد الجنود الأمريكيين في سوريا؟"),
+        ((TROOPS_AR,), "وماذا عن البريطانيين؟", "كم عدد الجنود البريطانيين في العراق؟"),
+        ((TROOPS_AR,), "وكم عددهم في سوريا؟", "كم عدد الجنود الأمريكيين في سوريا؟"),
+        (
+            (Turn("ما هي مهمة التحالف الدولي في العراق؟"),),
+            "ومتى سينتهي ذلك؟",
+            "متى سينتهي مهمة التحالف الدولي في العراق؟",
+        ),
+        (
+            (Turn("What is the coalition's mission in Iraq?"),),
+            "When will that end?",
+            "When will the coalition's mission in Iraq end?",
+        ),
+        (
+            (Turn("Which Iraqi prime minister met Biden?", "Mohammed Shia al-Sudani (محمد شياع السوداني) [1]."),),
+            "Who did he meet at the Pentagon?",
+            "Who did Mohammed Shia al-Sudani meet at the Pentagon?",
+        ),
+        (
+            (Turn("من هو رئيس الوزراء العراقي؟", "محمد شياع السوداني [1]."),),
+            "ومن التقى في البنتاغون؟",
+            "من التقى في البنتاغون (محمد شياع السوداني)؟",
+        ),
+        (
+            (Turn("How much will the fund give Iraqi forces in fiscal year 2025?"),),
+            "And in 2024?",
+            "How much will the fund give Iraqi forces in fiscal year 2024?",
+        ),
+        (
+            (Turn("How many countries are in the coalition?"),),
+            "And when was it formed?",
+            "When was the coalition formed?",
+        ),
+        ((TROOPS_EN,), "Why are they there?", "Why are US troops in Iraq?"),
+        ((Turn("متى التقى بايدن بالسوداني؟"),), "والكاظمي؟", "متى التقى بايدن بالكاظمي؟"),
+        (
+            (Turn("How much will the Counter-ISIS Train and Equip Fund give Iraq?"),),
+            "How often is the fund appropriated?",
+            "How often is the Counter-ISIS Train and Equip Fund appropriated?",
+        ),
+    ],
+)
 def test_rule_rewriter_written_follow_ups(history, question, expected):
     rewrite = RuleRewriter().run(question, history)
     assert rewrite.question == expected
@@ -49,8 +75,10 @@ def test_rule_rewriter_leaves_self_contained_questions():
 
 
 def test_rule_rewriter_uses_the_rewritten_previous_turn():
-    turns = (TROOPS_AR, Turn("وأين يتمركزون؟", "في عين الأسد وحرير [1].",
-                             rewritten="أين يتمركز الجنود الأمريكيون في العراق؟"))
+    turns = (
+        TROOPS_AR,
+        Turn("وأين يتمركزون؟", "في عين الأسد وحرير [1].", rewritten="أين يتمركز الجنود الأمريكيون في العراق؟"),
+    )
     assert "حرير" in RuleRewriter().run("وكم منهم في قاعدة حرير؟", turns).question
 
 

@@ -34,8 +34,7 @@ def test_arcd_is_shipped_cleaned_and_duplicates_share_gold():
         assert it.gold_doc_ids[0] == it.evidence_spans[0][0]
     shared = [it for it in suite.items if len(it.gold_doc_ids) == 2]
     assert len(shared) == suite.info["questions_with_repeated_passage"] == 153
-    assert all(texts[a][s:e] == texts[b][s2:e2] for it in shared
-               for (a, s, e), (b, s2, e2) in [it.evidence_spans])
+    assert all(texts[a][s:e] == texts[b][s2:e2] for it in shared for (a, s, e), (b, s2, e2) in [it.evidence_spans])
 
 
 def test_clean_arcd_question():
@@ -60,7 +59,7 @@ def test_xquad_r_sentences_give_each_question_its_gold_sentence():
     for it in xq.items:
         found = gold_sentences(it, sentences, articles)
         counts.append(len(found))
-        (doc_id, start, end), = it.evidence_spans
+        ((doc_id, start, end),) = it.evidence_spans
         assert all(g.doc_id == doc_id and g.start <= end and start < max(g.end, start + 1) for g in found)
         assert min(g.start for g in found) <= start and end <= max(g.end for g in found)  # together they hold it
     assert min(counts) == 1 and sum(c == 1 for c in counts) / len(counts) > 0.98
@@ -70,8 +69,8 @@ def test_xquad_r_sentences_give_each_question_its_gold_sentence():
 def test_split_sentences_offsets_point_into_the_text():
     spans = split_sentences(TEXT, 100)
     assert len(spans) == 3
-    assert all(TEXT[s - 100:e - 100].strip() == TEXT[s - 100:e - 100] for s, e in spans)
-    assert TEXT[spans[1][0] - 100:spans[1][1] - 100].startswith("تحتفظ")
+    assert all(TEXT[s - 100 : e - 100].strip() == TEXT[s - 100 : e - 100] for s, e in spans)
+    assert TEXT[spans[1][0] - 100 : spans[1][1] - 100].startswith("تحتفظ")
 
 
 class _Stub:
@@ -88,8 +87,17 @@ class _Stub:
 
 
 def _item(id_: str, quote: str, lang: str = "ar", **kw) -> QAItem:
-    return QAItem(id=id_, question=kw.pop("question", "كم جندي أمريكي في العراق؟"), lang=lang, answerable=True,
-                  gold_doc_ids=("d1",), evidence=(quote,), answers=("2500",), type="factoid", **kw)
+    return QAItem(
+        id=id_,
+        question=kw.pop("question", "كم جندي أمريكي في العراق؟"),
+        lang=lang,
+        answerable=True,
+        gold_doc_ids=("d1",),
+        evidence=(quote,),
+        answers=("2500",),
+        type="factoid",
+        **kw,
+    )
 
 
 def test_evaluate_evidence_scores_a_selector():
@@ -112,7 +120,7 @@ def test_evaluate_evidence_scores_a_selector():
 def test_gold_evidence_prefers_given_spans_then_quotes():
     articles = {"d1": Article("d1", "t", TEXT)}
     located = gold_evidence(_item("a", "بحوالي 2500 جندي"), articles)
-    assert TEXT[located[0][1]:located[0][2]] == "بحوالي 2500 جندي"
+    assert TEXT[located[0][1] : located[0][2]] == "بحوالي 2500 جندي"
     given = _item("x", "2500", evidence_spans=(("d1", 5, 9),))
     assert gold_evidence(given, articles) == [("d1", 5, 9)]
     assert gold_evidence(given, articles, {"d1": ((0, 17), (18, 67))}) == [("d1", 0, 17)]
@@ -128,10 +136,13 @@ def _answer(text, *, refused=False, evidence=(), quote="تحتفظ الولاي�
 
 def test_answer_scores_false_refusals_ungrounded_and_evidence_recall():
     start = TEXT.index("تحتفظ")
-    ev = Evidence(1, "d1", "c", "t", TEXT[start:start + 40], start, start + 40)
-    items = [_item("a", "بحوالي 2500 جندي", answer_type="quantity"), _item("b", "بحوالي 2500 جندي"),
-             QAItem("u", "كم جندي بريطاني؟", "ar", False, (), (), (), "unanswerable", "quantity"),
-             QAItem("v", "كم جندي فرنسي؟", "ar", False, (), (), (), "unanswerable", "quantity")]
+    ev = Evidence(1, "d1", "c", "t", TEXT[start : start + 40], start, start + 40)
+    items = [
+        _item("a", "بحوالي 2500 جندي", answer_type="quantity"),
+        _item("b", "بحوالي 2500 جندي"),
+        QAItem("u", "كم جندي بريطاني؟", "ar", False, (), (), (), "unanswerable", "quantity"),
+        QAItem("v", "كم جندي فرنسي؟", "ar", False, (), (), (), "unanswerable", "quantity"),
+    ]
     spans = [("d1", TEXT.index("بحوالي"), TEXT.index("بحوالي") + 16)]
     records = {
         "a": {"scores": score_answer(items[0], _answer("نحو 2500 جندي [1]", evidence=[ev]), spans)},

@@ -28,9 +28,36 @@ from rag.types import Article, Filters
 OUTLETS = ("العربي الجديد", "الشرق الأوسط", "سبق", "عكاظ")
 DATES = [f"2024-{m:02d}-{d:02d}" for m in (1, 3, 6, 9, 12) for d in (1, 15, 28)]
 VOCAB = (
-    "القوات", "العراقية", "التحالف", "الدولي", "داعش", "البنتاغون", "واشنطن", "بغداد", "الرياض", "الاقتصاد",
-    "النفط", "الأسعار", "الانتخابات", "البرلمان", "الوزير", "الرئيس", "المساعدات", "الإنسانية", "سوريا", "اليمن",
-    "الحدود", "الأمن", "الاستقرار", "الصحة", "التعليم", "الكهرباء", "الماء", "الطاقة", "الشركات", "الاستثمار",
+    "القوات",
+    "العراقية",
+    "التحالف",
+    "الدولي",
+    "داعش",
+    "البنتاغون",
+    "واشنطن",
+    "بغداد",
+    "الرياض",
+    "الاقتصاد",
+    "النفط",
+    "الأسعار",
+    "الانتخابات",
+    "البرلمان",
+    "الوزير",
+    "الرئيس",
+    "المساعدات",
+    "الإنسانية",
+    "سوريا",
+    "اليمن",
+    "الحدود",
+    "الأمن",
+    "الاستقرار",
+    "الصحة",
+    "التعليم",
+    "الكهرباء",
+    "الماء",
+    "الطاقة",
+    "الشركات",
+    "الاستثمار",
     "المصارف",
 )
 
@@ -40,14 +67,27 @@ def _corpus(n: int, seed: int = 7) -> list[Article]:
     articles = []
     for i in range(n):
         sentences = [" ".join(rng.choices(VOCAB, k=rng.randint(6, 12))) + "." for _ in range(rng.randint(3, 7))]
-        articles.append(Article(doc_id=f"doc{i:03d}", title=f"خبر {i}", text=" ".join(sentences),
-                                source=rng.choice((*OUTLETS, "")), published=rng.choice((*DATES, "", ""))))
+        articles.append(
+            Article(
+                doc_id=f"doc{i:03d}",
+                title=f"خبر {i}",
+                text=" ".join(sentences),
+                source=rng.choice((*OUTLETS, "")),
+                published=rng.choice((*DATES, "", "")),
+            )
+        )
     return articles
 
 
 def _build(tmp: Path, articles: list[Article], **overrides) -> Retriever:
-    config = SanadConfig(index_dir=tmp / "index", model_dir=tmp / "models", chunk_tokens=24, chunk_overlap_tokens=6,
-                         candidate_k=20, **overrides)
+    config = SanadConfig(
+        index_dir=tmp / "index",
+        model_dir=tmp / "models",
+        chunk_tokens=24,
+        chunk_overlap_tokens=6,
+        candidate_k=20,
+        **overrides,
+    )
     embedder = FakeEmbedder()
     Indexer(config, embedder).add_articles(articles)
     return Retriever.load(config, embedder)
@@ -101,10 +141,12 @@ def _same_ranking(got: list[tuple[str, float]], want: list[tuple[str, float]]) -
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(filters=filters_st, question=question_st, k=st.integers(1, 12),
-       mode=st.sampled_from(("dense", "bm25", "hybrid")))
-def test_search_filtered_no_hit_outside_filter_and_equals_brute_force(flat: Retriever, filters: Filters, question: str,
-                                                                     k: int, mode: str) -> None:
+@given(
+    filters=filters_st, question=question_st, k=st.integers(1, 12), mode=st.sampled_from(("dense", "bm25", "hybrid"))
+)
+def test_search_filtered_no_hit_outside_filter_and_equals_brute_force(
+    flat: Retriever, filters: Filters, question: str, k: int, mode: str
+) -> None:
     """Guards against filtering after the cut to k (too few hits) or a hit that does not match the filter."""
     hits = flat.search(question, k=k, mode=mode, filters=filters)
     assert all(filters.matches(flat.index.articles[h.doc_id]) for h in hits)
@@ -131,8 +173,9 @@ def test_search_filtered_no_hit_outside_filter_and_equals_brute_force(flat: Retr
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(source=st.sampled_from(OUTLETS), since=st.sampled_from(DATES), question=question_st, k=st.integers(1, 10))
-def test_search_filtered_approximate_index_still_exact(ivf: Retriever, source: str, since: str, question: str,
-                                                       k: int) -> None:
+def test_search_filtered_approximate_index_still_exact(
+    ivf: Retriever, source: str, since: str, question: str, k: int
+) -> None:
     """Guards against an IVF index (nprobe 1) returning fewer than k allowed hits when k exist."""
     filters = Filters(sources=(source,), since=since)
     hits = ivf.search(question, k=k, mode="dense", filters=filters)
@@ -142,8 +185,9 @@ def test_search_filtered_approximate_index_still_exact(ivf: Retriever, source: s
 
 
 @pytest.mark.parametrize("k", [1, 5, 30])
-def test_search_filtered_approximate_selector_path_returns_k(ivf: Retriever, monkeypatch: pytest.MonkeyPatch,
-                                                             k: int) -> None:
+def test_search_filtered_approximate_selector_path_returns_k(
+    ivf: Retriever, monkeypatch: pytest.MonkeyPatch, k: int
+) -> None:
     """Guards against the FAISS ID-selector path (large allowed sets) returning fewer than k when k exist."""
     import rag.retrieval
 
@@ -169,15 +213,28 @@ def test_hits_carry_article_metadata(flat: Retriever) -> None:
     for mode in ("dense", "bm25", "hybrid"):
         for h in flat.search("القوات العراقية التحالف", k=8, mode=mode):
             a = flat.index.articles[h.doc_id]
-            assert (h.published, h.source, h.url, h.author, h.title) == (a.published, a.source, a.url, a.author,
-                                                                         a.title)
+            assert (h.published, h.source, h.url, h.author, h.title) == (
+                a.published,
+                a.source,
+                a.url,
+                a.author,
+                a.title,
+            )
             assert h.to_dict()["source"] == a.source and h.to_dict()["published"] == a.published
 
 
 # -- building filters from user input ----------------------------------------------------------
-@pytest.mark.parametrize(("value", "end", "expected"), [
-    ("2024", False, "2024-01-01"), ("2024", True, "2024-12-31"), ("2024-02", True, "2024-02-29"),
-    ("2023-02", True, "2023-02-28"), ("16/04/2024", False, "2024-04-16"), ("١٦ نيسان ٢٠٢٤", True, "2024-04-16")])
+@pytest.mark.parametrize(
+    ("value", "end", "expected"),
+    [
+        ("2024", False, "2024-01-01"),
+        ("2024", True, "2024-12-31"),
+        ("2024-02", True, "2024-02-29"),
+        ("2023-02", True, "2023-02-28"),
+        ("16/04/2024", False, "2024-04-16"),
+        ("١٦ نيسان ٢٠٢٤", True, "2024-04-16"),
+    ],
+)
 def test_date_bound_partial_and_written_dates(value: str, end: bool, expected: str) -> None:
     assert date_bound(value, end=end) == expected
 
@@ -188,9 +245,14 @@ def test_make_filters_lists_commas_and_empty() -> None:
     assert make_filters(since="", until=None, sources=[], doc_ids="") is None
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [({"since": "2024-13"}, "since='2024-13' is not a date"),
-                                                 ({"until": "yesterday"}, "until='yesterday' is not a date"),
-                                                 ({"since": "2024-05", "until": "2024-04"}, "is after until")])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"since": "2024-13"}, "since='2024-13' is not a date"),
+        ({"until": "yesterday"}, "until='yesterday' is not a date"),
+        ({"since": "2024-05", "until": "2024-04"}, "is after until"),
+    ],
+)
 def test_make_filters_bad_input_raises(kwargs: dict, message: str) -> None:
     with pytest.raises(InputError, match=message):
         make_filters(**kwargs)
@@ -198,8 +260,9 @@ def test_make_filters_bad_input_raises(kwargs: dict, message: str) -> None:
 
 def test_filters_match_any_copy_of_a_merged_story() -> None:
     """Guards against an agency story indexed once being lost to a filter on a second outlet's name or date."""
-    a = Article("x", "t", "نص", source="سبق", published="2015-07-21",
-                copies=(("y", "عكاظ", "2015-07-22", "http://okaz/y"),))
+    a = Article(
+        "x", "t", "نص", source="سبق", published="2015-07-21", copies=(("y", "عكاظ", "2015-07-22", "http://okaz/y"),)
+    )
     assert Filters(sources=("عكاظ",)).matches(a) and Filters(doc_ids=("y",)).matches(a)
     assert Filters(since="2015-07-22").matches(a) and not Filters(since="2015-07-23").matches(a)
     assert not Filters(sources=("عكاظ",), until="2015-07-20").matches(a)
@@ -208,8 +271,9 @@ def test_filters_match_any_copy_of_a_merged_story() -> None:
 # -- every entry point -----------------------------------------------------------------------
 @pytest.fixture
 def sanad(tmp_path: Path) -> Sanad:
-    config = SanadConfig(index_dir=tmp_path / "index", model_dir=tmp_path / "models", chunk_tokens=24,
-                         chunk_overlap_tokens=6)
+    config = SanadConfig(
+        index_dir=tmp_path / "index", model_dir=tmp_path / "models", chunk_tokens=24, chunk_overlap_tokens=6
+    )
     s = Sanad(config, embedder=FakeEmbedder())
     s.add_articles(_corpus(25, seed=3))
     return s
@@ -226,19 +290,38 @@ def test_langchain_retriever_filters_on_object_and_per_call(sanad: Sanad) -> Non
 
     docs = SanadRetriever(sanad=sanad, k=6, sources=["عكاظ"]).invoke("القوات العراقية التحالف")
     assert docs and {d.metadata["source"] for d in docs} == {"عكاظ"}
-    docs = SanadRetriever(sanad=sanad, k=6, sources=["عكاظ"]).invoke("القوات العراقية", sources=["سبق"],
-                                                                     until="2024-03")
-    assert docs and all(d.metadata["source"] == "سبق" and "2024-01-01" <= d.metadata["published"] <= "2024-03-31"
-                        for d in docs)
+    docs = SanadRetriever(sanad=sanad, k=6, sources=["عكاظ"]).invoke(
+        "القوات العراقية", sources=["سبق"], until="2024-03"
+    )
+    assert docs and all(
+        d.metadata["source"] == "سبق" and "2024-01-01" <= d.metadata["published"] <= "2024-03-31" for d in docs
+    )
 
 
-def test_cli_search_and_list_filter_flags(sanad: Sanad, clean_env: pytest.MonkeyPatch,
-                                          capsys: pytest.CaptureFixture) -> None:
+def test_cli_search_and_list_filter_flags(
+    sanad: Sanad, clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     clean_env.setenv("SANAD_INDEX_DIR", str(sanad.config.index_dir))
     clean_env.setenv("SANAD_CHUNK_TOKENS", "24")
     clean_env.setenv("SANAD_CHUNK_OVERLAP_TOKENS", "6")
-    assert main(["search", "القوات العراقية التحالف", "--mode", "bm25", "-k", "8", "--source", "سبق",
-                 "--since", "2024-03", "--json"]) == 0
+    assert (
+        main(
+            [
+                "search",
+                "القوات العراقية التحالف",
+                "--mode",
+                "bm25",
+                "-k",
+                "8",
+                "--source",
+                "سبق",
+                "--since",
+                "2024-03",
+                "--json",
+            ]
+        )
+        == 0
+    )
     hits = json.loads(capsys.readouterr().out)
     assert hits and all(h["source"] == "سبق" and h["published"] >= "2024-03-01" for h in hits)
     assert {"published", "source", "url", "author", "also_in"} <= set(hits[0])
@@ -256,9 +339,11 @@ def test_cli_search_and_list_filter_flags(sanad: Sanad, clean_env: pytest.Monkey
 def test_recency_off_by_default_and_prefers_newer_when_on(tmp_path: Path) -> None:
     """Guards against the recency preference changing rankings when it is off, and doing nothing when on."""
     text = "أعلنت القوات العراقية عن عملية جديدة في الأنبار ضد خلايا داعش."
-    articles = [Article("old", "قديم", text + " قبل سنوات.", published="2021-07-26"),
-                Article("new", "جديد", text + " هذا الأسبوع.", published="2024-04-16"),
-                Article("undated", "بلا تاريخ", text + " في وقت ما.")]
+    articles = [
+        Article("old", "قديم", text + " قبل سنوات.", published="2021-07-26"),
+        Article("new", "جديد", text + " هذا الأسبوع.", published="2024-04-16"),
+        Article("undated", "بلا تاريخ", text + " في وقت ما."),
+    ]
     off = _build(tmp_path / "off", articles)
     on = _build(tmp_path / "on", articles, recency_half_life_days=365)
     assert "recency" not in off.search(text, k=3, mode="bm25")[0].scores

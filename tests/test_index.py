@@ -34,19 +34,21 @@ def _assert_rows_aligned(config: SanadConfig, embedder: FakeEmbedder) -> None:
         np.testing.assert_allclose(data.store.index.reconstruct_n(0, len(data.chunks)), vectors, atol=1e-6)
     assert len(data.bm25) == len(data.chunks)
     for c in data.chunks:
-        assert data.articles[c.doc_id].text[c.start:c.end] == c.text
+        assert data.articles[c.doc_id].text[c.start : c.end] == c.text
 
 
 def _state(index_dir: Path) -> tuple[str, dict[str, bytes]]:
     """CURRENT and the bytes of every file of the live version."""
     version = live_version(index_dir)
-    return version.name, {str(p.relative_to(version)): p.read_bytes() for p in sorted(version.rglob("*"))
-                          if p.is_file()}
+    return version.name, {
+        str(p.relative_to(version)): p.read_bytes() for p in sorted(version.rglob("*")) if p.is_file()
+    }
 
 
 # -- build and load ---------------------------------------------------------------------------
-def test_index_build_then_load_round_trip(small_config: SanadConfig, fake_embedder: FakeEmbedder,
-                                          corpus_dir: Path) -> None:
+def test_index_build_then_load_round_trip(
+    small_config: SanadConfig, fake_embedder: FakeEmbedder, corpus_dir: Path
+) -> None:
     """Guards against articles, passages or vectors changing between save and load."""
     report = Indexer(small_config, fake_embedder).index_paths([corpus_dir])
     articles, _ = Ingestor().run([corpus_dir])
@@ -60,8 +62,9 @@ def test_index_build_then_load_round_trip(small_config: SanadConfig, fake_embedd
     data = _load(small_config, fake_embedder)
     assert data.articles == {a.doc_id: a for a in articles}
     assert data.chunks == expected_chunks
-    np.testing.assert_array_equal(np.asarray(data.embeddings()),
-                                  fake_embedder._encode([c.text for c in expected_chunks]))
+    np.testing.assert_array_equal(
+        np.asarray(data.embeddings()), fake_embedder._encode([c.text for c in expected_chunks])
+    )
     assert data.manifest.embedding_model == "fake-hash-embedder" and data.manifest.dim == 64
     assert data.manifest.n_chunks == len(expected_chunks) and data.manifest.index_factory == "Flat"
     assert fake_embedder.load_calls >= 1
@@ -74,8 +77,15 @@ def test_save_index_load_index_direct_round_trip(tmp_path: Path, tiny_articles) 
     chunks = [c for a in tiny_articles for c in Chunker(30, 5).run(a)]
     vectors = embedder.embed_passages([c.text for c in chunks])
     manifest = Manifest(embedding_model="fake", dim=16, chunk_tokens=30, chunk_overlap_tokens=5, index_factory="Flat")
-    version = save_index(tmp_path / "idx", manifest, tiny_articles, chunks, vectors, VectorStore.build(vectors),
-                         BM25Index.build([c.text for c in chunks]))
+    version = save_index(
+        tmp_path / "idx",
+        manifest,
+        tiny_articles,
+        chunks,
+        vectors,
+        VectorStore.build(vectors),
+        BM25Index.build([c.text for c in chunks]),
+    )
     data = load_index(tmp_path / "idx")
     assert live_version(tmp_path / "idx") == version
     assert list(data.articles.values()) == tiny_articles
@@ -89,13 +99,14 @@ def test_save_index_load_index_direct_round_trip(tmp_path: Path, tiny_articles) 
 
 def test_load_index_missing_raises_naming_command(tmp_path: Path) -> None:
     """Guards against a bare FileNotFoundError when the user has not built an index yet."""
-    with pytest.raises(IndexMissingError, match="no index in .*build one with `sanad index"):
+    with pytest.raises(IndexMissingError, match=r"no index in .*build one with `sanad index"):
         load_index(tmp_path / "never-built")
 
 
 # -- incremental updates ----------------------------------------------------------------------
-def test_indexer_reindex_unchanged_not_reembedded(small_config: SanadConfig, fake_embedder: FakeEmbedder,
-                                                  corpus_dir: Path) -> None:
+def test_indexer_reindex_unchanged_not_reembedded(
+    small_config: SanadConfig, fake_embedder: FakeEmbedder, corpus_dir: Path
+) -> None:
     """Guards against re-embedding the whole corpus on every `sanad index` run."""
     indexer = Indexer(small_config, fake_embedder)
     indexer.index_paths([corpus_dir])
@@ -110,8 +121,9 @@ def test_indexer_reindex_unchanged_not_reembedded(small_config: SanadConfig, fak
     np.testing.assert_array_equal(np.asarray(after.embeddings()), np.asarray(before.embeddings()))
 
 
-def test_indexer_changed_article_replaced(small_config: SanadConfig, fake_embedder: FakeEmbedder,
-                                          corpus_dir: Path) -> None:
+def test_indexer_changed_article_replaced(
+    small_config: SanadConfig, fake_embedder: FakeEmbedder, corpus_dir: Path
+) -> None:
     """Guards against stale passages of an edited article surviving next to the new ones."""
     indexer = Indexer(small_config, fake_embedder)
     indexer.index_paths([corpus_dir])
@@ -135,8 +147,9 @@ def test_indexer_changed_article_replaced(small_config: SanadConfig, fake_embedd
     _assert_rows_aligned(small_config, fake_embedder)
 
 
-def test_indexer_added_article_only_new_embedded(small_config: SanadConfig, fake_embedder: FakeEmbedder,
-                                                 corpus_dir: Path) -> None:
+def test_indexer_added_article_only_new_embedded(
+    small_config: SanadConfig, fake_embedder: FakeEmbedder, corpus_dir: Path
+) -> None:
     """Guards against adding one article re-embedding all the others or misaligning rows."""
     indexer = Indexer(small_config, fake_embedder)
     indexer.index_paths([corpus_dir])
@@ -144,23 +157,26 @@ def test_indexer_added_article_only_new_embedded(small_config: SanadConfig, fake
     write_corpus(corpus_dir, {"a00_new": "خبر جديد\nافتتحت وزارة التربية ٣٠ مدرسة جديدة في الموصل."})
     report = indexer.index_paths([corpus_dir])
     assert report.added == ("a00_new",) and report.n_articles == len(TINY_CORPUS) + 1
-    assert fake_embedder.embedded_passages and all("الموصل" in t or "خبر جديد" in t
-                                                   for t in fake_embedder.embedded_passages)
+    assert fake_embedder.embedded_passages and all(
+        "الموصل" in t or "خبر جديد" in t for t in fake_embedder.embedded_passages
+    )
     data = _load(small_config, fake_embedder)
     assert data.chunks[0].doc_id == "a00_new"  # rows ordered by doc_id; old rows moved, still aligned
     _assert_rows_aligned(small_config, fake_embedder)
 
 
-def test_indexer_add_articles_keeps_others(small_config: SanadConfig, fake_embedder: FakeEmbedder,
-                                           corpus_dir: Path, tiny_articles) -> None:
+def test_indexer_add_articles_keeps_others(
+    small_config: SanadConfig, fake_embedder: FakeEmbedder, corpus_dir: Path, tiny_articles
+) -> None:
     indexer = Indexer(small_config, fake_embedder)
     indexer.add_articles(tiny_articles[:2])
     report = indexer.add_articles(tiny_articles[2:3])
     assert report.added == (tiny_articles[2].doc_id,) and report.n_articles == 3
 
 
-def test_indexer_missing_file_kept_without_prune(small_config: SanadConfig, fake_embedder: FakeEmbedder,
-                                                 corpus_dir: Path) -> None:
+def test_indexer_missing_file_kept_without_prune(
+    small_config: SanadConfig, fake_embedder: FakeEmbedder, corpus_dir: Path
+) -> None:
     """Guards against indexing one folder silently deleting articles indexed from another."""
     indexer = Indexer(small_config, fake_embedder)
     indexer.index_paths([corpus_dir])
@@ -169,8 +185,9 @@ def test_indexer_missing_file_kept_without_prune(small_config: SanadConfig, fake
     assert report.removed == () and "a04_economy" in _load(small_config, fake_embedder).articles
 
 
-def test_indexer_prune_removes_missing(small_config: SanadConfig, fake_embedder: FakeEmbedder,
-                                       corpus_dir: Path) -> None:
+def test_indexer_prune_removes_missing(
+    small_config: SanadConfig, fake_embedder: FakeEmbedder, corpus_dir: Path
+) -> None:
     """Guards against --prune leaving deleted articles searchable on either side."""
     indexer = Indexer(small_config, fake_embedder)
     indexer.index_paths([corpus_dir])
@@ -196,8 +213,9 @@ def test_indexer_remove_known_ids(small_config: SanadConfig, fake_embedder: Fake
     _assert_rows_aligned(small_config, fake_embedder)
 
 
-def test_indexer_remove_unknown_id_raises_nothing_changed(small_config: SanadConfig, fake_embedder: FakeEmbedder,
-                                                          corpus_dir: Path) -> None:
+def test_indexer_remove_unknown_id_raises_nothing_changed(
+    small_config: SanadConfig, fake_embedder: FakeEmbedder, corpus_dir: Path
+) -> None:
     """Guards against a typo in `sanad remove` deleting the known ids of the same call."""
     indexer = Indexer(small_config, fake_embedder)
     indexer.index_paths([corpus_dir])
@@ -213,8 +231,9 @@ def test_indexer_remove_without_index_raises(small_config: SanadConfig, fake_emb
         Indexer(small_config, fake_embedder).remove(["a01_iraq_forces"])
 
 
-def test_indexer_remove_all_then_add_again(small_config: SanadConfig, fake_embedder: FakeEmbedder,
-                                           corpus_dir: Path) -> None:
+def test_indexer_remove_all_then_add_again(
+    small_config: SanadConfig, fake_embedder: FakeEmbedder, corpus_dir: Path
+) -> None:
     """Guards against an empty index (0 passages) that cannot be loaded or extended."""
     indexer = Indexer(small_config, fake_embedder)
     indexer.index_paths([corpus_dir])
@@ -237,8 +256,9 @@ def test_indexer_old_versions_pruned(small_config: SanadConfig, fake_embedder: F
 
 
 # -- settings checks --------------------------------------------------------------------------
-def test_index_chunk_setting_mismatch_raises_rebuild_hint(small_config: SanadConfig, fake_embedder: FakeEmbedder,
-                                                          corpus_dir: Path) -> None:
+def test_index_chunk_setting_mismatch_raises_rebuild_hint(
+    small_config: SanadConfig, fake_embedder: FakeEmbedder, corpus_dir: Path
+) -> None:
     """Guards against mixing passages chunked with different settings in one index."""
     Indexer(small_config, fake_embedder).index_paths([corpus_dir])
     other = small_config.with_overrides(chunk_tokens=50)
@@ -248,8 +268,9 @@ def test_index_chunk_setting_mismatch_raises_rebuild_hint(small_config: SanadCon
         _load(other, fake_embedder)
 
 
-def test_index_embedding_model_mismatch_raises_rebuild_hint(small_config: SanadConfig, fake_embedder: FakeEmbedder,
-                                                            corpus_dir: Path) -> None:
+def test_index_embedding_model_mismatch_raises_rebuild_hint(
+    small_config: SanadConfig, fake_embedder: FakeEmbedder, corpus_dir: Path
+) -> None:
     """Guards against querying vectors of one model with another model's query vectors."""
     Indexer(small_config, fake_embedder).index_paths([corpus_dir])
     other = FakeEmbedder(model_name="another-model")
@@ -258,8 +279,9 @@ def test_index_embedding_model_mismatch_raises_rebuild_hint(small_config: SanadC
     assert other.embedded_passages == []
 
 
-def test_indexer_rebuild_replaces_mismatched_index(small_config: SanadConfig, fake_embedder: FakeEmbedder,
-                                                   corpus_dir: Path) -> None:
+def test_indexer_rebuild_replaces_mismatched_index(
+    small_config: SanadConfig, fake_embedder: FakeEmbedder, corpus_dir: Path
+) -> None:
     """Guards against --rebuild still refusing an index built with other settings."""
     Indexer(small_config, fake_embedder).index_paths([corpus_dir])
     other = small_config.with_overrides(chunk_tokens=60, chunk_overlap_tokens=0)
@@ -280,7 +302,7 @@ def test_load_index_truncated_vectors_raises(built: Path, small_config: SanadCon
     """Guards against a half-written FAISS file crashing inside C++ or returning wrong rows."""
     path = built / "vectors.faiss"
     path.write_bytes(path.read_bytes()[:100])
-    with pytest.raises(IndexCorruptError, match="vectors.faiss is missing or has the wrong size.*--rebuild"):
+    with pytest.raises(IndexCorruptError, match=r"vectors.faiss is missing or has the wrong size.*--rebuild"):
         load_index(small_config.index_dir)
 
 
@@ -289,11 +311,11 @@ def test_load_index_garbled_chunks_same_size_raises(built: Path, small_config: S
     path = built / "chunks.jsonl"
     data = path.read_bytes()
     path.write_bytes(b"{garbled" + data[8:])
-    with pytest.raises(IndexCorruptError, match="chunks.jsonl is damaged .*sha256.*--rebuild"):
+    with pytest.raises(IndexCorruptError, match=r"chunks.jsonl is damaged .*sha256.*--rebuild"):
         load_index(small_config.index_dir)
     # with a manifest rewritten to match (a consistent-looking forgery), the parser still refuses it
     _rehash(built)
-    with pytest.raises(IndexCorruptError, match="cannot read the passages of .*--rebuild"):
+    with pytest.raises(IndexCorruptError, match=r"cannot read the passages of .*--rebuild"):
         load_index(small_config.index_dir)
 
 
@@ -313,7 +335,7 @@ def _rehash(version: Path) -> None:
 def test_load_index_garbled_chunks_other_size_raises(built: Path, small_config: SanadConfig) -> None:
     """Guards against a rewritten passage file loading without complaint."""
     (built / "chunks.jsonl").write_text("not json\n", encoding="utf-8")
-    with pytest.raises(IndexCorruptError, match="chunks.jsonl is missing or has the wrong size"):
+    with pytest.raises(IndexCorruptError, match=r"chunks.jsonl is missing or has the wrong size"):
         load_index(small_config.index_dir)
 
 
@@ -345,24 +367,24 @@ def test_load_index_current_pointing_outside_raises(built: Path, small_config: S
 
 def test_load_index_bad_manifest_json_raises(built: Path, small_config: SanadConfig) -> None:
     """Guards against a damaged manifest surfacing as a JSONDecodeError traceback."""
-    (built / "manifest.json").write_text("{\"dim\": 64,", encoding="utf-8")
-    with pytest.raises(IndexCorruptError, match="cannot read .*manifest.json.*--rebuild"):
+    (built / "manifest.json").write_text('{"dim": 64,', encoding="utf-8")
+    with pytest.raises(IndexCorruptError, match=r"cannot read .*manifest.json.*--rebuild"):
         load_index(small_config.index_dir)
-    with pytest.raises(IndexCorruptError, match="manifest.json"):
+    with pytest.raises(IndexCorruptError, match=r"manifest.json"):
         read_manifest(small_config.index_dir)
 
 
 def test_load_index_manifest_missing_field_raises(built: Path, small_config: SanadConfig) -> None:
     """Guards against a manifest without required fields surfacing as a TypeError traceback."""
     (built / "manifest.json").write_text(json.dumps({"dim": 64}), encoding="utf-8")
-    with pytest.raises(IndexCorruptError, match="manifest.json"):
+    with pytest.raises(IndexCorruptError, match=r"manifest.json"):
         load_index(small_config.index_dir)
 
 
 def test_load_index_bm25_file_deleted_raises(built: Path, small_config: SanadConfig) -> None:
     """Guards against a missing BM25 file being found only at query time."""
     (built / "bm25" / "vocab.index.json").unlink()
-    with pytest.raises(IndexCorruptError, match="bm25/vocab.index.json is missing"):
+    with pytest.raises(IndexCorruptError, match=r"bm25/vocab.index.json is missing"):
         load_index(small_config.index_dir)
 
 
@@ -373,8 +395,9 @@ def test_load_index_current_removed_missing(built: Path, small_config: SanadConf
         load_index(small_config.index_dir)
 
 
-def test_indexer_corrupt_index_update_refused_rebuild_recovers(built: Path, small_config: SanadConfig,
-                                                               fake_embedder: FakeEmbedder, corpus_dir: Path) -> None:
+def test_indexer_corrupt_index_update_refused_rebuild_recovers(
+    built: Path, small_config: SanadConfig, fake_embedder: FakeEmbedder, corpus_dir: Path
+) -> None:
     """Guards against an update quietly building on top of (or wiping) a damaged index."""
     (built / "vectors.faiss").write_bytes(b"\0" * 10)
     indexer = Indexer(small_config, fake_embedder)
@@ -385,11 +408,17 @@ def test_indexer_corrupt_index_update_refused_rebuild_recovers(built: Path, smal
 
 
 # -- atomic writes ----------------------------------------------------------------------------
-@pytest.mark.parametrize("target", ["rag.index.BM25Index.save", "rag.index.VectorStore.save",
-                                    "rag.index._fsync_tree", "rag.index._atomic_write_text"])
-def test_index_failed_save_previous_version_intact(target: str, small_config: SanadConfig,
-                                                   fake_embedder: FakeEmbedder, corpus_dir: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    "target",
+    ["rag.index.BM25Index.save", "rag.index.VectorStore.save", "rag.index._fsync_tree", "rag.index._atomic_write_text"],
+)
+def test_index_failed_save_previous_version_intact(
+    target: str,
+    small_config: SanadConfig,
+    fake_embedder: FakeEmbedder,
+    corpus_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Guards against a crash mid-write leaving a half-written or mixed index live."""
     indexer = Indexer(small_config, fake_embedder)
     indexer.index_paths([corpus_dir])
@@ -402,7 +431,7 @@ def test_index_failed_save_previous_version_intact(target: str, small_config: Sa
     monkeypatch.setattr(target, boom)
     (corpus_dir / "a02_syria_aid.txt").write_text("نص مختلف تماماً عن المساعدات.", encoding="utf-8")
     write_corpus(corpus_dir, {"a09_extra": "خبر إضافي عن الموصل."})
-    with pytest.raises(IndexWriteError, match="disk full.*previous version is still live"):
+    with pytest.raises(IndexWriteError, match=r"disk full.*previous version is still live"):
         indexer.index_paths([corpus_dir])
     monkeypatch.undo()
 

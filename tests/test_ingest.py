@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import SEED_CORPUS, TINY_CORPUS
 
+from conftest import SEED_CORPUS, TINY_CORPUS
 from rag.errors import InputError
 from rag.ingest import Ingestor, clean_text, guess_title, markdown_to_text
 from rag.ingest.html import extract_html
@@ -33,8 +33,9 @@ def test_clean_text_inline_ad_like_text_kept() -> None:
     assert clean_text(raw) == raw
 
 
-@pytest.mark.parametrize("tail", ["\nالمصدر", "\nالمصدر\n", "\n\nالمصدر  \n\n", "\nالمصدر:", "\nSource\n",
-                                  "\n[ad_2]\nالمصدر\n"])
+@pytest.mark.parametrize(
+    "tail", ["\nالمصدر", "\nالمصدر\n", "\n\nالمصدر  \n\n", "\nالمصدر:", "\nSource\n", "\n[ad_2]\nالمصدر\n"]
+)
 def test_clean_text_trailing_lone_source_dropped(tail: str) -> None:
     """Guards against the scraper's trailing 'المصدر' line ending up in passages and titles."""
     assert clean_text(BODY + tail) == BODY
@@ -94,14 +95,18 @@ def test_guess_title_short_sentence_not_headline() -> None:
 # -- formats ----------------------------------------------------------------------------------
 def test_extract_html_boilerplate_blocks_left_out() -> None:
     """Guards against script/style/nav/footer text being indexed or block elements running together."""
-    markup = ("<html><head><title>عنوان الخبر</title><style>p{color:red}</style>"
-              "<script>var x = 'خفي';</script></head><body><nav>القائمة</nav>"
-              "<article><h1>بايدن يستقبل الكاظمي</h1><p>قال الرئيس إن الشراكة مستمرة مع العراق في كل المجالات.</p>"
-              "<p>وأضاف أن التعاون في مكافحة الإرهاب سيستمر.</p></article>"
-              "<footer>حقوق النشر</footer></body></html>")
+    markup = (
+        "<html><head><title>عنوان الخبر</title><style>p{color:red}</style>"
+        "<script>var x = 'خفي';</script></head><body><nav>القائمة</nav>"
+        "<article><h1>بايدن يستقبل الكاظمي</h1><p>قال الرئيس إن الشراكة مستمرة مع العراق في كل المجالات.</p>"
+        "<p>وأضاف أن التعاون في مكافحة الإرهاب سيستمر.</p></article>"
+        "<footer>حقوق النشر</footer></body></html>"
+    )
     page = extract_html(markup, "x.html")
-    assert page.text == ("بايدن يستقبل الكاظمي\nقال الرئيس إن الشراكة مستمرة مع العراق في كل المجالات.\n"
-                         "وأضاف أن التعاون في مكافحة الإرهاب سيستمر.")
+    assert page.text == (
+        "بايدن يستقبل الكاظمي\nقال الرئيس إن الشراكة مستمرة مع العراق في كل المجالات.\n"
+        "وأضاف أن التعاون في مكافحة الإرهاب سيستمر."
+    )
     assert page.metadata.title == "بايدن يستقبل الكاظمي"
 
 
@@ -209,8 +214,19 @@ def test_ingestor_discover_unsupported_file_raises(tmp_path: Path) -> None:
 
 def test_ingestor_discover_folder_filters_suffix_and_hidden(tmp_path: Path) -> None:
     """Guards against picking up editor backups, hidden folders or other file types."""
-    for rel in ("a.txt", "b.TXT", "sub/c.md", "d.pdf", "e.docx", ".hidden.txt", ".git/e.txt", "f.txt~", "g.csv",
-                "a.meta.json", "articles.jsonl"):
+    for rel in (
+        "a.txt",
+        "b.TXT",
+        "sub/c.md",
+        "d.pdf",
+        "e.docx",
+        ".hidden.txt",
+        ".git/e.txt",
+        "f.txt~",
+        "g.csv",
+        "a.meta.json",
+        "articles.jsonl",
+    ):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("نص", encoding="utf-8")
     found = [p.relative_to(tmp_path).as_posix() for p in Ingestor().discover([tmp_path])]
@@ -225,8 +241,13 @@ def test_ingestor_run_same_stem_two_files_conflict_both_reported(tmp_path: Path)
     articles, skipped = Ingestor().run([tmp_path])
     assert [a.doc_id for a in articles] == ["other"]
     assert sorted(Path(s.path).name for s in skipped) == ["same.htm", "same.txt"]
-    assert all(s.kind == "conflict" and s.doc_id == "same" and "would both be article 'same'" in s.reason
-               and "Rename one" in s.reason for s in skipped)
+    assert all(
+        s.kind == "conflict"
+        and s.doc_id == "same"
+        and "would both be article 'same'" in s.reason
+        and "Rename one" in s.reason
+        for s in skipped
+    )
 
 
 def test_ingestor_run_same_file_twice_read_once(corpus_dir: Path) -> None:

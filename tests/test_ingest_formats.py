@@ -36,8 +36,10 @@ def _docx(tmp_path: Path, *, title: str = "", author: str = "") -> Path:
 
 def test_docx_paragraphs_tables_in_order_footer_left_out(tmp_path: Path) -> None:
     article = Ingestor().read(_docx(tmp_path))
-    assert article.text == ("بغداد تعلن خطة أمنية جديدة\n" + BODY + "\nالمحافظة | عدد العمليات\nالأنبار | 12\n"
-                            "وأضاف البيان أن العمليات ستستمر حتى نهاية العام.")
+    assert article.text == (
+        "بغداد تعلن خطة أمنية جديدة\n" + BODY + "\nالمحافظة | عدد العمليات\nالأنبار | 12\n"
+        "وأضاف البيان أن العمليات ستستمر حتى نهاية العام."
+    )
     assert article.title == "بغداد تعلن خطة أمنية جديدة" and "سري" not in article.text
 
 
@@ -45,14 +47,18 @@ def test_docx_properties_give_title_and_author_sidecar_wins(tmp_path: Path) -> N
     path = _docx(tmp_path, title="بيان وزارة الدفاع", author="المكتب الإعلامي")
     article = Ingestor().read(path)
     assert (article.title, article.author, article.published) == ("بيان وزارة الدفاع", "المكتب الإعلامي", "")
-    (tmp_path / "statement.meta.json").write_text('{"author": "وزارة الدفاع", "date": "2024-04-16"}',
-                                                  encoding="utf-8")
+    (tmp_path / "statement.meta.json").write_text('{"author": "وزارة الدفاع", "date": "2024-04-16"}', encoding="utf-8")
     article = Ingestor().read(path)
     assert (article.author, article.published) == ("وزارة الدفاع", "2024-04-16")
 
 
-@pytest.mark.parametrize(("data", "message"), [(b"PK\x03\x04not really", "cannot be read as a Word .docx"),
-                                               (b"\xd0\xcf\x11\xe0" + b"\x00" * 60, "old binary .doc")])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"PK\x03\x04not really", "cannot be read as a Word .docx"),
+        (b"\xd0\xcf\x11\xe0" + b"\x00" * 60, "old binary .doc"),
+    ],
+)
 def test_docx_not_a_docx_raises(tmp_path: Path, data: bytes, message: str) -> None:
     (tmp_path / "x.docx").write_bytes(data)
     with pytest.raises(InputError, match=message):
@@ -89,13 +95,16 @@ def test_pdf_damaged_refused(tmp_path: Path) -> None:
     assert articles == [] and "cannot be read as a PDF" in skipped.reason
 
 
-@pytest.mark.parametrize(("visual", "logical"), [
-    ("ةيقارعلا تاوقلا", "القوات العراقية"),
-    ("2024 ماع يف (شعاد) ميظنت", "تنظيم (داعش) في عام 2024"),
-    ("CJTF-OIR ةمهم", "مهمة CJTF-OIR"),
-    ("اًبرعم", "معرباً"),  # the tanween stays on its letter
-    ("Joe Biden نم ةلاسر", "رسالة من Joe Biden"),
-])
+@pytest.mark.parametrize(
+    ("visual", "logical"),
+    [
+        ("ةيقارعلا تاوقلا", "القوات العراقية"),
+        ("2024 ماع يف (شعاد) ميظنت", "تنظيم (داعش) في عام 2024"),
+        ("CJTF-OIR ةمهم", "مهمة CJTF-OIR"),
+        ("اًبرعم", "معرباً"),  # the tanween stays on its letter
+        ("Joe Biden نم ةلاسر", "رسالة من Joe Biden"),
+    ],
+)
 def test_visual_to_logical_examples(visual: str, logical: str) -> None:
     assert visual_to_logical(visual) == logical
 
@@ -108,9 +117,11 @@ def test_looks_visual_needs_evidence() -> None:
 
 
 # -- near duplicates ---------------------------------------------------------------------------
-STORY = ("أعلنت وزارة الداخلية السعودية اليوم القبض على خلية إرهابية في الرياض تضم عشرة أشخاص كانوا يخططون "
-         "لتنفيذ عمليات ضد منشآت حكومية، وقال المتحدث الأمني إن الأجهزة رصدت تحركات الخلية منذ أشهر وإن "
-         "التحقيقات ما زالت جارية لكشف بقية المتورطين وصلاتهم بتنظيمات خارجية.")
+STORY = (
+    "أعلنت وزارة الداخلية السعودية اليوم القبض على خلية إرهابية في الرياض تضم عشرة أشخاص كانوا يخططون "
+    "لتنفيذ عمليات ضد منشآت حكومية، وقال المتحدث الأمني إن الأجهزة رصدت تحركات الخلية منذ أشهر وإن "
+    "التحقيقات ما زالت جارية لكشف بقية المتورطين وصلاتهم بتنظيمات خارجية."
+)
 
 
 def test_shingles_normalised_words() -> None:
@@ -130,8 +141,9 @@ def test_near_duplicate_groups_agency_copy_with_edits() -> None:
 def test_near_duplicates_merged_by_setting(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text(STORY, encoding="utf-8")
     (tmp_path / "b.txt").write_text(STORY + " وأضاف المتحدث أن التحقيقات مستمرة.", encoding="utf-8")
-    (tmp_path / "articles.csv").write_text("file,source,date\na.txt,سبق,2015-07-22\nb.txt,عكاظ,2015-07-21\n",
-                                           encoding="utf-8")
+    (tmp_path / "articles.csv").write_text(
+        "file,source,date\na.txt,سبق,2015-07-22\nb.txt,عكاظ,2015-07-21\n", encoding="utf-8"
+    )
     kept, skipped = Ingestor().run([tmp_path])
     assert len(kept) == 2 and skipped == []  # the default keeps each copy
     [merged], [copy] = Ingestor(near_duplicates="merge", near_threshold=0.8).run([tmp_path])

@@ -8,8 +8,8 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import FakeEmbedder
 
+from conftest import FakeEmbedder
 from rag.cli import main
 from rag.config import SanadConfig
 from rag.errors import InputError
@@ -43,7 +43,9 @@ def test_identical_text_under_two_names_indexed_once_with_copy_listed(tmp_path: 
     (tmp_path / "b.txt").write_text(BODY + "\n", encoding="utf-8")  # same text once cleaned
     (tmp_path / "articles.jsonl").write_text(
         '{"file": "a.txt", "source": "عكاظ", "date": "2015-07-22"}\n{"file": "b.txt", "source": "سبق", '
-        '"date": "2015-07-21", "url": "http://sabq.org/b"}\n', encoding="utf-8")
+        '"date": "2015-07-21", "url": "http://sabq.org/b"}\n',
+        encoding="utf-8",
+    )
     [article], [skipped] = Ingestor().run([tmp_path])
     assert article.doc_id == "b"  # the earliest published copy is kept
     assert article.copies == (("a", "عكاظ", "2015-07-22", ""),) and article.sources == ("سبق", "عكاظ")
@@ -77,10 +79,19 @@ def test_symlink_leaving_folder_refused_inside_followed(tmp_path: Path) -> None:
     assert "outside" in skipped[0].reason and "refused" in skipped[0].reason
 
 
-@pytest.mark.parametrize(("stem", "expected"), [
-    ("a\nb", "a_b"), ("تقرير\tمهم", "تقرير_مهم"), ("../../etc", "etc"), ("x\x1b[31mred", "x_31mred"),
-    ("report (final) v2", "report_final_v2"), ("\u202eevil", "evil"), ("مُهِمّ", "مُهِمّ"), ("___", None),
-])
+@pytest.mark.parametrize(
+    ("stem", "expected"),
+    [
+        ("a\nb", "a_b"),
+        ("تقرير\tمهم", "تقرير_مهم"),
+        ("../../etc", "etc"),
+        ("x\x1b[31mred", "x_31mred"),
+        ("report (final) v2", "report_final_v2"),
+        ("\u202eevil", "evil"),
+        ("مُهِمّ", "مُهِمّ"),
+        ("___", None),
+    ],
+)
 def test_make_doc_id_safe(stem: str, expected: str | None) -> None:
     doc_id = make_doc_id(stem)
     if expected is None:
@@ -90,8 +101,9 @@ def test_make_doc_id_safe(stem: str, expected: str | None) -> None:
     assert doc_id.isprintable() and "/" not in doc_id and " " not in doc_id
 
 
-def test_newline_in_file_name_does_not_break_sanad_list(tmp_path: Path, clean_env: pytest.MonkeyPatch,
-                                                       capsys: pytest.CaptureFixture) -> None:
+def test_newline_in_file_name_does_not_break_sanad_list(
+    tmp_path: Path, clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     """Guards against a newline in a file name splitting `sanad list` rows (#10 defect 9)."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -143,8 +155,9 @@ def test_second_file_same_id_across_runs_is_conflict_not_merge(tmp_path: Path) -
     (corpus / "x.txt").write_text(BODY, encoding="utf-8")
     (corpus / "other.txt").write_text("خبر آخر عن الاقتصاد العالمي وأسعار النفط.", encoding="utf-8")
     Indexer(config, FakeEmbedder()).index_paths([corpus])
-    (corpus / "x.htm").write_text("<html><body><p>" + BODY.replace("الأنبار", "نينوى") + "</p></body></html>",
-                                  encoding="utf-8")
+    (corpus / "x.htm").write_text(
+        "<html><body><p>" + BODY.replace("الأنبار", "نينوى") + "</p></body></html>", encoding="utf-8"
+    )
     report = Indexer(config, FakeEmbedder()).index_paths([corpus / "x.htm"])
     assert report.updated == () and report.added == ()
     assert report.skipped[0].kind == "conflict" and "already indexed from" in report.skipped[0].reason

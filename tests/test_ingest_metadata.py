@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import SEED_CORPUS
 
+from conftest import SEED_CORPUS
 from rag.errors import InputError
 from rag.ingest import Ingestor
 from rag.ingest.html import extract_html
@@ -17,12 +17,23 @@ from rag.ingest.text import split_front_matter
 BODY = "أعلنت وزارة الدفاع العراقية عن بدء عملية أمنية جديدة في محافظة الأنبار لملاحقة خلايا داعش."
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("2024-04-16", "2024-04-16"), ("2024-04-16T23:30:00-05:00", "2024-04-16"), ("2015-07-21 02:51:32", "2015-07-21"),
-    ("16/04/2024", "2024-04-16"), ("04/16/2024", "2024-04-16"), ("2024/4/6", "2024-04-06"),
-    ("١٦ نيسان/أبريل ٢٠٢٤", "2024-04-16"), ("الثلاثاء 16 أبريل 2024", "2024-04-16"), ("15 آب 2023", "2023-08-15"),
-    ("April 16, 2024", "2024-04-16"), ("16 Apr 2024", "2024-04-16"), ("٩ أغسطس ٢٠٢٣", "2023-08-09"),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2024-04-16", "2024-04-16"),
+        ("2024-04-16T23:30:00-05:00", "2024-04-16"),
+        ("2015-07-21 02:51:32", "2015-07-21"),
+        ("16/04/2024", "2024-04-16"),
+        ("04/16/2024", "2024-04-16"),
+        ("2024/4/6", "2024-04-06"),
+        ("١٦ نيسان/أبريل ٢٠٢٤", "2024-04-16"),
+        ("الثلاثاء 16 أبريل 2024", "2024-04-16"),
+        ("15 آب 2023", "2023-08-15"),
+        ("April 16, 2024", "2024-04-16"),
+        ("16 Apr 2024", "2024-04-16"),
+        ("٩ أغسطس ٢٠٢٣", "2023-08-09"),
+    ],
+)
 def test_normalize_date_formats(raw: str, expected: str) -> None:
     """Guards against a date kept in the form it was written (then date filters compare text wrongly)."""
     assert normalize_date(raw) == expected
@@ -46,14 +57,15 @@ def test_split_front_matter_rule_not_front_matter() -> None:
 
 
 def test_markdown_front_matter_becomes_metadata(tmp_path: Path) -> None:
-    (tmp_path / "a.md").write_text("---\ntitle: بايدن يستقبل السوداني\npublished: 16/04/2024\noutlet: العربي الجديد\n"
-                                   "link: https://www.alaraby.co.uk/x\nbyline: محمد علي\n---\n# عنوان آخر\n\n" + BODY,
-                                   encoding="utf-8")
+    (tmp_path / "a.md").write_text(
+        "---\ntitle: بايدن يستقبل السوداني\npublished: 16/04/2024\noutlet: العربي الجديد\n"
+        "link: https://www.alaraby.co.uk/x\nbyline: محمد علي\n---\n# عنوان آخر\n\n" + BODY,
+        encoding="utf-8",
+    )
     [article], skipped = Ingestor().run([tmp_path])
     assert skipped == []
     got = (article.title, article.published, article.source, article.url, article.author)
-    assert got == (
-        "بايدن يستقبل السوداني", "2024-04-16", "العربي الجديد", "https://www.alaraby.co.uk/x", "محمد علي")
+    assert got == ("بايدن يستقبل السوداني", "2024-04-16", "العربي الجديد", "https://www.alaraby.co.uk/x", "محمد علي")
     assert article.text.startswith("عنوان آخر") and "published" not in article.text
 
 
@@ -67,8 +79,9 @@ def test_front_matter_bad_date_skips_file_naming_field(tmp_path: Path) -> None:
 
 def test_sidecar_overrides_file_metadata(tmp_path: Path) -> None:
     (tmp_path / "a.md").write_text("---\nsource: مصدر خاطئ\nauthor: كاتب\n---\n" + BODY, encoding="utf-8")
-    (tmp_path / "a.meta.json").write_text(json.dumps({"source": "الشرق الأوسط", "date": "2024-01-05"},
-                                                     ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "a.meta.json").write_text(
+        json.dumps({"source": "الشرق الأوسط", "date": "2024-01-05"}, ensure_ascii=False), encoding="utf-8"
+    )
     [article], _ = Ingestor().run([tmp_path])
     assert (article.source, article.published, article.author) == ("الشرق الأوسط", "2024-01-05", "كاتب")
 
@@ -84,11 +97,14 @@ def test_manifest_jsonl_applies_to_folder_and_subfolders(tmp_path: Path) -> None
     (tmp_path / "sub").mkdir()
     (tmp_path / "a.txt").write_text(BODY, encoding="utf-8")
     (tmp_path / "sub" / "b.txt").write_text(BODY + " وأضاف البيان.", encoding="utf-8")
-    rows = [{"file": "a.txt", "source": "سبق", "date": "2015-07-21 02:51:32", "url": "http://sabq.org/a"},
-            {"file": "sub/b.txt", "source": "عكاظ", "published": "2015-07-22", "comment": "ignored"},
-            {"file": "missing.txt", "source": "x"}]
-    (tmp_path / "articles.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows),
-                                             encoding="utf-8")
+    rows = [
+        {"file": "a.txt", "source": "سبق", "date": "2015-07-21 02:51:32", "url": "http://sabq.org/a"},
+        {"file": "sub/b.txt", "source": "عكاظ", "published": "2015-07-22", "comment": "ignored"},
+        {"file": "missing.txt", "source": "x"},
+    ]
+    (tmp_path / "articles.jsonl").write_text(
+        "\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8"
+    )
     articles, skipped = Ingestor().run([tmp_path])
     by_id = {a.doc_id: a for a in articles}
     assert skipped == []
@@ -148,15 +164,23 @@ PAGE = """<!DOCTYPE html><html lang="ar" dir="rtl"><head><meta charset="utf-8">
 def test_extract_html_json_ld_beats_meta_tags() -> None:
     """Guards against the meta tag (or the copyright year) winning over the article's own datePublished."""
     meta = extract_html(PAGE, "p.html").metadata
-    assert meta == Metadata(title="بايدن يستقبل السوداني", published="2024-04-16", source="العربي الجديد",
-                            url="https://www.alaraby.co.uk/politics/biden-sudani", author="محمد علي")
+    assert meta == Metadata(
+        title="بايدن يستقبل السوداني",
+        published="2024-04-16",
+        source="العربي الجديد",
+        url="https://www.alaraby.co.uk/politics/biden-sudani",
+        author="محمد علي",
+    )
 
 
 def test_extract_html_meta_tags_without_json_ld() -> None:
     page = PAGE.split('<script type="application/ld+json">')[0] + PAGE.split("</script>", 1)[1]
     meta = extract_html(page, "p.html").metadata
-    assert (meta.published, meta.source, meta.url) == ("2024-04-15", "العربي الجديد",
-                                                       "https://www.alaraby.co.uk/politics/biden-sudani")
+    assert (meta.published, meta.source, meta.url) == (
+        "2024-04-15",
+        "العربي الجديد",
+        "https://www.alaraby.co.uk/politics/biden-sudani",
+    )
 
 
 def test_extract_html_no_date_stays_unknown() -> None:

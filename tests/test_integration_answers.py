@@ -35,16 +35,30 @@ def sanad(tmp_path_factory: pytest.TempPathFactory) -> Sanad:
 # (eval ids s046, s002, s013; the rates over all 94 questions are `sanad eval`'s job). Looser phrasings
 # of the same facts ("كم دولة أصبحت في التحالف...") flip with near-tied passage order, e.g. between
 # PyTorch- and OpenVINO-built indexes, so they test the model's luck rather than the pipeline.
-@pytest.mark.parametrize(("question", "gold_doc", "accepted"), [
-    ("كم عدد الدول الأعضاء في التحالف الدولي لهزيمة داعش بحسب بلينكن؟", "003_62634fc958774adb", "87"),
-    ("How much humanitarian aid did the United States announce for the Syrian people?", "003_62634fc958774adb", "535"),
-    ("How much will the Counter-ISIS Train and Equip Fund give Iraqi forces in fiscal year 2025?",
-     "000_fa12990bf89f9d00", "380"),
-    ("كم جندياً تحتفظ به الولايات المتحدة حالياً في العراق بحسب تقرير لقاء بايدن والسوداني؟",
-     "001_dc5b0399aa33f440", "2500"),
-])
-def test_ask_seed_question_correct_answer_with_valid_citation(sanad: Sanad, question: str, gold_doc: str,
-                                                             accepted: str) -> None:
+@pytest.mark.parametrize(
+    ("question", "gold_doc", "accepted"),
+    [
+        ("كم عدد الدول الأعضاء في التحالف الدولي لهزيمة داعش بحسب بلينكن؟", "003_62634fc958774adb", "87"),
+        (
+            "How much humanitarian aid did the United States announce for the Syrian people?",
+            "003_62634fc958774adb",
+            "535",
+        ),
+        (
+            "How much will the Counter-ISIS Train and Equip Fund give Iraqi forces in fiscal year 2025?",
+            "000_fa12990bf89f9d00",
+            "380",
+        ),
+        (
+            "كم جندياً تحتفظ به الولايات المتحدة حالياً في العراق بحسب تقرير لقاء بايدن والسوداني؟",
+            "001_dc5b0399aa33f440",
+            "2500",
+        ),
+    ],
+)
+def test_ask_seed_question_correct_answer_with_valid_citation(
+    sanad: Sanad, question: str, gold_doc: str, accepted: str
+) -> None:
     answer = sanad.ask(question)
     assert not answer.refused, (answer.raw_answer, answer.refusal_reason)
     assert accepted in answer.answer
@@ -53,22 +67,26 @@ def test_ask_seed_question_correct_answer_with_valid_citation(sanad: Sanad, ques
     articles = {a.doc_id: a.text for a in sanad.articles()}
     for c in answer.citations:
         assert f"[{c.n}]" in answer.answer
-        assert articles[c.doc_id][c.quote_start:c.quote_end] == c.quote
+        assert articles[c.doc_id][c.quote_start : c.quote_end] == c.quote
         assert c.chunk_id == answer.passages[c.n - 1].chunk_id
 
 
-@pytest.mark.parametrize(("question", "refusal_word"), [
-    ("ما هو عدد سكان مدينة بغداد؟", "لا تتوفر"),
-    ("What is the population of Baghdad?", "sources"),
-])
+@pytest.mark.parametrize(
+    ("question", "refusal_word"),
+    [
+        ("ما هو عدد سكان مدينة بغداد؟", "لا تتوفر"),
+        ("What is the population of Baghdad?", "sources"),
+    ],
+)
 def test_ask_out_of_scope_question_refused_in_its_language(sanad: Sanad, question: str, refusal_word: str) -> None:
     answer = sanad.ask(question)
     assert answer.refused, answer.raw_answer
     assert refusal_word in answer.answer and not answer.citations
 
 
-def test_cli_ask_json_has_documented_fields(sanad: Sanad, capsys: pytest.CaptureFixture[str],
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_ask_json_has_documented_fields(
+    sanad: Sanad, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SANAD_INDEX_DIR", str(sanad.config.index_dir))
     monkeypatch.setenv("SANAD_MODEL_DIR", str(MODEL_DIR))
     assert main(["ask", "ما قيمة التجهيزات العسكرية التي تسلمها جهاز مكافحة الإرهاب العراقي؟", "--json"]) == 0

@@ -29,9 +29,15 @@ QUESTIONS = [
     ("How much will the training and equipment fund give Iraqi forces in fiscal year 2025?", "000_fa12990bf89f9d00"),
     ("How many US troops does the United States keep in Iraq?", "001_dc5b0399aa33f440"),
     ("Who led the Iraqi military delegation to Washington?", "002_b12590bbfa883fb9"),
-    pytest.param("How many countries joined the coalition against ISIS?", "003_62634fc958774adb",
-                 marks=pytest.mark.xfail(strict=True, reason="known: e5-small misses this English paraphrase of "
-                                         "'ائتلاف'; `sanad ask` translates the question first (see answer tests)")),
+    pytest.param(
+        "How many countries joined the coalition against ISIS?",
+        "003_62634fc958774adb",
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason="known: e5-small misses this English paraphrase of "
+            "'ائتلاف'; `sanad ask` translates the question first (see answer tests)",
+        ),
+    ),
     ("What did Biden write on Twitter before meeting al-Kadhimi?", "004_933cd54218a7fc21"),
 ]
 
@@ -67,7 +73,7 @@ def test_search_bm25_arabic_question_gold_article_in_top3(sanad: Sanad, question
 def test_search_hits_resolve_to_article_offsets(sanad: Sanad) -> None:
     articles = {a.doc_id: a for a in sanad.articles()}
     for hit in sanad.search("القوات الأمريكية في العراق", k=5):
-        assert articles[hit.doc_id].text[hit.chunk.start:hit.chunk.end] == hit.chunk.text
+        assert articles[hit.doc_id].text[hit.chunk.start : hit.chunk.end] == hit.chunk.text
 
 
 def test_reindex_unchanged_corpus_embeds_nothing(sanad: Sanad, tmp_path: Path) -> None:

@@ -60,8 +60,11 @@ def test_answer_runnable_stream_yields_tokens_then_answer() -> None:
 
 
 def test_answer_runnable_composes_with_other_runnables() -> None:
-    chain = RunnableLambda(str.strip) | answer_runnable(MiniSanad("لا تتوفر في المصادر معلومات كافية.")) \
+    chain = (
+        RunnableLambda(str.strip)
+        | answer_runnable(MiniSanad("لا تتوفر في المصادر معلومات كافية."))
         | RunnableLambda(lambda a: a["refused"])
+    )
     assert chain.invoke("  ما عدد سكان بغداد؟  ") is True
 
 

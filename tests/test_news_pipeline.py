@@ -22,8 +22,9 @@ HISTORY = [("كم عدد الجنود الأمريكيين في العراق؟",
 
 @pytest.fixture
 def sanad(tmp_path) -> Sanad:
-    config = SanadConfig(index_dir=tmp_path / "index", model_dir=tmp_path / "models",
-                         corpus_dir=ROOT / "data" / "articles")
+    config = SanadConfig(
+        index_dir=tmp_path / "index", model_dir=tmp_path / "models", corpus_dir=ROOT / "data" / "articles"
+    )
     embedder = FakeEmbedder()
     Indexer(config, embedder).index_paths([ROOT / "data" / "articles"])
     return Sanad(config, embedder=embedder, generator=FakeGenerator("لا تتوفر في المصادر معلومات عن ذلك."))
@@ -57,7 +58,7 @@ def test_timeline_verb_bounds_and_cites(sanad):
     assert set(timeline.timings) == {"search_s", "timeline_s"}
     articles = sanad.retriever.index.articles
     for e in timeline.events:
-        assert articles[e.doc_id].text[e.start:e.end] == e.text and e.published == articles[e.doc_id].published
+        assert articles[e.doc_id].text[e.start : e.end] == e.text and e.published == articles[e.doc_id].published
     assert sanad.timeline("x", since="2030-01-01").events == ()
 
 
@@ -68,8 +69,7 @@ def test_cli_timeline_json(tmp_path, capsys):
 
     assert main(["index", str(ROOT / "data" / "articles"), "--index-dir", str(tmp_path / "ix"), "-q"]) == 0
     capsys.readouterr()
-    assert main(["timeline", "ماذا جرى بين واشنطن وبغداد في 2024؟", "--index-dir", str(tmp_path / "ix"),
-                 "--json"]) == 0
+    assert main(["timeline", "ماذا جرى بين واشنطن وبغداد في 2024؟", "--index-dir", str(tmp_path / "ix"), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["events"] and all(e["first"].startswith("2024") for e in data["events"])
 

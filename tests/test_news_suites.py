@@ -20,8 +20,18 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_shipped_files_validate():
-    out = subprocess.run([sys.executable, str(ROOT / "eval" / "validate_news.py"), "eval/followups.jsonl",
-                          "eval/conflicts.jsonl", "eval/timeline.jsonl"], cwd=ROOT, capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "eval" / "validate_news.py"),
+            "eval/followups.jsonl",
+            "eval/conflicts.jsonl",
+            "eval/timeline.jsonl",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stdout + out.stderr
 
 
@@ -31,8 +41,17 @@ def test_validator_names_a_quote_not_in_the_article(tmp_path):
     rec = json.loads(lines[0])
     rec["sides"][0]["evidence"] = "جملة لا توجد في المقال"
     bad.write_text("\n".join([json.dumps(rec, ensure_ascii=False), *lines[1:]]) + "\n", encoding="utf-8")
-    out = subprocess.run([sys.executable, str(ROOT / "eval" / "validate_news.py"), str(bad), "--corpus",
-                          str(ROOT / "data" / "articles")], capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "eval" / "validate_news.py"),
+            str(bad),
+            "--corpus",
+            str(ROOT / "data" / "articles"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 1 and "not found verbatim" in out.stdout
 
 
@@ -46,8 +65,11 @@ def test_loaders_read_the_shipped_files():
 
 def test_thresholds_name_metrics_the_suites_report():
     thresholds = load_thresholds()
-    prefixes = {"followups": ("rewrite.", "retrieval.", "answers."), "conflicts": ("gold.", "retrieved.", "answers."),
-                "timeline": ("extraction.", "topics.")}
+    prefixes = {
+        "followups": ("rewrite.", "retrieval.", "answers."),
+        "conflicts": ("gold.", "retrieved.", "answers."),
+        "timeline": ("extraction.", "topics."),
+    }
     for suite, allowed in prefixes.items():
         names = [k for k in thresholds[suite] if not k.startswith("_")]
         assert names and all(n.startswith(allowed) for n in names), suite
@@ -55,8 +77,9 @@ def test_thresholds_name_metrics_the_suites_report():
 
 @pytest.fixture
 def fake_sanad(tmp_path) -> Sanad:
-    config = SanadConfig(index_dir=tmp_path / "index", model_dir=tmp_path / "models",
-                         corpus_dir=ROOT / "data" / "articles")
+    config = SanadConfig(
+        index_dir=tmp_path / "index", model_dir=tmp_path / "models", corpus_dir=ROOT / "data" / "articles"
+    )
     embedder = FakeEmbedder()
     Indexer(config, embedder).index_paths([ROOT / "data" / "articles"])
     return Sanad(config, embedder=embedder)

@@ -32,7 +32,7 @@ def test_retriever_search_returns_hits_best_first(retriever: Retriever, mode: st
     assert hits[0].doc_id == "a01_iraq_forces"
     for h in hits:
         assert h.chunk_id == h.chunk.chunk_id and h.doc_id in TINY_CORPUS
-        assert h.chunk.text == retriever.index.articles[h.doc_id].text[h.chunk.start:h.chunk.end]
+        assert h.chunk.text == retriever.index.articles[h.doc_id].text[h.chunk.start : h.chunk.end]
         assert h.title == retriever.index.articles[h.doc_id].title
     assert len({h.chunk_id for h in hits}) == len(hits)
 
@@ -105,8 +105,9 @@ def test_retriever_bm25_no_match_empty(retriever: Retriever) -> None:
     assert retriever.search("كمبيوتر", k=3, mode="bm25") == []
 
 
-def test_retriever_bm25_only_without_embedder(small_config: SanadConfig, fake_embedder: FakeEmbedder,
-                                              corpus_dir: Path) -> None:
+def test_retriever_bm25_only_without_embedder(
+    small_config: SanadConfig, fake_embedder: FakeEmbedder, corpus_dir: Path
+) -> None:
     """Guards against BM25-only use (no model on disk) still demanding the embedding model."""
     Indexer(small_config, fake_embedder).index_paths([corpus_dir])
     lexical = Retriever.load(small_config, None)
@@ -115,8 +116,9 @@ def test_retriever_bm25_only_without_embedder(small_config: SanadConfig, fake_em
         lexical.search("التحالف الدولي", k=2, mode="dense")
 
 
-def test_retriever_load_other_model_raises(small_config: SanadConfig, fake_embedder: FakeEmbedder,
-                                           corpus_dir: Path) -> None:
+def test_retriever_load_other_model_raises(
+    small_config: SanadConfig, fake_embedder: FakeEmbedder, corpus_dir: Path
+) -> None:
     """Guards against querying an index with another model's vectors."""
     Indexer(small_config, fake_embedder).index_paths([corpus_dir])
     with pytest.raises(IndexMismatchError, match="--rebuild"):
@@ -139,13 +141,18 @@ def test_retriever_dense_query_embedded_with_question(retriever: Retriever, fake
 
 @pytest.mark.parametrize(
     ("question", "message"),
-    [("", "the question is empty"), ("   \n\t ", "the question is empty"),
-     ("؟؟ ... !!", "has no words in it"), ("___", "has no words in it"),
-     ("س" * 1001, "1,001 characters long; the limit is 1,000")],
+    [
+        ("", "the question is empty"),
+        ("   \n\t ", "the question is empty"),
+        ("؟؟ ... !!", "has no words in it"),
+        ("___", "has no words in it"),
+        ("س" * 1001, "1,001 characters long; the limit is 1,000"),
+    ],
 )
 @pytest.mark.parametrize("mode", MODES)
-def test_retriever_search_bad_question_raises(retriever: Retriever, fake_embedder: FakeEmbedder, question: str,
-                                              message: str, mode: str) -> None:
+def test_retriever_search_bad_question_raises(
+    retriever: Retriever, fake_embedder: FakeEmbedder, question: str, message: str, mode: str
+) -> None:
     """Guards against bad questions reaching the model (or returning arbitrary passages)."""
     fake_embedder.reset_counts()
     with pytest.raises(InputError, match=message):
@@ -180,9 +187,15 @@ def test_retriever_search_non_positive_k_raises(retriever: Retriever, k: int) ->
 
 @pytest.mark.parametrize(
     ("text", "language"),
-    [("كم يبلغ عدد الجنود الأميركيين في العراق؟", "ar"), ("How much aid was announced?", "en"),
-     ("ما هو ISIS؟", "ar"), ("What did the Sudani government say about داعش?", "en"),
-     ("2024", "en"), ("١٢٣", "ar"), ("", "en")],
+    [
+        ("كم يبلغ عدد الجنود الأميركيين في العراق؟", "ar"),
+        ("How much aid was announced?", "en"),
+        ("ما هو ISIS؟", "ar"),
+        ("What did the Sudani government say about داعش?", "en"),
+        ("2024", "en"),
+        ("١٢٣", "ar"),
+        ("", "en"),
+    ],
 )
 def test_detect_language_examples(text: str, language: str) -> None:
     """Guards against mixed-script questions being answered in the wrong language."""
@@ -190,8 +203,9 @@ def test_detect_language_examples(text: str, language: str) -> None:
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-def test_retriever_load_sets_faiss_threads_from_config(small_config: SanadConfig, fake_embedder: FakeEmbedder,
-                                                       corpus_dir: Path, threads: int) -> None:
+def test_retriever_load_sets_faiss_threads_from_config(
+    small_config: SanadConfig, fake_embedder: FakeEmbedder, corpus_dir: Path, threads: int
+) -> None:
     import faiss
 
     Indexer(small_config, fake_embedder).index_paths([corpus_dir])

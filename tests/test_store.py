@@ -52,7 +52,7 @@ def test_store_hnsw_recall_at_10_vs_flat_high() -> None:
     queries = _unit(rng, 100, 32)
     flat = VectorStore.build(base, "Flat").search(queries, k=10)
     hnsw = VectorStore.build(base, "HNSW32,Flat", ef_search=128).search(queries, k=10)
-    recall = np.mean([len({h.row for h in a} & {h.row for h in b}) / 10 for a, b in zip(flat, hnsw)])
+    recall = np.mean([len({h.row for h in a} & {h.row for h in b}) / 10 for a, b in zip(flat, hnsw, strict=False)])
     assert recall >= 0.9
 
 
@@ -131,8 +131,13 @@ def test_store_untrained_factory_tiny_corpus_raises() -> None:
 
 @pytest.mark.parametrize(
     ("factory", "n", "expected"),
-    [("auto", 10, "Flat"), ("auto", 199_999, "Flat"), ("auto", 200_000, "IVF1024,Flat"),
-     ("Flat", 10**7, "Flat"), ("IVF1024,PQ16", 5, "IVF1024,PQ16")],
+    [
+        ("auto", 10, "Flat"),
+        ("auto", 199_999, "Flat"),
+        ("auto", 200_000, "IVF1024,Flat"),
+        ("Flat", 10**7, "Flat"),
+        ("IVF1024,PQ16", 5, "IVF1024,PQ16"),
+    ],
 )
 def test_choose_factory_resolves_auto(factory: str, n: int, expected: str) -> None:
     """Guards against 'auto' switching to approximate search at the wrong corpus size."""
@@ -150,7 +155,7 @@ def test_store_load_corrupt_file_raises(tmp_path: Path) -> None:
     VectorStore.build(np.eye(8, dtype=np.float32), "Flat").save(path)
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
-    with pytest.raises(IndexCorruptError, match="cannot read the vector index .*sanad index"):
+    with pytest.raises(IndexCorruptError, match=r"cannot read the vector index .*sanad index"):
         VectorStore.load(path, "Flat")
 
 
@@ -184,4 +189,4 @@ def test_store_ivf_nprobe_set_and_survives_reload(tmp_path):
     q = vectors[:50]
     found = [{h.row for h in hits} for hits in loaded.search(q, 10)]
     truth = [{h.row for h in hits} for hits in exact.search(q, 10)]
-    assert np.mean([len(f & t) / 10 for f, t in zip(found, truth)]) >= 0.9
+    assert np.mean([len(f & t) / 10 for f, t in zip(found, truth, strict=False)]) >= 0.9

