@@ -16,13 +16,13 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
-from langchain_core.runnables import RunnableGenerator, RunnableLambda, RunnableSerializable
+from langchain_core.runnables import Runnable, RunnableConfig, RunnableGenerator, RunnableLambda
 from pydantic import ConfigDict
 
 from rag.errors import InputError
@@ -85,7 +85,7 @@ class SanadRetriever(BaseRetriever):
 
 def answer_runnable(
     sanad: Sanad, *, k: int | None = None, mode: RetrievalMode | None = None, filters: Filters | None = None
-) -> RunnableSerializable[Any, dict[str, Any]]:
+) -> Runnable[Any, dict[str, Any]]:
     """The full answer pipeline as a Runnable: a question in, ``Answer.to_dict()`` out.
 
     The input is the question (``str``) or, in a conversation, ``{"question": ..., "history": [...]}``
@@ -120,12 +120,16 @@ def _question_and_history(value: Any) -> tuple[str, Sequence[Any]]:
     return str(value), ()
 
 
-class _AnswerRunnable(RunnableLambda):
+class _AnswerRunnable(RunnableLambda[Any, dict[str, Any]]):
     """A RunnableLambda whose ``stream`` yields tokens as they come instead of one final chunk."""
 
-    def __init__(self, invoke, stream) -> None:
+    def __init__(
+        self,
+        invoke: Callable[[Any], dict[str, Any]],
+        stream: Callable[[Iterator[Any]], Iterator[dict[str, Any]]],
+    ) -> None:
         super().__init__(invoke, name="sanad_answer")
         self._streamer = RunnableGenerator(stream, name="sanad_answer_stream")
 
-    def stream(self, input: Any, config=None, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    def stream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[dict[str, Any]]:
         yield from self._streamer.stream(input, config, **kwargs)
