@@ -272,7 +272,7 @@ class Indexer:
             )
             bm25 = BM25Index.build([c.text for c in chunks])
         else:  # another store (rag.stores: Milvus) writes the version while save_index writes its folder
-            from rag.stores import store_for, store_rows
+            from rag.stores import VersionWriter, store_for, store_rows
 
             by_id = {a.doc_id: a for a in articles}
             store = writer = VersionWriter(

@@ -210,10 +210,16 @@ def _compile(folder: Path, threads: int) -> Any:
     """
     import openvino as ov
 
-    settings: dict[str, Any] = {"INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"}
+    # f32, not the CPU plugin's bf16 default on CPUs with AVX512-BF16/AMX: bf16 moved vectors by up to ~1e-3 and
+    # made them depend on the batch a passage was padded in, so two builds of one corpus differed.
+    settings: dict[str, Any] = {
+        "INFERENCE_NUM_THREADS": threads,
+        "PERFORMANCE_HINT": "LATENCY",
+        "INFERENCE_PRECISION_HINT": "f32",
+    }
     # One cache folder per setting: OpenVINO's cache key leaves SNIPPETS_MODE out (measured: a blob compiled
     # with snippets was reused under SNIPPETS_MODE=DISABLE, keeping the slow import).
-    cache = folder / _CACHE_DIR / f"threads{threads}-nosnippets"
+    cache = folder / _CACHE_DIR / f"threads{threads}-nosnippets-f32"
     try:
         cache.mkdir(parents=True, exist_ok=True)
         return ov.Core().compile_model(

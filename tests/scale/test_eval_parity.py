@@ -21,7 +21,8 @@ def test_seeds_retrieval_metrics_equal_on_milvus_and_faiss(tmp_path: Path, e5, m
     from rag.pipeline import Sanad
 
     shutil.copytree(SEEDS, tmp_path / "articles")
-    base = SanadConfig(corpus_dir=tmp_path / "articles", model_dir=MODEL_DIR)
+    # Equal fusion on both sides: Milvus fuses hybrid hits with its RRF ranker (see test_milvus_index.py).
+    base = SanadConfig(corpus_dir=tmp_path / "articles", model_dir=MODEL_DIR, fusion="rrf")
     faiss = Sanad(base.with_overrides(index_dir=tmp_path / "faiss"), embedder=e5)
     milvus = Sanad(
         base.with_overrides(index_dir=tmp_path / "milvus", store="milvus", milvus_uri=milvus_server.uri), embedder=e5

@@ -46,7 +46,9 @@ class DistinctEmbedder(FakeEmbedder):
 def pair(tmp_path: Path, milvus_server):
     """The tiny corpus indexed twice with the same (fake, deterministic) embedder: FAISS files and Milvus."""
     corpus = write_corpus(tmp_path / "corpus")
-    base = SanadConfig(model_dir=tmp_path / "models", chunk_tokens=24, chunk_overlap_tokens=8)
+    # Milvus fuses hybrid hits with its own RRF ranker: the FAISS side is compared under the same fusion
+    # (the in-process default, z-score fusion, needs the BM25 vocabulary, which a Milvus version lacks).
+    base = SanadConfig(model_dir=tmp_path / "models", chunk_tokens=24, chunk_overlap_tokens=8, fusion="rrf")
     faiss_cfg = base.with_overrides(index_dir=tmp_path / "faiss")
     milvus_cfg = base.with_overrides(index_dir=tmp_path / "milvus", store="milvus", milvus_uri=milvus_server.uri)
     embedder = DistinctEmbedder()

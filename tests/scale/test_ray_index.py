@@ -100,6 +100,10 @@ def test_ray_address_without_a_cluster_raises_clearly(e5, ray_token) -> None:
     from rag.distributed.local import NODE_IP, free_port
     from rag.distributed.ray_index import RayEmbedder
 
+    import ray
+
+    if ray.is_initialized():  # an earlier test's cluster: joining a second one in a process is refused
+        ray.shutdown()
     address = f"{NODE_IP}:{free_port()}"
     embedder = RayEmbedder(e5, address=address)
     with pytest.raises(SanadError, match=f"cannot join the Ray cluster at {address}"):
