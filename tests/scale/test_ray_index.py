@@ -97,10 +97,10 @@ def test_ray_engine_without_ray_names_the_extra(monkeypatch: pytest.MonkeyPatch,
 
 
 def test_ray_address_without_a_cluster_raises_clearly(e5, ray_token) -> None:
+    import ray
+
     from rag.distributed.local import NODE_IP, free_port
     from rag.distributed.ray_index import RayEmbedder
-
-    import ray
 
     if ray.is_initialized():  # an earlier test's cluster: joining a second one in a process is refused
         ray.shutdown()
