@@ -139,7 +139,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     rows: list[dict[str, Any]] = [{"doc_id": a.doc_id, "title": a.title, "chars": len(a.text), "passages": counts.get(a.doc_id, 0),
              "origin": a.origin, "published": a.published, "source": a.source, "url": a.url, "author": a.author,
              "also_in": [s for s in a.sources if s != a.source],
-             "copies": [dict(zip(("doc_id", "source", "published", "url"), c, strict=True)) for c in a.copies]}
+             "copies": [dict(zip(("doc_id", "source", "published", "url"), c, strict=True)) for c in a.copies],
+             "flagged": a.flagged, "suspect_spans": [list(s) for s in a.suspect_spans]}
             for a in index.articles.values() if filters is None or filters.matches(a)]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
@@ -148,7 +149,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             when = r["published"] or "----------"
             outlet = _one_line(r["source"] + (f" +{len(r['also_in'])}" if r["also_in"] else ""))
             print(f"{_one_line(r['doc_id'])}  {when}  {outlet[:24]:<24}  {r['passages']:>3} passages  "
-                  f"{_one_line(r['title'])[:60]}")
+                  f"{'⚠ instructions inside, kept out of answers: ' if r['flagged'] else ''}{_one_line(r['title'])[:60]}")
     return 0
 
 
@@ -356,7 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     _llm_flags(p)
     p.add_argument("--suite", default="seeds",
-                   help="seeds, xquad, arcd, followups, conflicts, timeline, or a path to a Q&A .jsonl file")
+                   help="seeds, xquad, arcd, followups, conflicts, timeline, injection, or a path to a Q&A .jsonl file")
     p.add_argument("--rewrite", choices=("rules", "model", "both"),
                    help="followups suite: how follow-ups are made self-contained (default rules)")
     p.add_argument("--mode", action="append", choices=RETRIEVAL_MODES, dest="modes",

@@ -146,6 +146,9 @@ class Sanad:
         return self._write(lambda ix: ix.index_paths(list(paths), prune=prune, rebuild=rebuild))
 
     def add_articles(self, articles: Sequence[Article]) -> IndexReport:
+        from rag.safety import flag_article  # articles built by a program are untrusted too
+
+        articles = [flag_article(a) for a in articles]
         return self._write(lambda ix: ix.add_articles(articles))
 
     def remove(self, doc_ids: Sequence[str]) -> IndexReport:

@@ -34,6 +34,8 @@ MAX_FILES_PER_UPLOAD = 20
 ARTICLE_HEADERS = ["doc_id", "title", "published", "source", "passages", "characters", "file"]
 #: Called as ``progress(fraction, desc=...)`` while adding (``gr.Progress`` in the page).
 Progress = Callable[..., object]
+#: Put before the title of an article holding instruction-like text (prompt injection, rag/safety.py).
+FLAG_NOTE = "⚠ holds instructions to an AI (kept out of answers) · "
 _UNSAFE_NAME_CHARS = re.compile(r"[^\w\-]+", re.UNICODE)
 
 
@@ -116,7 +118,7 @@ def article_rows(sanad: Sanad) -> list[list[Any]]:
     counts: dict[str, int] = {}
     for c in chunks:
         counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
-    return [[a.doc_id, a.title, a.published, " · ".join(a.sources), counts.get(a.doc_id, 0), len(a.text),
+    return [[a.doc_id, (FLAG_NOTE if a.flagged else "") + a.title, a.published, " · ".join(a.sources), counts.get(a.doc_id, 0), len(a.text),
              Path(a.origin).name if a.origin else ""] for a in articles]
 
 
@@ -200,10 +202,13 @@ def add_uploads(sanad: Sanad, ingestor: Ingestor, files: Any, progress: Progress
     added = [a.doc_id for a in articles if a.doc_id not in before]
     updated = [a.doc_id for a in articles if a.doc_id in before]
     words = ([f"added {', '.join(added)}"] if added else []) + ([f"updated {', '.join(updated)}"] if updated else [])
+    flagged = [a.doc_id for a in articles if a.flagged]
     message = (f"{'; '.join(words)} ({report.embedded_chunks} new passages embedded in {report.seconds:.1f} s). "
-               f"The index now holds {report.n_articles} articles and {report.n_chunks} passages.")
+               f"The index now holds {report.n_articles} articles and {report.n_chunks} passages."
+               + (f" Flagged: {', '.join(flagged)} hold(s) text that reads as instructions to an AI system; it is "
+                  f"kept out of answers." if flagged else ""))
     return {"added": added, "updated": updated, "n_articles": report.n_articles, "n_chunks": report.n_chunks,
-            "embedded_chunks": report.embedded_chunks, "seconds": round(report.seconds, 3),
+            "embedded_chunks": report.embedded_chunks, "seconds": round(report.seconds, 3), "flagged": flagged,
             "message": message[:1].upper() + message[1:]}
 
 
