@@ -349,8 +349,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="start the web UI")
     _common(p)
     _llm_flags(p)
-    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="default 127.0.0.1 (this machine only); another address is refused unless writes are "
+                        "protected (SANAD_WRITE_TOKEN, --auth), --read-only, or --insecure-open-writes")
     p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--auth", action="append", metavar="USER:PASSWORD", help="require a login (repeatable)")
+    p.add_argument("--read-only", action="store_true", help="refuse every write")
+    p.add_argument("--insecure-open-writes", action="store_true",
+                   help="allow a non-loopback --host with writes open to anyone (not recommended)")
     p.set_defaults(func=_lazy("rag.commands", "cmd_serve"))
 
     p = sub.add_parser("eval", help="score retrieval, answers and citations")

@@ -23,7 +23,7 @@ from typing import Any
 
 from rag.config import SanadConfig
 from rag.errors import IndexMissingError, InputError
-from rag.ingest import MAX_FILE_BYTES, SUPPORTED_SUFFIXES, Ingestor
+from rag.ingest import MAX_FILE_BYTES, SUPPORTED_SUFFIXES, Ingestor, make_doc_id
 from rag.pipeline import Sanad
 from rag.types import Article
 
@@ -108,6 +108,18 @@ def _upload_name(item: Any) -> tuple[Path, str]:
     return Path(path), str(orig)
 
 
+def upload_names(files: Any) -> list[str]:
+    """The names users gave the uploaded files (for messages and the audit log)."""
+    items = files if isinstance(files, (list, tuple)) else [files]
+    names = []
+    for item in items:
+        try:
+            names.append(_upload_name(item)[1])
+        except InputError:
+            names.append("?")
+    return [n for n, item in zip(names, items, strict=True) if item]
+
+
 def article_rows(sanad: Sanad) -> list[list[Any]]:
     """One row per indexed article, in the order of :data:`ARTICLE_HEADERS` (empty without an index)."""
     try:
@@ -135,8 +147,11 @@ def _in_corpus(config: SanadConfig, source: str) -> Path | None:
     return None
 
 
-def add_uploads(sanad: Sanad, ingestor: Ingestor, files: Any, progress: Progress) -> dict:
+def add_uploads(sanad: Sanad, ingestor: Ingestor, files: Any, progress: Progress, *, replace: bool = False) -> dict:
     """Save uploaded files into ``config.corpus_dir`` and index them; all or nothing.
+
+    A file whose article id is already indexed (or whose name is taken in the corpus folder) is
+    refused unless ``replace`` is true: an upload never silently replaces an article.
 
     Every file is checked (type, size, name) before anything is written; a file is written atomically
     and, if reading or indexing any of them fails, the folder is put back as it was (the index writes
@@ -153,6 +168,7 @@ def add_uploads(sanad: Sanad, ingestor: Ingestor, files: Any, progress: Progress
     problems: list[str] = []
     seen: set[str] = set()
     corpus = config.corpus_dir
+    existing = {a.doc_id for a in sanad.articles()} if index_exists(sanad) else set()
     for item in items:
         tmp_path, orig = _upload_name(item)
         suffix = Path(orig).suffix.lower()
@@ -175,6 +191,10 @@ def add_uploads(sanad: Sanad, ingestor: Ingestor, files: Any, progress: Progress
         target = corpus / f"{stem}{suffix}"
         if target.resolve().parent != corpus.resolve():  # cannot happen after safe_stem; belt and braces
             problems.append(f"{orig} is not a usable file name")
+            continue
+        if not replace and (make_doc_id(target.stem) in existing or target.exists()):
+            problems.append(f"{orig} would replace article {make_doc_id(target.stem)!r}; tick \"Replace existing "
+                            f"articles\" (API: replace=True) to replace it, or rename the file")
             continue
         plan.append((tmp_path, target, orig))
     if problems:
