@@ -103,15 +103,25 @@ def cmd_index(args: argparse.Namespace) -> int:
             embedder.close()
     for skipped in report.skipped:
         print(f"skipped {_one_line(skipped.path)}: {_one_line(skipped.reason)}", file=sys.stderr)
+    _audit(config, "index", [str(p) for p in paths], report.summary())
     print(report.summary())
     return 0
+
+
+def _audit(config: SanadConfig, action: str, targets: list[str], detail: str) -> None:
+    """Record a CLI write in the index's audit log (rag/access.py), like the web UI's."""
+    from rag.access import AuditLog, cli_caller
+
+    AuditLog.for_index(config.index_dir).record(cli_caller(), action, targets, "ok", detail)
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
     from rag.indexer import Indexer
 
     config = _config(args)
-    print(Indexer(config, _embedder(config)).remove(args.doc_ids).summary())
+    report = Indexer(config, _embedder(config)).remove(args.doc_ids)
+    _audit(config, "remove", list(args.doc_ids), report.summary())
+    print(report.summary())
     return 0
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from rag.answer import Answerer, StreamEvent
+from rag.askqueue import AskQueue
 from rag.config import SanadConfig
 from rag.embeddings import Embedder
 from rag.errors import ModelError
@@ -45,6 +46,8 @@ class Sanad:
         self._retriever: Retriever | None = None
         self._answerer: Answerer | None = None
         self._lock = threading.RLock()
+        # Questions wait here (bounded, with a deadline) for the one LLM; past it they get BusyError at once.
+        self.asks = AskQueue(1, self.config.ask_queue, self.config.ask_deadline_s)
 
     # -- lazily built parts ---------------------------------------------------------------------
     @property
@@ -93,17 +96,21 @@ class Sanad:
     # is Answer.rewritten (issue #14).
     def ask(self, question: str, k: int | None = None, mode: RetrievalMode | None = None,
             filters: Filters | None = None, history: Sequence[Any] = ()) -> Answer:
-        rewrite = self.rewrite(question, history)
-        answer = self.answerer.ask(rewrite.question, k=k, mode=mode, filters=filters)
+        with self.asks.admit() as ticket:
+            rewrite = self.rewrite(question, history)
+            answer = self.answerer.ask(rewrite.question, k=k, mode=mode, filters=filters)
+        answer.timings["queue_s"] = ticket.waited_s
         return self._as_asked(answer, rewrite)
 
     def stream(self, question: str, k: int | None = None, mode: RetrievalMode | None = None,
                filters: Filters | None = None, history: Sequence[Any] = ()) -> Iterator[StreamEvent]:
-        rewrite = self.rewrite(question, history)
-        for event in self.answerer.stream(rewrite.question, k=k, mode=mode, filters=filters):
-            if event.answer is not None:
-                event = dataclasses.replace(event, answer=self._as_asked(event.answer, rewrite))
-            yield event
+        with self.asks.admit() as ticket:
+            rewrite = self.rewrite(question, history)
+            for event in self.answerer.stream(rewrite.question, k=k, mode=mode, filters=filters):
+                if event.answer is not None:
+                    event.answer.timings["queue_s"] = ticket.waited_s
+                    event = dataclasses.replace(event, answer=self._as_asked(event.answer, rewrite))
+                yield event
 
     def rewrite(self, question: str, history: Sequence[Any] = ()) -> Rewrite:
         """The self-contained form of ``question`` given the conversation so far (unchanged without history)."""

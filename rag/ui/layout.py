@@ -8,7 +8,7 @@ builder and a wiring function here.
 
 Element ids (``sanad-*``) are what the browser tests and the CSS hold on to; ``api_name`` values are
 the ``gradio_client`` endpoints (``/search``, ``/ask``, ``/list_articles``, ``/add_articles``,
-``/remove_article``). Concurrency ids keep the LLM to one question at a time and index writes to one
+``/remove_article``). Concurrency ids let the ask queue's questions in (Sanad answers them one at a time) and index writes to one
 at a time, while searches run four at once beside them.
 """
 
@@ -176,15 +176,17 @@ def _articles_tab(*, show_token: bool = False) -> ArticlesTab:
 def _wire_ask(h: Handlers, tab: AskTab) -> None:
     """Ask (button or Enter) streams an answer; Search only lists passages; ``/search`` and ``/ask``."""
     inputs = [tab.question, tab.mode, tab.k, tab.since, tab.until, tab.sources, tab.doc_ids]
+    # Questions reach Sanad's own bounded queue (rag/askqueue.py), which answers "busy" at once past it.
+    llm = h.config.ask_queue + 2  # answering + waiting + one more, which is told "busy" at once
     ask_outputs = [tab.answer_html, tab.passages_html, tab.timings_html, tab.answer_json]
     tab.ask_btn.click(fn=h.ask_ui, inputs=inputs, outputs=ask_outputs, api_name="ask_stream",
-                      api_visibility="undocumented", concurrency_id="sanad-llm", concurrency_limit=1)
+                      api_visibility="undocumented", concurrency_id="sanad-llm", concurrency_limit=llm)
     tab.question.submit(fn=h.ask_ui, inputs=inputs, outputs=ask_outputs, api_visibility="private",
-                        concurrency_id="sanad-llm", concurrency_limit=1)
+                        concurrency_id="sanad-llm", concurrency_limit=llm)
     tab.search_btn.click(h.search_ui, inputs, [tab.answer_html, tab.passages_html, tab.timings_html],
                          api_visibility="private", concurrency_id="sanad-search", concurrency_limit=4)
     gr.api(h.search, api_name="search", concurrency_id="sanad-search", concurrency_limit=4)
-    gr.api(h.ask, api_name="ask", concurrency_id="sanad-llm", concurrency_limit=1)
+    gr.api(h.ask, api_name="ask", concurrency_id="sanad-llm", concurrency_limit=llm)
 
 
 def _wire_filters(h: Handlers, ask: AskTab, articles: ArticlesTab, demo: gr.Blocks) -> None:
