@@ -195,3 +195,18 @@ def test_false_flags_sample_and_xquad_zero() -> None:
     metrics = false_flags((g, t) for g, t in normal_texts() if g != "saudinewsnet")
     assert metrics["normal.sample.false_flag"] == 0.0 and metrics["normal.all.false_flag"] == 0.0
     assert metrics["normal.xquad_en.n"] >= 200
+
+
+def test_thresholds_name_metrics_the_suite_reports(tmp_path: Path) -> None:
+    from rag.evaluation.injection import run_injection_eval
+    from rag.evaluation.runner import load_thresholds
+    from rag.pipeline import Sanad
+
+    report = run_injection_eval(
+        Sanad(SanadConfig(index_dir=tmp_path / "index")),
+        answers_n=0,
+        write=False,
+        thresholds=load_thresholds()["injection"],
+    )
+    assert report["check"]["failures"] == []
+    assert {s.split(":")[0] for s in report["check"]["skipped"]} == {"answers.all.followed"}  # LLM stage only
