@@ -194,3 +194,34 @@ def test_server_read_only_refuses_writes_even_with_token(tmp_path: Path) -> None
         with pytest.raises(Exception, match="read-only"):
             client.predict(sanad.articles()[0].doc_id, api_name="/remove_article")
         assert len(client.predict(api_name="/list_articles")) == len(sanad.articles())
+
+
+def test_server_behind_login_writes_recorded_under_the_user(tmp_path: Path) -> None:
+    gradio_client = pytest.importorskip("gradio_client")
+    from ui_helpers import free_port
+
+    import app
+
+    corpus = tmp_path / "articles"
+    shutil.copytree(SEED_CORPUS, corpus)
+    config = SanadConfig(index_dir=tmp_path / "index", corpus_dir=corpus, model_dir=tmp_path / "models")
+    sanad = Sanad(config, embedder=FakeEmbedder(), generator=FakeGenerator(""))
+    sanad.index([corpus])
+    demo = app.build_app(sanad, login=True)
+    port = free_port()
+    demo.launch(
+        prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True, auth=[("mona", "pw-123")]
+    )
+    try:
+        client = gradio_client.Client(f"http://127.0.0.1:{port}/", verbose=False, auth=("mona", "pw-123"))
+        doc_id = sanad.articles()[0].doc_id
+        assert client.predict(doc_id, api_name="/remove_article")["removed"] == [doc_id]
+    finally:
+        demo.close()
+    (record,) = AuditLog.for_index(config.index_dir).read()
+    assert (record["who"], record["action"], record["targets"], record["outcome"]) == (
+        "user:mona",
+        "remove",
+        [doc_id],
+        "ok",
+    )
