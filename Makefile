@@ -56,6 +56,7 @@ test: lint setup browser office
 	$(SANAD) eval --suite followups --check
 	$(SANAD) eval --suite conflicts --check
 	$(SANAD) eval --suite timeline --check
+	$(SANAD) eval --suite injection --answers 4 --check
 
 ## make test-fast: unit tests only (no models needed)
 test-fast: install
@@ -70,6 +71,7 @@ eval: setup
 	$(SANAD) eval --suite followups --rewrite both --answers 40
 	$(SANAD) eval --suite conflicts --answers 30
 	$(SANAD) eval --suite timeline
+	$(SANAD) eval --suite injection
 
 ## make bench: every bench section on the sample index (`sanad bench --sections startup` for startup alone)
 bench: export SANAD_INDEX_DIR := $(SAMPLE_INDEX)

@@ -49,13 +49,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from rag.access import check_bind
 from rag.config import SanadConfig
 from rag.errors import InputError, ModelError, SanadError
 from rag.pipeline import Sanad
 from rag.ui import build_app
 from rag.ui.uploads import index_exists
 
-__all__ = ["build_app", "build_parser", "ensure_index", "main"]
+__all__ = ["add_access_flags", "build_app", "build_parser", "ensure_index", "main", "parse_auth"]
 
 logger = logging.getLogger("rag.app")
 
@@ -73,13 +74,40 @@ def ensure_index(sanad: Sanad) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="app.py", description="Sanad's web UI (Gradio).")
     parser.add_argument("--host", default=os.environ.get("SANAD_HOST", "127.0.0.1"),
-                        help="address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)")
+                        help="address to listen on (default 127.0.0.1, this machine only). Another address (0.0.0.0: "
+                             "every interface) lets anyone who reaches the port use the app, so it is refused unless "
+                             "writes are protected (SANAD_WRITE_TOKEN or --auth), --read-only, or "
+                             "--insecure-open-writes is given")
     parser.add_argument("--port", type=int, default=int(os.environ.get("SANAD_PORT", "7860")))
     parser.add_argument("--index-dir", type=Path, help="index folder (default: index, or $SANAD_INDEX_DIR)")
     parser.add_argument("--corpus-dir", type=Path, help="articles folder (default: data/articles)")
     parser.add_argument("--no-preload", action="store_true", help="load the language model on the first question")
+    add_access_flags(parser)
     parser.add_argument("-v", "--verbose", action="store_true")
     return parser
+
+
+def add_access_flags(parser: argparse.ArgumentParser) -> None:
+    """``--auth``, ``--read-only``, ``--insecure-open-writes`` (also on ``sanad serve``); see rag/access.py."""
+    parser.add_argument("--auth", action="append", metavar="USER:PASSWORD",
+                        help="require Gradio's login for the whole app (repeatable; or $SANAD_UI_AUTH as "
+                             "user:pass,user2:pass2); writes are then recorded under the user's name")
+    parser.add_argument("--read-only", action="store_true", default=None,
+                        help="refuse every write (adding and removing articles); or $SANAD_READ_ONLY=1")
+    parser.add_argument("--insecure-open-writes", action="store_true",
+                        help="allow listening beyond 127.0.0.1 with writes open to anyone (not recommended)")
+
+
+def parse_auth(values: Sequence[str] | None) -> list[tuple[str, str]]:
+    """``USER:PASSWORD`` pairs from ``--auth`` or ``$SANAD_UI_AUTH``; a malformed one is an InputError."""
+    raw = list(values or []) or [v for v in os.environ.get("SANAD_UI_AUTH", "").split(",") if v.strip()]
+    pairs = []
+    for item in raw:
+        user, sep, password = item.partition(":")
+        if not sep or not user.strip() or not password:
+            raise InputError("--auth takes USER:PASSWORD (both non-empty)")
+        pairs.append((user.strip(), password))
+    return pairs
 
 
 def main(argv: Sequence[str] | None = None, config: SanadConfig | None = None) -> int:
@@ -90,7 +118,11 @@ def main(argv: Sequence[str] | None = None, config: SanadConfig | None = None) -
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     try:
         config = (config or SanadConfig.from_env()).with_overrides(index_dir=args.index_dir,
-                                                                   corpus_dir=args.corpus_dir)
+                                                                   corpus_dir=args.corpus_dir,
+                                                                   read_only=args.read_only)
+        auth = parse_auth(args.auth)
+        check_bind(args.host, protected=bool(config.write_token or auth), read_only=config.read_only,
+                   insecure_open_writes=args.insecure_open_writes)
         from rag.config import OFFLINE_EMBEDDING
 
         if config.embedding_model == OFFLINE_EMBEDDING:
@@ -105,9 +137,9 @@ def main(argv: Sequence[str] | None = None, config: SanadConfig | None = None) -
     except SanadError as exc:
         print(f"sanad: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, InputError) else 1
-    demo = build_app(sanad)
+    demo = build_app(sanad, login=bool(auth))
     print(f"Sanad web UI on http://{args.host}:{args.port}/  (Ctrl+C to stop)", file=sys.stderr)
-    demo.launch(server_name=args.host, server_port=args.port)
+    demo.launch(server_name=args.host, server_port=args.port, auth=auth or None)
     return 0
 
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from rag import prompts
+from rag import prompts, safety
 from rag.chunking import approx_token_count, sentence_spans
 from rag.citations import CitationChecker, numbers_in
 from rag.config import SanadConfig
@@ -101,9 +101,9 @@ class PromptBuilder:
                 weights = [1 / (j + 1) for j in range(i, len(hits))]
                 text = self.excerpt(hit, query, int(left * weights[0] / sum(weights)))
                 left -= self.count_tokens(text)
-            lines.append(prompts.PASSAGE.format(n=i + 1, text=text))
+            lines.append(safety.quote_passage(i + 1, text))  # a quotation the model must not obey
         name = prompts.LANGUAGE_NAMES[language]
-        system = prompts.SYSTEM.format(refusal=prompts.REFUSALS[language], language=name)
+        system = prompts.SYSTEM.format(refusal=prompts.REFUSALS[language], language=name) + "\n" + safety.QUOTE_RULE
         hint = prompts.TRANSLATION_HINT.format(translation=translation) if translation else ""
         user = prompts.USER.format(passages="\n\n".join(lines), question=question, hint=hint, language=name)
         return Prompt((ChatMessage("system", system), ChatMessage("user", user)), hits,
@@ -186,6 +186,8 @@ class Answerer:
         k = None if k is None else check_k(k)
         language = detect_language(question)
         hits, translation, timings = self.retrieve(question, language, k, mode, filters)
+        articles = getattr(getattr(self.retriever, "index", None), "articles", None) or {}
+        hits, flagged = safety.screen_hits(hits, articles)  # instruction-like text blanked, flagged articles noted
         yield StreamEvent("passages", hits=tuple(hits))
         if not hits:
             yield StreamEvent("answer", answer=self._refuse(question, language, hits, "no passage matched", timings,
@@ -212,7 +214,7 @@ class Answerer:
             timings["generation_s"] = time.perf_counter() - t_gen
             raw = "".join(pieces).strip()
             timings["completion_tokens"] = float(self.generator.count_tokens(raw)) if raw else 0.0
-            answer = self._finish(question, "ar" if via_arabic else language, prompt, raw, timings, t_start)
+            answer = self._finish(question, "ar" if via_arabic else language, prompt, raw, timings, t_start, flagged)
             if via_arabic:
                 answer = yield from self._back_translate(answer, question, timings, t_start)
         yield StreamEvent("answer", answer=answer)
@@ -260,7 +262,7 @@ class Answerer:
         raise GenerationError("the answer stream ended without an answer")  # pragma: no cover
 
     def _finish(self, question: str, language: str, prompt: Prompt, raw: str, timings: dict[str, float],
-                t_start: float) -> Answer:
+                t_start: float, flagged: frozenset[str] = frozenset()) -> Answer:
         if not raw or is_refusal(raw):
             return self._refuse(question, language, prompt.hits, "the model found no answer in the passages",
                                 timings, t_start, raw)
@@ -268,6 +270,9 @@ class Answerer:
         if not text or not citations:
             return self._refuse(question, language, prompt.hits, "no sentence of the answer is supported by the "
                                 "passages", timings, t_start, raw, sentences)
+        if safety.rests_on_flagged(citations, flagged):
+            return self._refuse(question, language, prompt.hits, "the answer rests only on articles flagged for "
+                                "instruction-like text (possible prompt injection)", timings, t_start, raw, sentences)
         timings["total_s"] = time.perf_counter() - t_start
         return Answer(question=question, language=language, answer=text, refused=False, citations=citations,
                       passages=prompt.hits, sentences=sentences, raw_answer=raw, timings=timings)

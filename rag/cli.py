@@ -103,15 +103,25 @@ def cmd_index(args: argparse.Namespace) -> int:
             embedder.close()
     for skipped in report.skipped:
         print(f"skipped {_one_line(skipped.path)}: {_one_line(skipped.reason)}", file=sys.stderr)
+    _audit(config, "index", [str(p) for p in paths], report.summary())
     print(report.summary())
     return 0
+
+
+def _audit(config: SanadConfig, action: str, targets: list[str], detail: str) -> None:
+    """Record a CLI write in the index's audit log (rag/access.py), like the web UI's."""
+    from rag.access import AuditLog, cli_caller
+
+    AuditLog.for_index(config.index_dir).record(cli_caller(), action, targets, "ok", detail)
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
     from rag.indexer import Indexer
 
     config = _config(args)
-    print(Indexer(config, _embedder(config)).remove(args.doc_ids).summary())
+    report = Indexer(config, _embedder(config)).remove(args.doc_ids)
+    _audit(config, "remove", list(args.doc_ids), report.summary())
+    print(report.summary())
     return 0
 
 
@@ -139,7 +149,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     rows: list[dict[str, Any]] = [{"doc_id": a.doc_id, "title": a.title, "chars": len(a.text), "passages": counts.get(a.doc_id, 0),
              "origin": a.origin, "published": a.published, "source": a.source, "url": a.url, "author": a.author,
              "also_in": [s for s in a.sources if s != a.source],
-             "copies": [dict(zip(("doc_id", "source", "published", "url"), c, strict=True)) for c in a.copies]}
+             "copies": [dict(zip(("doc_id", "source", "published", "url"), c, strict=True)) for c in a.copies],
+             "flagged": a.flagged, "suspect_spans": [list(s) for s in a.suspect_spans]}
             for a in index.articles.values() if filters is None or filters.matches(a)]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
@@ -148,7 +159,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             when = r["published"] or "----------"
             outlet = _one_line(r["source"] + (f" +{len(r['also_in'])}" if r["also_in"] else ""))
             print(f"{_one_line(r['doc_id'])}  {when}  {outlet[:24]:<24}  {r['passages']:>3} passages  "
-                  f"{_one_line(r['title'])[:60]}")
+                  f"{'⚠ instructions inside, kept out of answers: ' if r['flagged'] else ''}{_one_line(r['title'])[:60]}")
     return 0
 
 
@@ -360,15 +371,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="start the web UI")
     _common(p)
     _llm_flags(p)
-    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="default 127.0.0.1 (this machine only); another address is refused unless writes are "
+                        "protected (SANAD_WRITE_TOKEN, --auth), --read-only, or --insecure-open-writes")
     p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--auth", action="append", metavar="USER:PASSWORD", help="require a login (repeatable)")
+    p.add_argument("--read-only", action="store_true", help="refuse every write")
+    p.add_argument("--insecure-open-writes", action="store_true",
+                   help="allow a non-loopback --host with writes open to anyone (not recommended)")
     p.set_defaults(func=_lazy("rag.commands", "cmd_serve"))
 
     p = sub.add_parser("eval", help="score retrieval, answers and citations")
     _common(p)
     _llm_flags(p)
     p.add_argument("--suite", default="seeds",
-                   help="seeds, xquad, arcd, followups, conflicts, timeline, or a path to a Q&A .jsonl file")
+                   help="seeds, xquad, arcd, followups, conflicts, timeline, injection, or a path to a Q&A .jsonl file")
     p.add_argument("--rewrite", choices=("rules", "model", "both"),
                    help="followups suite: how follow-ups are made self-contained (default rules)")
     p.add_argument("--mode", action="append", choices=RETRIEVAL_MODES, dest="modes",

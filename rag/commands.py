@@ -43,5 +43,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import app
 
-    app.main(["--host", args.host, "--port", str(args.port)], config=_config(args))
-    return 0
+    argv = ["--host", args.host, "--port", str(args.port)]
+    argv += [f"--auth={a}" for a in args.auth or []]
+    argv += ["--read-only"] * bool(args.read_only) + ["--insecure-open-writes"] * bool(args.insecure_open_writes)
+    return app.main(argv, config=_config(args))

@@ -178,6 +178,14 @@ class SanadConfig:
     translate_queries: bool = True
     english_via_arabic: bool = False  # measured worse: see README "English questions"
 
+    # Who may change the index from the web UI/API (rag/access.py): a token writes need (SANAD_WRITE_TOKEN; never
+    # printed or saved), read-only mode; ask_queue: questions that may wait for the LLM before "busy" answers,
+    # ask_deadline_s: how long one may wait in that queue.
+    write_token: str = field(default="", repr=False)
+    read_only: bool = False
+    ask_queue: int = 8
+    ask_deadline_s: float = 120.0
+
     def __post_init__(self) -> None:
         for name in ("corpus_dir", "index_dir", "model_dir"):
             object.__setattr__(self, name, Path(getattr(self, name)).expanduser())
@@ -215,7 +223,7 @@ class SanadConfig:
         positive = ("embed_batch_size", "embed_threads", "chunk_tokens", "top_k", "candidate_k", "rrf_k",
                     "max_question_chars", "llm_threads", "llm_ctx", "llm_max_tokens", "prompt_budget_tokens",
                     "answer_passages", "approx_threshold", "hnsw_ef_search", "ivf_nprobe", "search_threads",
-                    "history_turns", "timeline_passages", "timeline_events")
+                    "history_turns", "timeline_passages", "timeline_events", "ask_queue", "ask_deadline_s")
         for name in positive:
             if getattr(self, name) <= 0:
                 raise InputError(f"{name}={getattr(self, name)!r} must be a positive number")
@@ -245,7 +253,10 @@ class SanadConfig:
         return cls(**values).with_overrides(**overrides)
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(self).items()}
+        data = {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(self).items()}
+        if data.get("write_token"):
+            data["write_token"] = "<set>"  # reports and logs never carry the secret
+        return data
 
 
 def _coerce(name: str, annotation: Any, raw: str) -> Any:

@@ -37,3 +37,15 @@ class IndexWriteError(IndexError_):
 
 class GenerationError(SanadError):
     """The language model failed or timed out while answering."""
+
+
+class AccessError(SanadError):
+    """A write was refused: no or a wrong write token, the server is read-only, or an unsafe bind was asked for."""
+
+
+class BusyError(SanadError):
+    """Too many questions are waiting for the language model; ``position`` is where this one would have been."""
+
+    def __init__(self, message: str, position: int = 0) -> None:
+        super().__init__(message)
+        self.position = position

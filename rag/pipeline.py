@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from rag.answer import Answerer, StreamEvent
+from rag.askqueue import AskQueue
 from rag.config import SanadConfig
 from rag.embeddings import Embedder
 from rag.errors import ModelError, SanadError
@@ -52,6 +53,8 @@ class Sanad:
         self._write_lock = threading.Lock()
         self._reload_lock = threading.Lock()
         self._index_token: object = None
+        # Questions wait here (bounded, with a deadline) for the one LLM; past it they get BusyError at once.
+        self.asks = AskQueue(1, self.config.ask_queue, self.config.ask_deadline_s)
 
     # -- lazily built parts ---------------------------------------------------------------------
     @property
@@ -127,20 +130,25 @@ class Sanad:
     # is Answer.rewritten (issue #14).
     def ask(self, question: str, k: int | None = None, mode: RetrievalMode | None = None,
             filters: Filters | None = None, history: Sequence[Any] = ()) -> Answer:
-        rewrite = self.rewrite(question, history)
-        answer = self.answerer.ask(rewrite.question, k=k, mode=mode, filters=filters)
-        return self._as_asked(self._with_conflicts(rewrite.question, answer, filters), rewrite)
+        with self.asks.admit() as ticket:
+            rewrite = self.rewrite(question, history)
+            answer = self.answerer.ask(rewrite.question, k=k, mode=mode, filters=filters)
+            answer = self._with_conflicts(rewrite.question, answer, filters)
+        answer.timings["queue_s"] = ticket.waited_s
+        return self._as_asked(answer, rewrite)
 
     def stream(self, question: str, k: int | None = None, mode: RetrievalMode | None = None,
                filters: Filters | None = None, history: Sequence[Any] = ()) -> Iterator[StreamEvent]:
-        rewrite = self.rewrite(question, history)
-        for event in self.answerer.stream(rewrite.question, k=k, mode=mode, filters=filters):
-            if event.answer is not None:
-                answer = self._with_conflicts(rewrite.question, event.answer, filters)
-                if answer.answer != event.answer.answer:  # the conflict notice, streamed after the answer
-                    yield StreamEvent("token", text=answer.answer[len(event.answer.answer.rstrip()):])
-                event = dataclasses.replace(event, answer=self._as_asked(answer, rewrite))
-            yield event
+        with self.asks.admit() as ticket:
+            rewrite = self.rewrite(question, history)
+            for event in self.answerer.stream(rewrite.question, k=k, mode=mode, filters=filters):
+                if event.answer is not None:
+                    answer = self._with_conflicts(rewrite.question, event.answer, filters)
+                    if answer.answer != event.answer.answer:  # the conflict notice, streamed after the answer
+                        yield StreamEvent("token", text=answer.answer[len(event.answer.answer.rstrip()):])
+                    answer.timings["queue_s"] = ticket.waited_s
+                    event = dataclasses.replace(event, answer=self._as_asked(answer, rewrite))
+                yield event
 
     def _with_conflicts(self, question: str, answer: Answer, filters: Filters | None) -> Answer:
         """``answer`` with Answer.conflicts and its notice, when the evidence disagrees (rag/notices.py)."""
@@ -195,6 +203,9 @@ class Sanad:
         return self._write(lambda ix: ix.index_paths(list(paths), prune=prune, rebuild=rebuild))
 
     def add_articles(self, articles: Sequence[Article]) -> IndexReport:
+        from rag.safety import flag_article  # articles built by a program are untrusted too
+
+        articles = [flag_article(a) for a in articles]
         return self._write(lambda ix: ix.add_articles(articles))
 
     def remove(self, doc_ids: Sequence[str]) -> IndexReport:

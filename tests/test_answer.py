@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fakes import ARTICLES, FakeGenerator, StubRetriever, passage_hits
-from rag import prompts
+from rag import prompts, safety
 from rag.answer import Answerer, PromptBuilder, StreamEvent, is_refusal
 from rag.chunking import approx_token_count, sentence_spans
 from rag.config import SanadConfig
@@ -50,9 +50,11 @@ def long_hit(doc_id: str, sentences: list[str], rank: int = 1) -> Hit:
     return Hit(Chunk(doc_id, 0, 0, len(text), text), 1.0 / rank, rank, title=doc_id)
 
 
-def passage_lines(user_message: str) -> list[str]:
+def passage_lines(user_message: str, *, quoted: bool = False) -> list[str]:
+    """The ``[n] text`` lines of the prompt; ``quoted``: as sent (``[n] «text»``, rag.safety.quote_passage)."""
     body = user_message.split("Passages:\n", 1)[1].split("\n\nQuestion:", 1)[0]
-    return body.split("\n\n")
+    lines = body.split("\n\n")
+    return lines if quoted else [re.sub(r"^(\[\d+\]) «(.*)»$", r"\1 \2", line, flags=re.S) for line in lines]
 
 
 # --------------------------------------------------------------------------- is_refusal
@@ -152,7 +154,8 @@ def test_prompt_builder_over_budget_passages_within_budget_plus_one_sentence(n_p
     kept = [piece for line in lines for piece in re.sub(r"^\[\d+\] ", "", line).split(" … ")]
     assert sum(approx_token_count(p) for p in kept) <= budget + longest
     # passage_tokens also counts the "[n]" labels and " … " joins, which the budget does not cover
-    assert prompt.passage_tokens == sum(approx_token_count(line) for line in lines)
+    assert prompt.passage_tokens == sum(approx_token_count(line)
+                                        for line in passage_lines(prompt.messages[1].content, quoted=True))
     for line, hit in zip(lines, hits):
         text = hit.chunk.text
         pieces = re.sub(r"^\[\d+\] ", "", line).split(" … ")
@@ -174,7 +177,8 @@ def test_prompt_builder_system_message_has_refusal_and_language(language, name):
     system, user = prompt.messages
     assert (system.role, user.role) == ("system", "user")
     assert prompts.REFUSALS[language] in system.content
-    assert system.content == prompts.SYSTEM.format(refusal=prompts.REFUSALS[language], language=name)
+    assert system.content == (prompts.SYSTEM.format(refusal=prompts.REFUSALS[language], language=name) + "\n"
+                              + safety.QUOTE_RULE)
     other = "en" if language == "ar" else "ar"
     assert prompts.REFUSALS[language] in system.content and name in system.content
     assert prompts.REFUSALS[other] not in system.content and prompts.LANGUAGE_NAMES[other] not in system.content

@@ -74,7 +74,7 @@ def test_add_uploads_one_bad_file_changes_nothing(sanad: Sanad, tmp_path: Path) 
     bad = tmp_path / "latin1.txt"
     bad.write_bytes(b"\xff\xfe not utf-8")
     with pytest.raises(InputError, match=r"nothing was added: .*UTF-8"):
-        add_uploads(sanad, Ingestor(), [str(replacement), str(bad)], _no_progress)
+        add_uploads(sanad, Ingestor(), [str(replacement), str(bad)], _no_progress, replace=True)
     assert _snapshot(sanad) == before
     assert not [p for p in sanad.config.corpus_dir.iterdir() if p.name.startswith(".upload-")]
 
@@ -127,3 +127,13 @@ def test_remove_article_unknown_or_empty_id_refused(sanad: Sanad) -> None:
 def test_index_exists_and_rows_without_an_index(tmp_path: Path) -> None:
     empty = Sanad(SanadConfig(index_dir=tmp_path / "none", model_dir=tmp_path / "m"), embedder=FakeEmbedder())
     assert not index_exists(empty) and article_rows(empty) == []
+
+
+def test_add_uploads_existing_name_without_replace_refused(sanad: Sanad, tmp_path: Path) -> None:
+    """Guards against an upload named like an indexed article silently replacing it (issue #10, defect 3)."""
+    before = _snapshot(sanad)
+    clash = tmp_path / "a02_syria_aid.txt"
+    clash.write_text(FESTIVAL, encoding="utf-8")
+    with pytest.raises(InputError, match=r"would replace article 'a02_syria_aid'.*replace=True"):
+        add_uploads(sanad, Ingestor(), [str(clash)], _no_progress)
+    assert _snapshot(sanad) == before

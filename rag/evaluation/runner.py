@@ -527,6 +527,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from rag.cli import _config
     from rag.evaluation.news_data import NEWS_SUITES
 
+    if args.suite == "injection":  # hostile articles must not be obeyed (issue #10)
+        from rag.evaluation.injection import cmd_injection_eval
+
+        return cmd_injection_eval(args)
     if args.suite in NEWS_SUITES:  # follow-ups, conflicts, timeline: their own runner (issue #14)
         from rag.evaluation.news_suites import cmd_news_eval
 

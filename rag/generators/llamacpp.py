@@ -230,7 +230,11 @@ class LlamaCppGenerator(_BaseGenerator):
             except BaseException as exc:  # noqa: BLE001 - handed to the consumer thread
                 chunks.put(("exc", exc))
 
+        with _ACTIVE_LOCK:
+            others = _ACTIVE[0]  # requests already running on this machine's model: contention, not prompt length
+            _ACTIVE[0] += 1
         deadline = time.monotonic() + self.timeout_s
+        produced = 0
         worker = threading.Thread(target=work, name="sanad-llamacpp", daemon=True)
         worker.start()
         try:
@@ -240,10 +244,7 @@ class LlamaCppGenerator(_BaseGenerator):
                     kind, item = chunks.get(timeout=max(remaining, 0.0))
                 except queue.Empty:
                     cancel.set()
-                    raise GenerationError(
-                        f"{self.name}: generation timed out after {self.timeout_s:g}s; use a shorter "
-                        "prompt or fewer max_tokens, or raise timeout_s"
-                    ) from None
+                    raise GenerationError(_timeout_message(self.name, self.timeout_s, produced, others)) from None
                 if kind == "exc":
                     raise GenerationError(f"{self.name}: llama.cpp failed: {item}") from item
                 if kind == "done":
@@ -252,9 +253,29 @@ class LlamaCppGenerator(_BaseGenerator):
                     return
                 piece = _consume_openai_chunk(item, stats, self.name)
                 if piece:
+                    produced += 1
                     yield piece
         finally:
             cancel.set()
+            with _ACTIVE_LOCK:
+                _ACTIVE[0] -= 1
+
+
+_ACTIVE_LOCK = threading.Lock()
+_ACTIVE = [0]
+
+
+def _timeout_message(name: str, timeout_s: float, produced: int, others: int) -> str:
+    """Why a request ran out of time, as far as can be told: contention, prompt processing, or a long answer."""
+    base = f"{name}: no answer within {timeout_s:g}s"
+    if others:
+        return (f"{base}: {others} other request(s) were already using the model when it started, so it waited "
+                f"behind them (contention; the server's ask queue bounds this). Try again, or raise llm_timeout_s")
+    if not produced:
+        return (f"{base} and no token was produced: processing the prompt took that long (a long prompt, or a busy "
+                f"CPU). Lower prompt_budget_tokens, or raise llm_timeout_s")
+    return (f"{base}: it was still writing after {produced} pieces of text; lower llm_max_tokens or raise "
+            f"llm_timeout_s")
 
 
 def _check_gguf_file(path: Path) -> None:

@@ -33,6 +33,7 @@ from rag.config import NEAR_DUPLICATE_MODES
 from rag.errors import InputError
 from rag.ingest.metadata import SIDECAR_SUFFIX, FolderManifest, Metadata, read_sidecar
 from rag.ingest.text import clean_text, decode, guess_title, markdown_to_text, split_front_matter
+from rag.safety import HIDDEN_SPAN, find_suspect_spans
 from rag.textnorm import has_words
 from rag.types import Article
 
@@ -193,29 +194,36 @@ class Ingestor:
         if "\x00" in raw:
             raise InputError(f"{doc_id}: contains NUL bytes; it looks like a binary file, not an article")
         found = Metadata()
+        hidden: tuple[str, ...] = ()
         if suffix in (".html", ".htm"):
             from rag.ingest.html import extract_html
 
             page = extract_html(raw, doc_id)
-            raw, found = page.text, page.metadata
+            raw, found, hidden = page.text, page.metadata, page.hidden_instructions
         elif suffix in (".md", ".txt"):
             fields, raw = split_front_matter(raw)
             if fields:
                 found = Metadata.from_mapping(fields, f"{doc_id}: front matter")
             if suffix == ".md":
                 raw = markdown_to_text(raw)
-        return self._article(raw, doc_id, origin, (metadata or Metadata()).over(found))
+        return self._article(raw, doc_id, origin, (metadata or Metadata()).over(found), hidden=bool(hidden))
 
     @staticmethod
-    def _article(raw: str, doc_id: str, origin: str, meta: Metadata) -> Article:
+    def _article(raw: str, doc_id: str, origin: str, meta: Metadata, *, hidden: bool = False) -> Article:
         text = clean_text(raw)
         if not text:
             raise InputError(f"{doc_id}: no text left after cleaning; the file is empty or only boilerplate")
         if not has_words(text):
             raise InputError(f"{doc_id}: has no words (only diacritics, tatweel, punctuation or symbols); "
                              f"not indexed")
+        # Instruction-like text (prompt injection) is marked, never followed: rag/safety.py.
+        spans = find_suspect_spans(text) + ((HIDDEN_SPAN,) if hidden else ())
+        if spans:
+            logger.warning("%s: holds text that reads as instructions to an AI system%s; it is kept out of prompts "
+                           "and the article is flagged", doc_id, " (hidden in the page's markup)" if hidden else "")
         return Article(doc_id=doc_id, title=meta.title or guess_title(text), text=text, origin=origin,
-                       published=meta.published, source=meta.source, url=meta.url, author=meta.author)
+                       published=meta.published, source=meta.source, url=meta.url, author=meta.author,
+                       suspect_spans=spans)
 
     # -- many files --------------------------------------------------------------------------------
     def run(self, paths: Sequence[Path]) -> tuple[list[Article], list[SkippedFile]]:

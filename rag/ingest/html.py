@@ -30,6 +30,7 @@ from typing import Any
 
 from rag.errors import InputError
 from rag.ingest.metadata import Metadata
+from rag.safety import strip_hidden
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ class PageText:
 
     text: str
     metadata: Metadata
+    hidden_instructions: tuple[str, ...] = ()  # instruction-like text found hidden in the markup (removed)
 
 
 def extract_html(markup: str, name: str) -> PageText:
@@ -73,6 +75,7 @@ def extract_html(markup: str, name: str) -> PageText:
         except Exception:
             raise InputError(f"{name}: cannot be parsed as HTML ({exc})") from None
     own = _page_metadata(tree)
+    hidden = tuple(strip_hidden(tree))  # text no reader sees is not article text; instructions in it flag the page
     doc = trafilatura.bare_extraction(tree, with_metadata=True, include_comments=False, include_tables=True,
                                       favor_precision=True, deduplicate=False,
                                       date_extraction_params={"extensive_search": False, "original_date": True})
@@ -91,7 +94,7 @@ def extract_html(markup: str, name: str) -> PageText:
     headline = meta.title
     if headline and headline not in body.split("\n", 1)[0] and headline not in (meta.source, own.source):
         body = f"{headline}\n{body}"  # the headline carries the story's key words: keep it searchable
-    return PageText(body, meta)
+    return PageText(body, meta, hidden)
 
 
 def _untable(text: str) -> str:

@@ -24,6 +24,7 @@ from typing import Any, cast
 
 import gradio as gr
 
+from rag.access import WriteGuard
 from rag.errors import InputError, SanadError
 from rag.ingest import Ingestor
 from rag.pipeline import Sanad
@@ -68,10 +69,38 @@ class Handlers:
         >>> handlers.search("كم دولة في التحالف؟", 3)     # doctest: +SKIP
     """
 
-    def __init__(self, sanad: Sanad) -> None:
+    def __init__(self, sanad: Sanad, guard: WriteGuard | None = None) -> None:
         self.sanad = sanad
         self.config = sanad.config
         self.ingestor = Ingestor()
+        self.guard = guard or WriteGuard.from_config(sanad.config)
+
+    # ---- writes: who may, and the record of each (rag/access.py) -----------------------------------
+    def _write(self, action: str, targets: list[str], request: gr.Request | None, token: str, run: Any) -> dict:
+        """Authorize, run and audit one write; :class:`AccessError` (recorded) when the caller may not."""
+        headers = {k.lower(): v for k, v in request.headers.items()} if request is not None else {}
+        username = getattr(request, "username", None) if request is not None else None
+        client = getattr(request, "client", None) if request is not None else None
+        address = str(getattr(client, "host", "") or "")
+        caller = self.guard.authorize(action, targets, token=str(token or ""), username=username, headers=headers,
+                                      address=address)
+        try:
+            result = run()
+        except Exception as exc:
+            self.guard.record(caller, action, targets, "failed", str(exc))
+            raise
+        done = result.get("added", []) + result.get("updated", []) + result.get("removed", [])
+        self.guard.record(caller, action, done or targets, "ok", result.get("message", ""))
+        return result
+
+    def _add(self, files: Any, replace: Any, token: str, request: gr.Request | None, progress: Any) -> dict:
+        return self._write("add", uploads.upload_names(files), request, token,
+                           lambda: uploads.add_uploads(self.sanad, self.ingestor, files, progress,
+                                                       replace=bool(replace)))
+
+    def _remove(self, doc_id: str | None, token: str, request: gr.Request | None) -> dict:
+        return self._write("remove", [str(doc_id or "").strip()], request, token,
+                           lambda: uploads.remove_article(self.sanad, doc_id))
 
     # ---- input checks ----------------------------------------------------------------------------
     def _k(self, k: Any) -> int:
@@ -219,10 +248,11 @@ class Handlers:
         return (self.stats_html(), gr.update(value=rows, headers=ARTICLE_HEADERS),
                 gr.update(choices=[r[0] for r in rows], value=None))
 
-    def add_ui(self, files: Any, progress: gr.Progress = _PROGRESS) -> tuple[Any, ...]:
+    def add_ui(self, files: Any, replace: bool = False, token: str = "", request: gr.Request = None,  # type: ignore[assignment]
+               progress: gr.Progress = _PROGRESS) -> tuple[Any, ...]:
         """Upload handler of the page: problems become a toast and a status line, the table stays as it was."""
         try:
-            result = uploads.add_uploads(self.sanad, self.ingestor, files, progress)
+            result = self._add(files, replace, token, request, progress)
         except Exception as exc:  # shown in plain words, never as a trace
             message = plain_error(exc).message
             gr.Warning(message, title="Sanad")
@@ -230,10 +260,11 @@ class Handlers:
         header, table, choices = self.refresh()
         return render_status("ok", result["message"]), table, choices, header, None
 
-    def remove_ui(self, doc_id: str | None) -> tuple[Any, ...]:
+    def remove_ui(self, doc_id: str | None, token: str = "",
+                  request: gr.Request = None) -> tuple[Any, ...]:  # type: ignore[assignment]
         """Removal handler of the page: a status line, then the refreshed table, choices and header."""
         try:
-            result = uploads.remove_article(self.sanad, doc_id)
+            result = self._remove(doc_id, token, request)
         except Exception as exc:
             message = plain_error(exc).message
             gr.Warning(message, title="Sanad")
@@ -242,17 +273,20 @@ class Handlers:
         return render_status("ok", result["message"]), table, choices, header
 
     # ---- API-only endpoints (typed for gradio_client) -----------------------------------------------
-    def add_articles(self, files: Any, progress: gr.Progress = _PROGRESS) -> dict:
-        """API: add or replace articles from uploaded .txt/.md/.html files; all or nothing."""
+    def add_articles(self, files: Any, replace: bool = False, request: gr.Request = None,  # type: ignore[assignment]
+                     progress: gr.Progress = _PROGRESS) -> dict:
+        """API: add articles from uploaded files; all or nothing. An article already indexed under the same
+        name is replaced only with ``replace=True``. Needs the write token (``X-Sanad-Token`` header) when
+        the server has one."""
         try:
-            return uploads.add_uploads(self.sanad, self.ingestor, files, progress)
+            return self._add(files, replace, "", request, progress)
         except Exception as exc:
             raise plain_error(exc) from None
 
-    def remove_article(self, doc_id: str | None) -> dict:
-        """API: delete one article (by doc_id) from the index."""
+    def remove_article(self, doc_id: str | None, request: gr.Request = None) -> dict:  # type: ignore[assignment]
+        """API: delete one article (by doc_id) from the index; needs the write token when the server has one."""
         try:
-            return uploads.remove_article(self.sanad, doc_id)
+            return self._remove(doc_id, "", request)
         except Exception as exc:
             raise plain_error(exc) from None
 

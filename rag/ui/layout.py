@@ -8,7 +8,8 @@ builder and a wiring function here.
 
 Element ids (``sanad-*``) are what the browser tests and the CSS hold on to; ``api_name`` values are
 the ``gradio_client`` endpoints (``/search``, ``/ask``, ``/timeline``, ``/list_articles``, ``/add_articles``,
-``/remove_article``). Concurrency ids keep the LLM to one question at a time and index writes to one
+``/remove_article``). Concurrency ids let the ask queue's questions in (Sanad answers them one at a time) and index
+writes to one
 at a time, while searches run four at once beside them.
 """
 
@@ -19,6 +20,7 @@ from typing import Any
 
 import gradio as gr
 
+from rag.access import WriteGuard
 from rag.config import SanadConfig
 from rag.ingest import MAX_FILE_BYTES, SUPPORTED_SUFFIXES
 from rag.pipeline import Sanad
@@ -82,6 +84,8 @@ class ArticlesTab:
     """The components of the Articles tab that events read or write (and the hidden API buttons)."""
 
     upload: gr.File
+    replace: gr.Checkbox
+    token: gr.Textbox
     add_btn: gr.Button
     refresh_btn: gr.Button
     status: gr.HTML
@@ -93,15 +97,18 @@ class ArticlesTab:
     api_result: gr.JSON
 
 
-def build_app(sanad: Sanad) -> gr.Blocks:
-    """The Gradio app over ``sanad`` (nothing global: every handler is a method of one Handlers(sanad))."""
-    handlers = Handlers(sanad)
+def build_app(sanad: Sanad, *, login: bool = False) -> gr.Blocks:
+    """The Gradio app over ``sanad`` (nothing global: every handler is a method of one Handlers(sanad)).
+
+    ``login``: the app is launched behind Gradio's login (``auth=``), so writes are attributed to users.
+    """
+    handlers = Handlers(sanad, WriteGuard.from_config(sanad.config, login=login))
     with SanadBlocks(title="Sanad · سند", analytics_enabled=False) as demo:
         header = gr.HTML(handlers.stats_html(), elem_id="sanad-header", css_template=CSS, js_on_load=None)
         with gr.Tabs():
             ask = _ask_tab(sanad.config)
             timeline = _timeline_tab(sanad.config)
-            articles = _articles_tab()
+            articles = _articles_tab(show_token=bool(sanad.config.write_token))
         _wire_ask(handlers, ask)
         _wire_timeline(handlers, timeline)
         _wire_articles(handlers, articles, header, demo)
@@ -171,7 +178,7 @@ def _timeline_tab(config: SanadConfig) -> TimelineTab:
     return TimelineTab(topic, since, until, go_btn, events_html)
 
 
-def _articles_tab() -> ArticlesTab:
+def _articles_tab(*, show_token: bool = False) -> ArticlesTab:
     """Upload and add, the table of indexed articles, removal by id; hidden buttons for the API."""
     with gr.Tab("Articles · المقالات", id="articles"):
         gr.Markdown(f"Add news articles as `.txt`, `.md`, `.html`, `.pdf` or `.docx` files (text in UTF-8; up to "
@@ -181,6 +188,10 @@ def _articles_tab() -> ArticlesTab:
             upload = gr.File(label="Articles to add", file_count="multiple",
                              file_types=list(SUPPORTED_SUFFIXES), elem_id="sanad-upload", scale=3)
             with gr.Column(scale=1, min_width=160):
+                replace = gr.Checkbox(False, label="Replace existing articles", elem_id="sanad-replace",
+                                      info="an upload named like an indexed article replaces it only when ticked")
+                token = gr.Textbox("", type="password", label="Write token", visible=show_token, max_length=200,
+                                   elem_id="sanad-token", info="this server needs it to add or remove articles")
                 add_btn = gr.Button("Add to index", variant="primary", elem_id="sanad-add")
                 refresh_btn = gr.Button("Refresh list", elem_id="sanad-refresh")
         status = gr.HTML("", elem_id="sanad-articles-status", css_template=CSS, js_on_load=None, min_height=40)
@@ -196,7 +207,7 @@ def _articles_tab() -> ArticlesTab:
         api_add_btn = gr.Button(visible=False)
         api_remove_btn = gr.Button(visible=False)
         api_result = gr.JSON(visible=False, label="result")
-    return ArticlesTab(upload, add_btn, refresh_btn, status, table, remove_id, remove_btn, api_add_btn,
+    return ArticlesTab(upload, replace, token, add_btn, refresh_btn, status, table, remove_id, remove_btn, api_add_btn,
                        api_remove_btn, api_result)
 
 
@@ -204,16 +215,18 @@ def _articles_tab() -> ArticlesTab:
 def _wire_ask(h: Handlers, tab: AskTab) -> None:
     """Ask (button or Enter) streams an answer; Search only lists passages; ``/search`` and ``/ask``."""
     inputs = [tab.question, tab.mode, tab.k, tab.since, tab.until, tab.sources, tab.doc_ids]
+    # Questions reach Sanad's own bounded queue (rag/askqueue.py), which answers "busy" at once past it.
+    llm = h.config.ask_queue + 2  # answering + waiting + one more, which is told "busy" at once
     ask_outputs = [tab.answer_html, tab.passages_html, tab.timings_html, tab.answer_json, tab.turns]
     tab.ask_btn.click(fn=h.chat_ui, inputs=[*inputs, tab.turns], outputs=ask_outputs, api_name="ask_stream",
-                      api_visibility="undocumented", concurrency_id="sanad-llm", concurrency_limit=1)
+                      api_visibility="undocumented", concurrency_id="sanad-llm", concurrency_limit=llm)
     tab.question.submit(fn=h.chat_ui, inputs=[*inputs, tab.turns], outputs=ask_outputs, api_visibility="private",
-                        concurrency_id="sanad-llm", concurrency_limit=1)
+                        concurrency_id="sanad-llm", concurrency_limit=llm)
     tab.new_btn.click(h.new_chat, None, ask_outputs, api_visibility="private")
     tab.search_btn.click(h.search_ui, inputs, [tab.answer_html, tab.passages_html, tab.timings_html],
                          api_visibility="private", concurrency_id="sanad-search", concurrency_limit=4)
     gr.api(h.search, api_name="search", concurrency_id="sanad-search", concurrency_limit=4)
-    gr.api(h.ask, api_name="ask", concurrency_id="sanad-llm", concurrency_limit=1)
+    gr.api(h.ask, api_name="ask", concurrency_id="sanad-llm", concurrency_limit=llm)
 
 
 def _wire_timeline(h: Handlers, tab: TimelineTab) -> None:
@@ -240,13 +253,13 @@ def _wire_articles(h: Handlers, tab: ArticlesTab, header: gr.HTML, demo: gr.Bloc
     listing = [header, tab.table, tab.remove_id]
     refresh = h.refresh  # one object for both events: gradio's default concurrency id is id(fn), one queue
     gr.api(h.list_articles, api_name="list_articles", concurrency_limit=None)
-    tab.add_btn.click(h.add_ui, [tab.upload], [tab.status, tab.table, tab.remove_id, header, tab.upload],
+    tab.add_btn.click(h.add_ui, [tab.upload, tab.replace, tab.token], [tab.status, tab.table, tab.remove_id, header, tab.upload],
                       api_visibility="private", concurrency_id="sanad-index-write", concurrency_limit=1,
                       show_progress_on=[tab.status])
-    tab.remove_btn.click(h.remove_ui, [tab.remove_id], [tab.status, tab.table, tab.remove_id, header],
+    tab.remove_btn.click(h.remove_ui, [tab.remove_id, tab.token], [tab.status, tab.table, tab.remove_id, header],
                          api_visibility="private", concurrency_id="sanad-index-write", concurrency_limit=1,
                          show_progress_on=[tab.status])
-    tab.api_add_btn.click(h.add_articles, [tab.upload], [tab.api_result], api_name="add_articles",
+    tab.api_add_btn.click(h.add_articles, [tab.upload, tab.replace], [tab.api_result], api_name="add_articles",
                           concurrency_id="sanad-index-write", concurrency_limit=1)
     tab.api_remove_btn.click(h.remove_article, [tab.remove_id], [tab.api_result], api_name="remove_article",
                              concurrency_id="sanad-index-write", concurrency_limit=1)

@@ -23,7 +23,7 @@ from typing import Any
 
 from rag.config import SanadConfig
 from rag.errors import IndexMissingError, InputError
-from rag.ingest import MAX_FILE_BYTES, SUPPORTED_SUFFIXES, Ingestor
+from rag.ingest import MAX_FILE_BYTES, SUPPORTED_SUFFIXES, Ingestor, make_doc_id
 from rag.pipeline import Sanad
 from rag.types import Article
 
@@ -34,6 +34,8 @@ MAX_FILES_PER_UPLOAD = 20
 ARTICLE_HEADERS = ["doc_id", "title", "published", "source", "passages", "characters", "file"]
 #: Called as ``progress(fraction, desc=...)`` while adding (``gr.Progress`` in the page).
 Progress = Callable[..., object]
+#: Put before the title of an article holding instruction-like text (prompt injection, rag/safety.py).
+FLAG_NOTE = "⚠ holds instructions to an AI (kept out of answers) · "
 _UNSAFE_NAME_CHARS = re.compile(r"[^\w\-]+", re.UNICODE)
 
 
@@ -106,6 +108,18 @@ def _upload_name(item: Any) -> tuple[Path, str]:
     return Path(path), str(orig)
 
 
+def upload_names(files: Any) -> list[str]:
+    """The names users gave the uploaded files (for messages and the audit log)."""
+    items = files if isinstance(files, (list, tuple)) else [files]
+    names = []
+    for item in items:
+        try:
+            names.append(_upload_name(item)[1])
+        except InputError:
+            names.append("?")
+    return [n for n, item in zip(names, items, strict=True) if item]
+
+
 def article_rows(sanad: Sanad) -> list[list[Any]]:
     """One row per indexed article, in the order of :data:`ARTICLE_HEADERS` (empty without an index)."""
     try:
@@ -116,7 +130,7 @@ def article_rows(sanad: Sanad) -> list[list[Any]]:
     counts: dict[str, int] = {}
     for c in chunks:
         counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
-    return [[a.doc_id, a.title, a.published, " · ".join(a.sources), counts.get(a.doc_id, 0), len(a.text),
+    return [[a.doc_id, (FLAG_NOTE if a.flagged else "") + a.title, a.published, " · ".join(a.sources), counts.get(a.doc_id, 0), len(a.text),
              Path(a.origin).name if a.origin else ""] for a in articles]
 
 
@@ -133,8 +147,11 @@ def _in_corpus(config: SanadConfig, source: str) -> Path | None:
     return None
 
 
-def add_uploads(sanad: Sanad, ingestor: Ingestor, files: Any, progress: Progress) -> dict:
+def add_uploads(sanad: Sanad, ingestor: Ingestor, files: Any, progress: Progress, *, replace: bool = False) -> dict:
     """Save uploaded files into ``config.corpus_dir`` and index them; all or nothing.
+
+    A file whose article id is already indexed (or whose name is taken in the corpus folder) is
+    refused unless ``replace`` is true: an upload never silently replaces an article.
 
     Every file is checked (type, size, name) before anything is written; a file is written atomically
     and, if reading or indexing any of them fails, the folder is put back as it was (the index writes
@@ -151,6 +168,7 @@ def add_uploads(sanad: Sanad, ingestor: Ingestor, files: Any, progress: Progress
     problems: list[str] = []
     seen: set[str] = set()
     corpus = config.corpus_dir
+    existing = {a.doc_id for a in sanad.articles()} if index_exists(sanad) else set()
     for item in items:
         tmp_path, orig = _upload_name(item)
         suffix = Path(orig).suffix.lower()
@@ -173,6 +191,10 @@ def add_uploads(sanad: Sanad, ingestor: Ingestor, files: Any, progress: Progress
         target = corpus / f"{stem}{suffix}"
         if target.resolve().parent != corpus.resolve():  # cannot happen after safe_stem; belt and braces
             problems.append(f"{orig} is not a usable file name")
+            continue
+        if not replace and (make_doc_id(target.stem) in existing or target.exists()):
+            problems.append(f"{orig} would replace article {make_doc_id(target.stem)!r}; tick \"Replace existing "
+                            f"articles\" (API: replace=True) to replace it, or rename the file")
             continue
         plan.append((tmp_path, target, orig))
     if problems:
@@ -200,10 +222,13 @@ def add_uploads(sanad: Sanad, ingestor: Ingestor, files: Any, progress: Progress
     added = [a.doc_id for a in articles if a.doc_id not in before]
     updated = [a.doc_id for a in articles if a.doc_id in before]
     words = ([f"added {', '.join(added)}"] if added else []) + ([f"updated {', '.join(updated)}"] if updated else [])
+    flagged = [a.doc_id for a in articles if a.flagged]
     message = (f"{'; '.join(words)} ({report.embedded_chunks} new passages embedded in {report.seconds:.1f} s). "
-               f"The index now holds {report.n_articles} articles and {report.n_chunks} passages.")
+               f"The index now holds {report.n_articles} articles and {report.n_chunks} passages."
+               + (f" Flagged: {', '.join(flagged)} hold(s) text that reads as instructions to an AI system; it is "
+                  f"kept out of answers." if flagged else ""))
     return {"added": added, "updated": updated, "n_articles": report.n_articles, "n_chunks": report.n_chunks,
-            "embedded_chunks": report.embedded_chunks, "seconds": round(report.seconds, 3),
+            "embedded_chunks": report.embedded_chunks, "seconds": round(report.seconds, 3), "flagged": flagged,
             "message": message[:1].upper() + message[1:]}
 
 
