@@ -27,7 +27,7 @@ pytestmark = [
 
 SCREENSHOTS = REPO_ROOT / "docs" / "screenshots"
 CONFLICT_QUESTION = "How many US troops are in Iraq?"  # about 2,500 (2024) vs at most 2,000 (the 2021 arrangement)
-FOLLOW_UP = "Why are they there?"  # → "Why are US troops in Iraq?"
+FOLLOW_UP = "Why are they there?"  # → "Why are US troops in Iraq?" (rules; the model words it its own way)
 IRAQ_2024 = "001_dc5b0399aa33f440"
 IRAQ_2021 = "002_b12590bbfa883fb9"
 TIMELINE_TOPIC = "ماذا جرى بين واشنطن وبغداد في 2024؟"
@@ -75,7 +75,7 @@ def test_follow_up_is_answered_with_the_conversation(page):  # noqa: F811
     assert CONFLICT_QUESTION in first.locator(".sanad-question").inner_text()
     assert FOLLOW_UP in latest.locator(".sanad-question").inner_text()
     rewritten = latest.locator(".sanad-rewritten").inner_text()
-    assert "US troops" in rewritten and "Iraq" in rewritten, rewritten
+    assert "Iraq" in rewritten and FOLLOW_UP not in rewritten, rewritten  # the model's (or the rules') rewrite
     # the first answer stays on screen with its own sources and its conflict notice
     assert first.locator("details.sanad-source").count() >= 2 and first.locator(".sanad-conflict").count() == 1
     badge = first.locator("a.sanad-cite").first
@@ -114,4 +114,4 @@ def test_gradio_client_timeline_and_ask_with_history(served):  # noqa: F811
     history = [{"question": CONFLICT_QUESTION, "answer": "About 2,500 [1]."}]
     answer = client.predict("And how many in Syria?", 5, "hybrid", "", "", "", "", history, api_name="/ask")
     assert answer["question"] == "And how many in Syria?"
-    assert answer["rewritten"] == "How many US troops are in Syria?"
+    assert "Syria" in answer["rewritten"] and "troops" in answer["rewritten"], answer["rewritten"]
