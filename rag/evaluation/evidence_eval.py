@@ -46,7 +46,7 @@ def load_selector(sanad: Any) -> tuple[Selector | None, str]:
     ``Evidence`` records, numbered from 1. ``(None, reason)`` when there is none yet.
     """
     try:
-        from rag import evidence  # type: ignore[attr-defined]
+        from rag import evidence
     except ImportError:
         return None, "no evidence selector (rag/evidence.py) in this version"
     select = getattr(evidence, "select_evidence", None)

@@ -37,7 +37,7 @@ from typing import Any
 
 from rag.chunking import sentence_spans
 from rag.conflicts import ClaimQuery, ConflictDetector
-from rag.conversation import ModelRewriter, RuleRewriter, language_of
+from rag.conversation import ModelRewriter, RuleRewriter
 from rag.dates import find_dates, period
 from rag.entities import find_entities
 from rag.errors import InputError, SanadError
@@ -88,9 +88,9 @@ def evidence_for(sanad: Sanad, question: str, articles: Mapping[str, Article], *
                  sentences: int = EVIDENCE_SENTENCES) -> tuple[Evidence, ...]:
     """The evidence sentences for ``question``, numbered from 1, without the LLM.
 
-    The pipeline's sentence-level evidence selection (``rag.evidence``) when it is installed; else the
-    sentences of the retrieved passages ranked by shared words and entities with the question and by
-    passage rank.
+    The pipeline's sentence-level evidence selection (:func:`rag.evidence.select_evidence`) over the
+    retrieved passages and those found by probing for the other side of a possible disagreement (the
+    probes start from a lexical pick of sentences).
     """
     hits = list(sanad.search(question, k=passages))
     seen = {h.chunk_id for h in hits}
@@ -100,19 +100,10 @@ def evidence_for(sanad: Sanad, question: str, articles: Mapping[str, Article], *
             if h.chunk_id not in seen:
                 seen.add(h.chunk_id)
                 hits.append(h)
-    try:  # the evidence-first pipeline (issue #11), when present
-        from rag.evidence import EvidenceSelector  # type: ignore[import-not-found]
-        from rag.questions import QuestionInfo  # type: ignore[import-not-found]
+    from rag.evidence import select_evidence  # the evidence-first pipeline's selector (issue #11)
 
-        selector = EvidenceSelector(sanad.embedder, articles)
-        chosen = selector.run(QuestionInfo.make(question, language_of(question)), hits)
-        pool = [r.candidate for r in chosen.ranked[:sentences]]
-        return tuple(Evidence(n=i, doc_id=c.doc_id, chunk_id=c.chunk_id, title=c.title, text=c.text, start=c.start,
-                              end=c.end, score=0.0, published=articles[c.doc_id].published,
-                              source=articles[c.doc_id].source) for i, c in enumerate(pool, 1))
-    except ImportError:
-        pass
-    return _lexical_evidence(question, hits, articles, sentences)
+    config = sanad.config.with_overrides(evidence_sentences=sentences)
+    return select_evidence(question, hits, config=config, embedder=sanad.embedder)
 
 
 def _lexical_evidence(question: str, hits: Sequence[Hit], articles: Mapping[str, Article], limit: int
