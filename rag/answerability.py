@@ -40,8 +40,8 @@ from rag.quantities import find_quantities
 from rag.textnorm import tokenize
 
 #: Feature weights and bias of the logistic combination (``scripts/answerability_curve.py --fit``).
-WEIGHTS: dict[str, float] = {"bias": -3.0, "hard": 2.5, "context": 0.5, "soft_ar": 2.0, "typed": 1.5,
-                             "similarity": 2.0, "en": 0.0}
+WEIGHTS: dict[str, float] = {"bias": -2.228, "hard": 0.969, "context": 1.171, "soft_ar": 0.204, "typed": 0.577,
+                             "similarity": 0.457, "en": 0.552}
 FEATURES = ("hard", "context", "soft_ar", "typed", "similarity", "en")
 
 # Entity types that qualify a question (which country, base, programme, person); roles do not.

@@ -178,7 +178,7 @@ class SanadConfig:
     evidence_first: bool = True
     evidence_sentences: int = 3
     evidence_passages: int = 6
-    answerable_threshold: float = 0.5
+    answerable_threshold: float = 0.55
     extractive_fallback: bool = True
     english_via_arabic: bool = False  # measured worse: see README "English questions"
 
