@@ -234,7 +234,8 @@ class Answerer:
                          timings: dict[str, float], t_start: float) -> Iterator[StreamEvent]:
         """Evidence first: select sentences, decide answerability, generate from the sentences, check."""
         t = time.perf_counter()
-        scored = select(question, hits, config=self.config, embedder=self.retriever.embedder, translation=translation)
+        scored = select(question, hits, config=self.config, embedder=getattr(self.retriever, "embedder", None),
+                        translation=translation)
         evidence = to_evidence(scored)
         verdict = judge(question, scored, language=language, threshold=self.config.answerable_threshold,
                         translation=translation)

@@ -207,9 +207,12 @@ def score_candidates(question: str, cands: Sequence[Candidate], *, embedder: Any
         return []
     kind = kind or answer_type(question)
     queries = [question] + ([translation] if translation else [])
-    q = np.asarray(embedder.embed_queries(queries), dtype=np.float32)
-    p = np.asarray(embedder.embed_passages([c.text for c in cands]), dtype=np.float32)
-    sims = (p @ q.T).max(axis=1)
+    if embedder is None:  # no embedding model (tests, a BM25-only index): lexical, type and rank signals only
+        sims = np.zeros(len(cands), dtype=np.float32)
+    else:
+        q = np.asarray(embedder.embed_queries(queries), dtype=np.float32)
+        p = np.asarray(embedder.embed_passages([c.text for c in cands]), dtype=np.float32)
+        sims = (p @ q.T).max(axis=1)
     z = (sims - sims.mean()) / (sims.std() + 1e-6) if len(sims) > 1 else np.zeros_like(sims)
     terms = question_terms(question, translation)
     out = []
