@@ -40,8 +40,15 @@ from rag.quantities import find_quantities
 from rag.textnorm import tokenize
 
 #: Feature weights and bias of the logistic combination (``scripts/answerability_curve.py --fit``).
-WEIGHTS: dict[str, float] = {"bias": -2.228, "hard": 0.969, "context": 1.171, "soft_ar": 0.204, "typed": 0.577,
-                             "similarity": 0.457, "en": 0.552}
+WEIGHTS: dict[str, float] = {
+    "bias": -2.228,
+    "hard": 0.969,
+    "context": 1.171,
+    "soft_ar": 0.204,
+    "typed": 0.577,
+    "similarity": 0.457,
+    "en": 0.552,
+}
 FEATURES = ("hard", "context", "soft_ar", "typed", "similarity", "en")
 
 # Entity types that qualify a question (which country, base, programme, person); roles do not.
@@ -69,9 +76,14 @@ class Verdict:
     kind: str
 
     def to_dict(self) -> dict[str, object]:
-        return {"answerable": self.answerable, "score": round(self.score, 4),
-                "features": {k: round(v, 4) for k, v in self.features.items()}, "best": self.best,
-                "missing": list(self.missing), "kind": self.kind}
+        return {
+            "answerable": self.answerable,
+            "score": round(self.score, 4),
+            "features": {k: round(v, 4) for k, v in self.features.items()},
+            "best": self.best,
+            "missing": list(self.missing),
+            "kind": self.kind,
+        }
 
 
 @dataclass(frozen=True)
@@ -87,8 +99,9 @@ def qualifiers(question: str, translation: str = "") -> tuple[Qualifier, ...]:
     out: dict[str, Qualifier] = {}
     for text in (question, translation):
         for m in find_entities(text, _QUALIFYING):
-            out.setdefault(f"e:{m.key}", Qualifier(f"e:{m.key}", m.text if text is question else
-                                                   _display(m.key, question)))
+            out.setdefault(
+                f"e:{m.key}", Qualifier(f"e:{m.key}", m.text if text is question else _display(m.key, question))
+            )
     for n in sorted(numbers_of(question)):
         out.setdefault(f"n:{n}", Qualifier(f"n:{n}", n))
     return tuple(out.values())
@@ -119,11 +132,12 @@ def _context(s: Scored) -> str:
         return s.candidate.text
     i = at[0]
     a, b = spans[max(0, i - 1)][0], spans[min(len(spans) - 1, i + 1)][1]
-    return chunk.text[a - chunk.start:b - chunk.start]
+    return chunk.text[a - chunk.start : b - chunk.start]
 
 
-def features(question: str, s: Scored, quals: Sequence[Qualifier], terms: set[str], kind: str,
-             language: str) -> dict[str, float]:
+def features(
+    question: str, s: Scored, quals: Sequence[Qualifier], terms: set[str], kind: str, language: str
+) -> dict[str, float]:
     """The signals for one evidence sentence (see the module docstring)."""
     text = s.candidate.text
     hard = sum(_holds(text, q) for q in quals) / len(quals) if quals else 1.0
@@ -131,8 +145,14 @@ def features(question: str, s: Scored, quals: Sequence[Qualifier], terms: set[st
     context = sum(_holds(ctx, q) for q in quals) / len(quals) if quals else 1.0
     soft = len(terms & set(tokenize(text))) / len(terms) if terms else 1.0
     typed = 1.0 if kind == "other" or has_type(text, kind, question) else 0.0
-    return {"hard": hard, "context": context, "soft_ar": soft if language == "ar" else 0.0, "typed": typed,
-            "similarity": s.dense, "en": 1.0 if language == "en" else 0.0}
+    return {
+        "hard": hard,
+        "context": context,
+        "soft_ar": soft if language == "ar" else 0.0,
+        "typed": typed,
+        "similarity": s.dense,
+        "en": 1.0 if language == "en" else 0.0,
+    }
 
 
 def combine(feats: dict[str, float], weights: dict[str, float] | None = None) -> float:
@@ -142,8 +162,15 @@ def combine(feats: dict[str, float], weights: dict[str, float] | None = None) ->
     return 1.0 / (1.0 + math.exp(-z))
 
 
-def judge(question: str, scored: Sequence[Scored], *, language: str, threshold: float, translation: str = "",
-          weights: dict[str, float] | None = None) -> Verdict:
+def judge(
+    question: str,
+    scored: Sequence[Scored],
+    *,
+    language: str,
+    threshold: float,
+    translation: str = "",
+    weights: dict[str, float] | None = None,
+) -> Verdict:
     """Decide whether the evidence sentences ``scored`` (best first) answer ``question``.
 
     The best sentence is the one with the highest score; its features decide.
@@ -191,15 +218,21 @@ def _snippet(text: str, around: str, words: int = 14) -> str:
     at = text.find(around) if around else -1
     centre = len(text[:at].split()) if at >= 0 else 0
     lo = max(0, min(centre - words // 2, len(tokens) - words))
-    piece = " ".join(tokens[lo:lo + words])
+    piece = " ".join(tokens[lo : lo + words])
     return ("… " if lo else "") + piece + (" …" if lo + words < len(tokens) else "")
 
 
 EXPLANATIONS = {
-    "ar": {"found": "تذكر المصادر {value} [{n}] («{snippet}»)", "missing": "لكنها لا تذكر ذلك عن {missing}",
-           "nothing": "ولا تذكر المصادر ما يجيب عنه"},
-    "en": {"found": "The articles give {value} [{n}] (“{snippet}”)", "missing": "but not for {missing}",
-           "nothing": "The articles say nothing that answers it"},
+    "ar": {
+        "found": "تذكر المصادر {value} [{n}] («{snippet}»)",
+        "missing": "لكنها لا تذكر ذلك عن {missing}",
+        "nothing": "ولا تذكر المصادر ما يجيب عنه",
+    },
+    "en": {
+        "found": "The articles give {value} [{n}] (“{snippet}”)",
+        "missing": "but not for {missing}",
+        "nothing": "The articles say nothing that answers it",
+    },
 }
 
 

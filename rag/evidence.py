@@ -43,18 +43,105 @@ AnswerType = Literal["quantity", "date", "person", "place", "other"]
 # Cue phrases, matched on folded text (rag.dates.fold: alef forms, ة/ه, ى/ي, diacritics), at the start
 # of a word; checked in this order (a "how many years" question asks for a quantity, not a date).
 _CUES: tuple[tuple[AnswerType, tuple[str, ...]], ...] = (
-    ("quantity", ("كم", "بكم", "ما عدد", "عدد", "ما قيمة", "ما حجم", "ما مقدار", "ما نسبة", "ما المسافة", "ما المبلغ",
-                  "ميزانية", "how many", "how much", "how far", "how long", "how large", "what percentage",
-                  "what share", "number of", "value of", "what amount", "population of", "troops in")),
-    ("date", ("متى", "في أي عام", "في أي سنة", "منذ أي عام", "في أي يوم", "في أي شهر", "ما تاريخ", "في أي تاريخ",
-              "ما هو تاريخ", "what date", "which date", "what day", "which day", "which exact day", "when",
-              "what year", "which year", "in what month", "which month", "how often")),
-    ("place", ("أين", "اين", "في أي مدينة", "في أي بلد", "في أي دولة", "في أي قاعدة", "في أي مكان", "في أي منطقة",
-               "إلى أين", "من أين", "ما اسم آخر معقل", "ما اسم المعسكر", "where", "which city", "what city",
-               "which country", "which province", "which base", "which region")),
-    ("person", ("من هو", "من هي", "من هم", "من يرأس", "من يقود", "من فاز", "من قال", "من الذي", "ما اسم", "وزير",
-                "who", "whom", "whose", "what is the name of the", "which former",
-                "which prime minister", "which president")),
+    (
+        "quantity",
+        (
+            "كم",
+            "بكم",
+            "ما عدد",
+            "عدد",
+            "ما قيمة",
+            "ما حجم",
+            "ما مقدار",
+            "ما نسبة",
+            "ما المسافة",
+            "ما المبلغ",
+            "ميزانية",
+            "how many",
+            "how much",
+            "how far",
+            "how long",
+            "how large",
+            "what percentage",
+            "what share",
+            "number of",
+            "value of",
+            "what amount",
+            "population of",
+            "troops in",
+        ),
+    ),
+    (
+        "date",
+        (
+            "متى",
+            "في أي عام",
+            "في أي سنة",
+            "منذ أي عام",
+            "في أي يوم",
+            "في أي شهر",
+            "ما تاريخ",
+            "في أي تاريخ",
+            "ما هو تاريخ",
+            "what date",
+            "which date",
+            "what day",
+            "which day",
+            "which exact day",
+            "when",
+            "what year",
+            "which year",
+            "in what month",
+            "which month",
+            "how often",
+        ),
+    ),
+    (
+        "place",
+        (
+            "أين",
+            "اين",
+            "في أي مدينة",
+            "في أي بلد",
+            "في أي دولة",
+            "في أي قاعدة",
+            "في أي مكان",
+            "في أي منطقة",
+            "إلى أين",
+            "من أين",
+            "ما اسم آخر معقل",
+            "ما اسم المعسكر",
+            "where",
+            "which city",
+            "what city",
+            "which country",
+            "which province",
+            "which base",
+            "which region",
+        ),
+    ),
+    (
+        "person",
+        (
+            "من هو",
+            "من هي",
+            "من هم",
+            "من يرأس",
+            "من يقود",
+            "من فاز",
+            "من قال",
+            "من الذي",
+            "ما اسم",
+            "وزير",
+            "who",
+            "whom",
+            "whose",
+            "what is the name of the",
+            "which former",
+            "which prime minister",
+            "which president",
+        ),
+    ),
 )
 _PERSON_START = re.compile(r"^\s*(?:و|ف)?من\s")  # «من قاد …؟»: who, when «من» opens the question
 
@@ -86,8 +173,34 @@ def numbers_of(text: str) -> set[str]:
 # of rag.quantities a figure in the answer must carry.
 _UNIT_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("km", ("تبعد", "يبعد", "المسافة", "كيلومتر", "how far", "distance", "kilomet")),
-    ("usd", ("دولار", "مبلغ", "أنفق", "انفق", "تمويل", "قيمة", "ميزانية", "مساعدات", "سيقدم", "ستقدم", "يقدم", "قدمت",
-             "سيخصص", "how much", "spend", "spent", "cost", "budget", "dollars", "worth", "value", "fund", "aid")),
+    (
+        "usd",
+        (
+            "دولار",
+            "مبلغ",
+            "أنفق",
+            "انفق",
+            "تمويل",
+            "قيمة",
+            "ميزانية",
+            "مساعدات",
+            "سيقدم",
+            "ستقدم",
+            "يقدم",
+            "قدمت",
+            "سيخصص",
+            "how much",
+            "spend",
+            "spent",
+            "cost",
+            "budget",
+            "dollars",
+            "worth",
+            "value",
+            "fund",
+            "aid",
+        ),
+    ),
     ("troops", ("جندي", "جنود", "عسكري", "القوات", "قوات", "troops", "soldiers", "forces", "personnel")),
     ("countries", ("دولة", "دول", "countries", "nations")),
     ("people", ("قتلى", "قتيل", "جرحى", "killed", "dead", "casualties")),
@@ -114,8 +227,10 @@ def has_type(text: str, kind: str, question: str = "") -> bool:
     if kind == "quantity":
         asked = numbers_of(question)
         unit = expected_unit(question)
-        return any((numbers_of(q.text) - asked or not numbers_of(q.text)) and (not unit or q.unit == unit)
-                   for q in find_quantities(text))
+        return any(
+            (numbers_of(q.text) - asked or not numbers_of(q.text)) and (not unit or q.unit == unit)
+            for q in find_quantities(text)
+        )
     if kind == "date":
         asked = {d.value for d in find_dates(question)} if question else set()
         return any(d.value not in asked for d in find_dates(text))
@@ -127,8 +242,10 @@ def has_type(text: str, kind: str, question: str = "") -> bool:
 
 
 # A name after a title or a speech verb («وقال وزير الدفاع ثابت العباسي», «السفيرة ألينا رومانوسكي»).
-_NAMED = re.compile(r"(?:قال|قالت|أكد|أكدت|أوضح|أوضحت|صرح|السفير|السفيرة|الوزير|الوزيرة|الرئيس|الجنرال|اللواء|الفريق|"
-                    r"مساعدة|مساعد|رئيس|قائد|المتحدث|العميد|العقيد)\s+[\u0621-\u064a]{3,}\s+[\u0621-\u064a]{3,}")
+_NAMED = re.compile(
+    r"(?:قال|قالت|أكد|أكدت|أوضح|أوضحت|صرح|السفير|السفيرة|الوزير|الوزيرة|الرئيس|الجنرال|اللواء|الفريق|"
+    r"مساعدة|مساعد|رئيس|قائد|المتحدث|العميد|العقيد)\s+[\u0621-\u064a]{3,}\s+[\u0621-\u064a]{3,}"
+)
 
 
 @dataclass(frozen=True)
@@ -196,12 +313,22 @@ def question_terms(question: str, translation: str = "") -> set[str]:
 
 
 # Question words and fillers that never identify a fact (normalised, stemmed like tokenize() output).
-_QUESTION_WORDS = frozenset(tokenize("عدد اسم قيمة تاريخ many much what which name number how far long "
-                                     "تم يتم هل هو هي ما", drop_stopwords=False))
+_QUESTION_WORDS = frozenset(
+    tokenize(
+        "عدد اسم قيمة تاريخ many much what which name number how far long تم يتم هل هو هي ما", drop_stopwords=False
+    )
+)
 
 
-def score_candidates(question: str, cands: Sequence[Candidate], *, embedder: Any, translation: str = "",
-                     weights: Weights = DEFAULT_WEIGHTS, kind: str | None = None) -> list[Scored]:
+def score_candidates(
+    question: str,
+    cands: Sequence[Candidate],
+    *,
+    embedder: Any,
+    translation: str = "",
+    weights: Weights = DEFAULT_WEIGHTS,
+    kind: str | None = None,
+) -> list[Scored]:
     """Every candidate with its signals, best first (ties: passage rank, then position)."""
     if not cands:
         return []
@@ -220,8 +347,9 @@ def score_candidates(question: str, cands: Sequence[Candidate], *, embedder: Any
         have = set(tokenize(c.text))
         lexical = len(terms & have) / len(terms) if terms else 0.0
         found = has_type(c.text, kind, question) if kind != "other" else False
-        score = (weights.dense * float(zs) + weights.lexical * lexical + weights.type * found
-                 + weights.rank / (1 + c.rank))
+        score = (
+            weights.dense * float(zs) + weights.lexical * lexical + weights.type * found + weights.rank / (1 + c.rank)
+        )
         out.append(Scored(c, float(sim), lexical, found, score))
     out.sort(key=lambda s: (-s.score, s.candidate.rank, s.candidate.start))
     return out
@@ -229,23 +357,46 @@ def score_candidates(question: str, cands: Sequence[Candidate], *, embedder: Any
 
 def to_evidence(chosen: Sequence[Scored]) -> tuple[Evidence, ...]:
     """Numbered :class:`Evidence` records (from 1, in the given order)."""
-    return tuple(Evidence(n=i, doc_id=s.candidate.hit.doc_id, chunk_id=s.candidate.hit.chunk_id,
-                          title=s.candidate.hit.title, text=s.candidate.text, start=s.candidate.start,
-                          end=s.candidate.end, score=round(s.score, 4), published=s.candidate.hit.published,
-                          source=s.candidate.hit.source)
-                 for i, s in enumerate(chosen, 1))
+    return tuple(
+        Evidence(
+            n=i,
+            doc_id=s.candidate.hit.doc_id,
+            chunk_id=s.candidate.hit.chunk_id,
+            title=s.candidate.hit.title,
+            text=s.candidate.text,
+            start=s.candidate.start,
+            end=s.candidate.end,
+            score=round(s.score, 4),
+            published=s.candidate.hit.published,
+            source=s.candidate.hit.source,
+        )
+        for i, s in enumerate(chosen, 1)
+    )
 
 
-def select(question: str, hits: Sequence[Hit], *, config: Any, embedder: Any, translation: str = "",
-           weights: Weights = DEFAULT_WEIGHTS) -> list[Scored]:
+def select(
+    question: str,
+    hits: Sequence[Hit],
+    *,
+    config: Any,
+    embedder: Any,
+    translation: str = "",
+    weights: Weights = DEFAULT_WEIGHTS,
+) -> list[Scored]:
     """The ``config.evidence_sentences`` best sentences of ``hits`` with their signals, best first."""
-    scored = score_candidates(question, candidates(hits), embedder=embedder, translation=translation,
-                              weights=weights)
+    scored = score_candidates(question, candidates(hits), embedder=embedder, translation=translation, weights=weights)
     return scored[: int(getattr(config, "evidence_sentences", 3))]
 
 
-def select_evidence(question: str, hits: Sequence[Hit], *, config: Any, embedder: Any, translation: str = "",
-                    weights: Weights = DEFAULT_WEIGHTS) -> tuple[Evidence, ...]:
+def select_evidence(
+    question: str,
+    hits: Sequence[Hit],
+    *,
+    config: Any,
+    embedder: Any,
+    translation: str = "",
+    weights: Weights = DEFAULT_WEIGHTS,
+) -> tuple[Evidence, ...]:
     """The ``config.evidence_sentences`` best sentences of ``hits`` for ``question``, numbered from 1.
 
     Args:
@@ -259,8 +410,9 @@ def select_evidence(question: str, hits: Sequence[Hit], *, config: Any, embedder
         :class:`Evidence` records, best first, with offsets in the article's cleaned text
         (``article.text[e.start:e.end] == e.text``); empty when ``hits`` is.
     """
-    return to_evidence(select(question, hits, config=config, embedder=embedder, translation=translation,
-                              weights=weights))
+    return to_evidence(
+        select(question, hits, config=config, embedder=embedder, translation=translation, weights=weights)
+    )
 
 
 __all__ = [

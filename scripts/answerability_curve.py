@@ -45,8 +45,15 @@ def collect(suite_name: str) -> list[dict]:
         scored = select(it.question, hits, config=config, embedder=sanad.embedder)
         lang = detect_language(it.question)
         verdict = judge(it.question, scored, language=lang, threshold=config.answerable_threshold)
-        rows.append({"id": it.id, "lang": it.lang, "answerable": it.answerable, "features": verdict.features,
-                     "missing": list(verdict.missing)})
+        rows.append(
+            {
+                "id": it.id,
+                "lang": it.lang,
+                "answerable": it.answerable,
+                "features": verdict.features,
+                "missing": list(verdict.missing),
+            }
+        )
     return rows
 
 
@@ -70,16 +77,20 @@ def curve(rows: list[dict], weights: dict[str, float], title: str) -> None:
     print("| threshold | refusal P | refusal R | R ar | R en | false ref. ar | false ref. en |")
     print("|---|---|---|---|---|---|---|")
     for t in THRESHOLDS:
+
         def rate(lang: str | None, answerable: bool, t: float = t) -> float | None:
-            chosen = [s < t for r, s in zip(rows, scores, strict=True)
-                      if r["answerable"] == answerable and (lang is None or r["lang"] == lang)]
+            chosen = [
+                s < t
+                for r, s in zip(rows, scores, strict=True)
+                if r["answerable"] == answerable and (lang is None or r["lang"] == lang)
+            ]
             return sum(chosen) / len(chosen) if chosen else None
+
         refused = [(s < t, r["answerable"]) for r, s in zip(rows, scores, strict=True)]
         tp = sum(1 for ref, ans in refused if ref and not ans)
         predicted = sum(1 for ref, _ in refused if ref)
         precision = tp / predicted if predicted else None
-        cells = [precision, rate(None, False), rate("ar", False), rate("en", False), rate("ar", True),
-                 rate("en", True)]
+        cells = [precision, rate(None, False), rate("ar", False), rate("en", False), rate("ar", True), rate("en", True)]
         print(f"| {t:.2f} | " + " | ".join("–" if c is None else f"{c:.3f}" for c in cells) + " |")
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from models import needs_e5, seed_index
+
 from rag.answerability import WEIGHTS, combine, explain, judge, qualifiers
 from rag.evidence import select
 
@@ -43,10 +43,13 @@ def _verdict(sanad, question, lang):
 
 @pytest.mark.slow
 @needs_e5
-@pytest.mark.parametrize(("question", "lang", "missing"), [
-    ("How many British troops are in Iraq?", "en", "British"),
-    ("كم عدد الجنود البريطانيين في العراق؟", "ar", "البريطانيين"),
-])
+@pytest.mark.parametrize(
+    ("question", "lang", "missing"),
+    [
+        ("How many British troops are in Iraq?", "en", "British"),
+        ("كم عدد الجنود البريطانيين في العراق؟", "ar", "البريطانيين"),
+    ],
+)
 def test_judge_other_country_troops_refused_naming_it(sample, question, lang, missing):
     """The tempting kind: the articles give US troops only. The score is below the US question's, the
     missing qualifier is named, and the explanation gives the US figure with its citation."""
@@ -60,11 +63,14 @@ def test_judge_other_country_troops_refused_naming_it(sample, question, lang, mi
 
 @pytest.mark.slow
 @needs_e5
-@pytest.mark.parametrize(("question", "lang"), [
-    ("كم عدد الجنود الأمريكيين في العراق؟", "ar"),
-    ("كم دولة انضمت إلى التحالف الدولي ضد داعش؟", "ar"),
-    ("How many US troops are in Iraq?", "en"),
-])
+@pytest.mark.parametrize(
+    ("question", "lang"),
+    [
+        ("كم عدد الجنود الأمريكيين في العراق؟", "ar"),
+        ("كم دولة انضمت إلى التحالف الدولي ضد داعش؟", "ar"),
+        ("How many US troops are in Iraq?", "en"),
+    ],
+)
 def test_judge_answerable_questions_pass(sample, question, lang):
     verdict, _ = _verdict(sample, question, lang)
     assert verdict.answerable, verdict.to_dict()

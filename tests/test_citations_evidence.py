@@ -41,11 +41,14 @@ def test_wrong_marker_reattributed():
     assert text.endswith("[2]") and "re-attributed" in checks[0].reason
 
 
-@pytest.mark.parametrize(("answer", "ok"), [
-    ("It was Celeste Wallander (سيليست والاندر) [3].", True),
-    ("It was Celeste Wallander (سيليست والندر) [3].", False),
-    ("It was Ali Hassan (علي حسن) [3].", False),
-])
+@pytest.mark.parametrize(
+    ("answer", "ok"),
+    [
+        ("It was Celeste Wallander (سيليست والاندر) [3].", True),
+        ("It was Celeste Wallander (سيليست والندر) [3].", False),
+        ("It was Ali Hassan (علي حسن) [3].", False),
+    ],
+)
 def test_english_answer_arabic_name_must_be_verbatim(answer, ok):
     text, _, _ = run(answer, lang="en", question="Who said the meeting was fruitful?")
     assert bool(text) is ok

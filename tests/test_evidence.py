@@ -4,23 +4,25 @@ over the sample articles (offsets in the article's cleaned text)."""
 from __future__ import annotations
 
 import pytest
-
 from models import needs_e5, seed_index
+
 from rag.evidence import answer_type, candidates, expected_unit, has_type, select_evidence
 
 
-
-@pytest.mark.parametrize(("question", "kind"), [
-    ("كم عدد الجنود الأمريكيين في العراق؟", "quantity"),
-    ("How many countries are in the coalition against ISIS?", "quantity"),
-    ("متى زارت والاندر بغداد؟", "date"),
-    ("When did the Higher Military Commission meet?", "date"),
-    ("من هو وزير الدفاع العراقي؟", "person"),
-    ("Who leads the Iraqi delegation?", "person"),
-    ("أين عقد الاجتماع؟", "place"),
-    ("In which city will the committee meet?", "place"),
-    ("لماذا انسحبت القوات؟", "other"),
-])
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("كم عدد الجنود الأمريكيين في العراق؟", "quantity"),
+        ("How many countries are in the coalition against ISIS?", "quantity"),
+        ("متى زارت والاندر بغداد؟", "date"),
+        ("When did the Higher Military Commission meet?", "date"),
+        ("من هو وزير الدفاع العراقي؟", "person"),
+        ("Who leads the Iraqi delegation?", "person"),
+        ("أين عقد الاجتماع؟", "place"),
+        ("In which city will the committee meet?", "place"),
+        ("لماذا انسحبت القوات؟", "other"),
+    ],
+)
 def test_answer_type_cues_classified(question, kind):
     assert answer_type(question) == kind
 
@@ -30,10 +32,15 @@ def test_answer_type_how_many_beats_when_clause():
     assert answer_type("When Iraq announced the change, what was the maximum number of US troops?") == "quantity"
 
 
-@pytest.mark.parametrize(("question", "unit"), [
-    ("How far is Harir base from Erbil?", "km"), ("كم أنفقت الولايات المتحدة على المعسكر؟", "usd"),
-    ("How many British troops are in Iraq?", "troops"), ("كم دولة انضمت إلى التحالف؟", "countries"),
-])
+@pytest.mark.parametrize(
+    ("question", "unit"),
+    [
+        ("How far is Harir base from Erbil?", "km"),
+        ("كم أنفقت الولايات المتحدة على المعسكر؟", "usd"),
+        ("How many British troops are in Iraq?", "troops"),
+        ("كم دولة انضمت إلى التحالف؟", "countries"),
+    ],
+)
 def test_expected_unit_from_question_words(question, unit):
     assert expected_unit(question) == unit
 
@@ -70,7 +77,7 @@ def test_select_evidence_finds_troop_count_with_offsets(sample):
     articles = sample.retriever.index.articles
     assert [e.n for e in evidence] == list(range(1, sample.config.evidence_sentences + 1))
     for e in evidence:
-        assert articles[e.doc_id].text[e.start:e.end] == e.text
+        assert articles[e.doc_id].text[e.start : e.end] == e.text
     assert any("2500" in e.text for e in evidence)
 
 
@@ -97,6 +104,8 @@ def test_candidates_skip_headings_and_duplicates():
     a = Hit(Chunk("d", 0, 0, len(text), text), 1.0, 1)
     b = Hit(Chunk("d", 1, 13, len(text), text[13:]), 0.9, 2)
     found = candidates([a, b])
-    assert [c.text for c in found] == ["وتشاور السوداني مع وزير الدفاع لويد أوستن في البنتاغون.",
-                                       "وأكد الجانبان التعاون الوثيق بينهما."]
-    assert all(text[c.start:c.end] == c.text for c in found)
+    assert [c.text for c in found] == [
+        "وتشاور السوداني مع وزير الدفاع لويد أوستن في البنتاغون.",
+        "وأكد الجانبان التعاون الوثيق بينهما.",
+    ]
+    assert all(text[c.start : c.end] == c.text for c in found)
