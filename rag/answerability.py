@@ -192,22 +192,37 @@ def judge(
     return Verdict(best_score >= threshold, best_score, best_f, best_i, missing, kind)
 
 
-def found_value(text: str, kind: str, question: str = "") -> str:
-    """The value of ``kind`` a sentence gives («بحوالي 2500 جندي», «15 نيسان/أبريل»), or ``""``."""
+_UNIT_EN = {
+    "troops": "troops",
+    "usd": "dollars",
+    "countries": "countries",
+    "km": "km",
+    "percent": "percent",
+    "years": "years",
+    "people": "people",
+}
+
+
+def found_value(text: str, kind: str, question: str = "", language: str = "ar") -> tuple[str, str]:
+    """The value of ``kind`` a sentence gives, as shown in a ``language`` refusal, and as the sentence
+    writes it: ``("about 2500 troops", "بحوالي 2500 جندي")``; ``("", "")`` when it gives none."""
     if kind == "quantity":
         asked = numbers_of(question)
         for q in find_quantities(text):
             if numbers_of(q.text) - asked:
-                return q.text
+                unit = _UNIT_EN.get(q.unit, "")
+                return (q.text if language == "ar" else f"{q.normalized} {unit}".strip()), q.text
     if kind == "date":
         dates = find_dates(text)
         if dates:
-            return dates[0].text
+            return (dates[0].text if language == "ar" else dates[0].value), dates[0].text
     if kind in ("person", "place"):
         found = find_entities(text, ("person",) if kind == "person" else ("place",))
         if found:
-            return found[0].text
-    return ""
+            entity = BY_KEY.get(found[0].key)
+            shown = found[0].text if language == "ar" or entity is None else f"{entity.en[0]} ({found[0].text})"
+            return shown, found[0].text
+    return "", ""
 
 
 def _snippet(text: str, around: str, words: int = 14) -> str:
@@ -243,11 +258,11 @@ def explain(verdict: Verdict, scored: Sequence[Scored], language: str, question:
     if verdict.best < 0 or not scored:
         return text["nothing"] + ".", 0
     s = scored[verdict.best]
-    value = found_value(s.candidate.text, verdict.kind, question)
+    value, anchor = found_value(s.candidate.text, verdict.kind, question, language)
     if not value:
         return text["nothing"] + ".", 0
     n = verdict.best + 1
-    out = text["found"].format(value=value, n=n, snippet=_snippet(s.candidate.text, value))
+    out = text["found"].format(value=value, n=n, snippet=_snippet(s.candidate.text, anchor))
     if verdict.missing:
         sep = "، " if language == "ar" else ", "
         out += (" " if language == "ar" else ", ") + text["missing"].format(missing=sep.join(verdict.missing))

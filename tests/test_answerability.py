@@ -58,7 +58,7 @@ def test_judge_other_country_troops_refused_naming_it(sample, question, lang, mi
     assert verdict.score < us.score
     assert missing in verdict.missing
     text, n = explain(verdict, scored, lang, question)
-    assert "2500" in text and f"[{n}]" in text and missing in text
+    assert "2500" in text and f"[{n}]" in text and missing in text, text
 
 
 @pytest.mark.slow
