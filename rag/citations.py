@@ -229,11 +229,11 @@ def _has_claim(sentence: str) -> bool:
 _GLUE = frozenset(tokenize(
     "يبلغ تبلغ بلغ بلغت يوجد توجد هناك يقدر تقدر قدر عدد قيمه حوالي نحو قرابه اكثر اقل هو هي هم كان كانت "
     "يكون تكون وفق وفقا حسب بحسب المصادر المصدر ذكرت تذكر اشار اشارت قال قالت اكد اكدت ايضا فقط نفس "
-    "اسم تاريخ يوم عام سنه مبلغ", drop_stopwords=False))
+    "اسم تاريخ يوم عام سنه مبلغ الجواب الاجابه السوال الاسيله", drop_stopwords=False))
 _AR_WORD = re.compile(r"[\u0621-\u064a]+")
 _AR_RUN = re.compile(r"[\u0621-\u064a\u064b-\u0652]+(?:\s+[\u0621-\u064a\u064b-\u0652]+)*")
 _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*")
-_CLITIC = ("وب", "وال", "بال", "فال", "لل", "ال", "و", "ب", "ل", "ف", "ك")
+_CLITIC = ("وب", "وال", "بال", "فال", "لل", "ال", "وس", "و", "ب", "ل", "ف", "ك", "س")
 
 #: Share of an Arabic answer sentence's own key words (not in the question, not glue) that may be
 #: missing from the sentence it cites (a paraphrased verb); a near-copy of a cited word always fails.
@@ -277,23 +277,48 @@ def near_copy(word: str, pool: set[str]) -> str:
     return ""
 
 
+def _swapped(answer_words: list[str], missing: str, cited: Sequence[str]) -> str:
+    """The cited word that ``missing`` stands in for inside a phrase the answer otherwise copies, or ``""``.
+
+    «عملية العميل الصلب» against «عملية العزم الصلب»: the answer copies the words on both sides, and in
+    the cited sentence another word sits between them: a name copied wrongly. With the phrase copied on
+    one side only, the two words must also look alike (:func:`near_copy`).
+    """
+    for sentence in cited:
+        words = _AR_WORD.findall(normalize_arabic(sentence))
+        for i, w in enumerate(answer_words):
+            if w != missing:
+                continue
+            before = answer_words[i - 1] if i > 0 else None
+            after = answer_words[i + 1] if i + 1 < len(answer_words) else None
+            for k, slot in enumerate(words):
+                if slot == missing or slot in STOPWORDS or _forms(slot) & _forms(missing):
+                    continue
+                left = before is not None and k > 0 and words[k - 1] == before
+                right = after is not None and k + 1 < len(words) and words[k + 1] == after
+                if (left and right) or ((left or right) and near_copy(missing, {light_stem(slot)})):
+                    return slot
+    return ""
+
+
 def keyword_problem(sentence: str, cited: Sequence[str], question: str) -> str:
     """Why the key words of an Arabic answer sentence are not those of the sentences it cites, or ``""``.
 
     Key words: its content words not in the question and not glue ("يبلغ", "حوالي"). Each must occur in
-    a cited sentence (with or without a clitic); one that is a near-copy of a cited word (a garbled
-    name: «العميل الصلب» for «العزم الصلب») fails the sentence, and so does more than
-    :data:`MAX_MISSING_KEYWORDS` of them missing.
+    a cited sentence (with or without a clitic); one that replaces a word inside a phrase the answer
+    otherwise copies (a garbled name: «العميل الصلب» for «العزم الصلب») fails the sentence, and so does
+    more than :data:`MAX_MISSING_KEYWORDS` of them missing.
     """
     asked = _word_forms(question)
     pool = set().union(*(_word_forms(c) for c in cited)) if cited else set()
     words = [w for w in dict.fromkeys(_AR_WORD.findall(normalize_arabic(sentence)))
              if w not in STOPWORDS and not (_forms(w) & asked) and not (_forms(w) & _GLUE) and len(w) >= 2]
     missing = [w for w in words if not (_forms(w) & pool)]
+    answer_words = _AR_WORD.findall(normalize_arabic(sentence))
     for w in missing:
-        other = near_copy(w, {light_stem(p) for p in pool if len(p) >= 3})
+        other = _swapped(answer_words, w, cited)
         if other:
-            return f"«{w}» is not in the cited sentence (it has «{other}»)"
+            return f"«{w}» is not in the cited sentence (it has «{other}» there)"
     if words and len(missing) / len(words) > MAX_MISSING_KEYWORDS:
         return "key words not in the cited sentence: " + "، ".join(missing)
     return ""
