@@ -371,12 +371,13 @@ def _lang(language: str) -> Literal["ar", "en"]:
 def extractive(question: str, evidence: Sequence[Evidence], kind: str, language: str) -> str:
     """The first evidence sentence holding a value of the kind asked for, quoted and cited (``""`` if none).
 
-    Arabic: the sentence itself; English: the Arabic sentence in quotes after "The sources say:".
+    Arabic: the sentence itself; English: the Arabic sentence in quotes, with no English words around it (an
+    English frame would be read as Latin-script names the Arabic sentence lacks).
     """
     if kind == "other":
         return ""
     for e in evidence:
         if has_type(e.text, kind, question):
             body = " ".join(e.text.split()).rstrip(".")
-            return f"{body} [{e.n}]." if language == "ar" else f"The sources say: «{body}» [{e.n}]."
+            return f"{body} [{e.n}]." if language == "ar" else f"«{body}» [{e.n}]."
     return ""
