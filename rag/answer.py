@@ -1,11 +1,18 @@
-"""Grounded answers: retrieve, build a budgeted prompt, generate, check citations, or refuse.
+"""Grounded answers: retrieve, select evidence sentences, decide answerability, generate, check, or refuse.
 
-The flow for one question::
+The flow for one question (``evidence_first``, the default; #11)::
 
     question ─► (English? translate to Arabic for retrieval) ─► hybrid retrieval
-             ─► numbered passages trimmed to the prompt budget ─► LLM (streamed)
-             ─► CitationChecker: drop bad markers, verify numbers/words, re-attribute
-             ─► Answer (or a refusal in the question's language)
+             ─► evidence sentences (rag.evidence) ─► answerable? (rag.answerability; no: refuse, saying
+                 what the sources give instead)
+             ─► LLM reads only the numbered sentences (streamed)
+             ─► EvidenceChecker: numbers, names and key words must be in the cited sentence; failing
+                 sentences dropped; nothing left → quote the sentence holding the value asked for
+                 (``extractive_fallback``) or refuse
+             ─► Answer (with ``evidence``; on refusal the reason and what was found instead)
+
+With ``evidence_first=False`` the earlier flow runs: numbered passages trimmed to the prompt budget,
+checked by :class:`~rag.citations.CitationChecker`.
 """
 
 from __future__ import annotations
@@ -18,15 +25,17 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from rag import prompts, safety
+from rag.answerability import Verdict, explain, judge
 from rag.chunking import approx_token_count, sentence_spans
-from rag.citations import CitationChecker, numbers_in
+from rag.citations import CitationChecker, EvidenceChecker, numbers_in
 from rag.config import SanadConfig
 from rag.errors import GenerationError, SanadError
+from rag.evidence import Scored, has_type, select, to_evidence
 from rag.generators import ChatMessage, Generator
 from rag.hybrid import rrf
 from rag.retrieval import Retriever, check_k, check_question, detect_language
 from rag.textnorm import normalize_arabic, tokenize
-from rag.types import Answer, Filters, Hit
+from rag.types import Answer, Evidence, Filters, Hit
 
 logger = logging.getLogger(__name__)
 
@@ -130,6 +139,7 @@ class Answerer:
         self.retriever = retriever
         self.generator = generator
         self.checker = CitationChecker()
+        self.evidence_checker = EvidenceChecker()
         self._lock = threading.Lock()  # one generation at a time: the model is not re-entrant
 
     def _prompt_builder(self) -> PromptBuilder:
@@ -159,18 +169,19 @@ class Answerer:
                 translation = self.translate(question)
             timings["translate_s"] = time.perf_counter() - t
         t = time.perf_counter()
-        k = k or self.config.top_k
-        hits = self.retriever.search(question, k=max(k, self.config.answer_passages), mode=mode, filters=filters)
+        k = max(k or self.config.top_k, self.config.answer_passages)
+        if self.config.evidence_first:
+            k = max(k, self.config.evidence_passages)
+        hits = self.retriever.search(question, k=k, mode=mode, filters=filters)
         if translation:
-            extra = self.retriever.search(translation, k=max(k, self.config.answer_passages), mode=mode,
-                                          filters=filters)
+            extra = self.retriever.search(translation, k=k, mode=mode, filters=filters)
             by_id = {h.chunk_id: h for h in (*extra, *hits)}
             fused = rrf({"question": [h.chunk_id for h in hits], "translation": [h.chunk_id for h in extra]},
                         k=self.config.rrf_k)
             hits = [replace(by_id[c], score=s, rank=i + 1, scores={**by_id[c].scores, **r})
                     for i, (c, s, r) in enumerate(fused)]
         timings["retrieval_s"] = time.perf_counter() - t
-        return hits[: max(k, self.config.answer_passages)], translation, timings
+        return hits[:k], translation, timings
 
     def stream(self, question: str, *, k: int | None = None, mode: str | None = None,
                filters: Filters | None = None) -> Iterator[StreamEvent]:
@@ -192,6 +203,9 @@ class Answerer:
         if not hits:
             yield StreamEvent("answer", answer=self._refuse(question, language, hits, "no passage matched", timings,
                                                              t_start))
+            return
+        if self.config.evidence_first:
+            yield from self._stream_evidence(question, language, hits, translation, timings, t_start, flagged)
             return
         via_arabic = language == "en" and bool(translation) and self.config.english_via_arabic
         pieces: list[str] = []
@@ -218,6 +232,82 @@ class Answerer:
             if via_arabic:
                 answer = yield from self._back_translate(answer, question, timings, t_start)
         yield StreamEvent("answer", answer=answer)
+
+    def _stream_evidence(self, question: str, language: str, hits: list[Hit], translation: str,
+                         timings: dict[str, float], t_start: float,
+                         flagged: frozenset[str] = frozenset()) -> Iterator[StreamEvent]:
+        """Evidence first: select sentences, decide answerability, generate from the sentences, check."""
+        t = time.perf_counter()
+        scored = select(question, hits, config=self.config, embedder=getattr(self.retriever, "embedder", None),
+                        translation=translation)
+        evidence = to_evidence(scored)
+        verdict = judge(question, scored, language=language, threshold=self.config.answerable_threshold,
+                        translation=translation)
+        timings["evidence_s"] = time.perf_counter() - t
+        timings["answerability"] = verdict.score
+        if not verdict.answerable:
+            why = (f"the evidence does not answer the question (answerability {verdict.score:.2f} < "
+                   f"{self.config.answerable_threshold})" + (f"; missing: {', '.join(verdict.missing)}"
+                                                             if verdict.missing else ""))
+            yield StreamEvent("answer", answer=self._refuse_found(question, language, hits, evidence, scored,
+                                                                   verdict, why, timings, t_start))
+            return
+        system, user = prompts.evidence_messages(question, [e.text for e in evidence], language, translation)
+        messages = (ChatMessage("system", system), ChatMessage("user", user))
+        pieces: list[str] = []
+        with self._lock:
+            self.generator.load()
+            timings["prompt_tokens"] = float(sum(self.generator.count_tokens(m.content) for m in messages))
+            t_gen = time.perf_counter()
+            for piece in self.generator.stream(messages, max_tokens=self.config.llm_max_tokens,
+                                               temperature=self.config.temperature, seed=self.config.seed):
+                if not pieces:
+                    timings["ttft_s"] = time.perf_counter() - t_gen
+                    timings["first_token_s"] = time.perf_counter() - t_start
+                pieces.append(piece)
+                yield StreamEvent("token", text=piece)
+            timings["generation_s"] = time.perf_counter() - t_gen
+        raw = "".join(pieces).strip()
+        timings["completion_tokens"] = float(self.generator.count_tokens(raw)) if raw else 0.0
+        answer = self._finish_evidence(question, language, hits, evidence, scored, verdict, raw, timings, t_start)
+        if safety.rests_on_flagged(answer.citations, flagged):
+            answer = self._refuse_found(question, language, hits, evidence, scored, verdict,
+                                        "the answer rests only on articles flagged for instruction-like text",
+                                        timings, t_start, raw)
+        yield StreamEvent("answer", answer=answer)
+
+    def _finish_evidence(self, question: str, language: str, hits: list[Hit], evidence: tuple[Evidence, ...],
+                         scored: list[Scored], verdict: Verdict, raw: str, timings: dict[str, float],
+                         t_start: float) -> Answer:
+        if not raw or is_refusal(raw):
+            return self._refuse_found(question, language, hits, evidence, scored, verdict,
+                                      "the model found no answer in the evidence", timings, t_start, raw)
+        text, sentences, citations = self.evidence_checker.run(raw, evidence, language, question)
+        if not citations and self.config.extractive_fallback:
+            quote = extractive(question, evidence, verdict.kind, language)
+            if quote:
+                text, checks, citations = self.evidence_checker.run(quote, evidence, language, question)
+                sentences = (*sentences, *(replace(c, reason="extractive fallback: the model's answer failed the "
+                                                   "checker") for c in checks))
+                timings["extractive"] = 1.0
+        if not text or not citations:
+            return self._refuse_found(question, language, hits, evidence, scored, verdict,
+                                      "no sentence of the answer is supported by the evidence", timings, t_start,
+                                      raw, sentences)
+        timings["total_s"] = time.perf_counter() - t_start
+        return Answer(question=question, language=_lang(language), answer=text, refused=False, citations=citations,
+                      passages=tuple(hits), sentences=sentences, raw_answer=raw, timings=timings, evidence=evidence)
+
+    def _refuse_found(self, question: str, language: str, hits: Sequence[Hit], evidence: tuple[Evidence, ...],
+                      scored: list[Scored], verdict: Verdict, reason: str, timings: dict[str, float],
+                      t_start: float, raw: str = "", sentences: tuple = ()) -> Answer:
+        """A refusal that says what the sources do give instead (in the question's language)."""
+        found, _ = explain(verdict, scored, language, question)
+        timings["total_s"] = time.perf_counter() - t_start
+        text = prompts.REFUSAL_FOUND[language].format(refusal=prompts.REFUSALS[language], found=found)
+        return Answer(question=question, language=_lang(language), answer=text, refused=True, citations=(),
+                      passages=tuple(hits), sentences=sentences, raw_answer=raw, refusal_reason=reason,
+                      timings=timings, evidence=evidence)
 
     def _back_translate(self, draft: Answer, question: str, timings: dict[str, float], t_start: float
                         ) -> Iterator[StreamEvent]:
@@ -283,3 +373,22 @@ class Answerer:
         return Answer(question=question, language=language, answer=prompts.REFUSALS[language], refused=True,
                       citations=(), passages=tuple(hits), sentences=sentences, raw_answer=raw,
                       refusal_reason=reason, timings=timings)
+
+
+def _lang(language: str) -> Literal["ar", "en"]:
+    return "ar" if language == "ar" else "en"
+
+
+def extractive(question: str, evidence: Sequence[Evidence], kind: str, language: str) -> str:
+    """The first evidence sentence holding a value of the kind asked for, quoted and cited (``""`` if none).
+
+    Arabic: the sentence itself; English: the Arabic sentence in quotes, with no English words around it (an
+    English frame would be read as Latin-script names the Arabic sentence lacks).
+    """
+    if kind == "other":
+        return ""
+    for e in evidence:
+        if has_type(e.text, kind, question):
+            body = " ".join(e.text.split()).rstrip(".")
+            return f"{body} [{e.n}]." if language == "ar" else f"«{body}» [{e.n}]."
+    return ""

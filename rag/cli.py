@@ -32,7 +32,7 @@ def _config(args: argparse.Namespace) -> SanadConfig:
     overrides = {name: getattr(args, name, None) for name in
                  ("index_dir", "model_dir", "mode", "top_k", "embedding_model", "embedding_backend", "llm_backend",
                   "llm_model", "llm_base_url", "corpus_dir", "index_factory", "llm_threads", "near_duplicates",
-                  "store", "milvus_uri", "ray_address", "ray_workers")}
+                  "store", "milvus_uri", "ray_address", "ray_workers", "answerable_threshold")}
     if getattr(args, "engine", None):
         overrides["index_engine"] = args.engine
     return SanadConfig.from_env(**overrides)
@@ -337,6 +337,8 @@ def build_parser() -> argparse.ArgumentParser:
     _retrieval_flags(p)
     _llm_flags(p)
     p.add_argument("--no-stream", action="store_true", help="print the answer only when complete")
+    p.add_argument("--answerable-threshold", type=float,
+                   help="refuse before generation below this answerability score (default 0.55; 0: never)")
     p.set_defaults(func=_lazy("rag.commands", "cmd_ask"))
 
     p = sub.add_parser("chat", help="a conversation: follow-up questions use the earlier turns")

@@ -178,6 +178,16 @@ class SanadConfig:
     answer_passages: int = 4
     prompt_split: str = "even"
     translate_queries: bool = True
+    # Evidence first (#11): the model reads only the ``evidence_sentences`` best sentences of the top
+    # ``evidence_passages`` passages (rag/evidence.py), and a question is refused before generation when the
+    # answerability score of that evidence (rag/answerability.py) is below ``answerable_threshold``
+    # (calibrated on the seeds suite: scripts/answerability_curve.py). ``extractive_fallback``: when the
+    # model's answer fails the citation checker, quote the evidence sentence that holds the value asked for.
+    evidence_first: bool = True
+    evidence_sentences: int = 3
+    evidence_passages: int = 6
+    answerable_threshold: float = 0.55
+    extractive_fallback: bool = True
     english_via_arabic: bool = False  # measured worse: see README "English questions"
 
     # Who may change the index from the web UI/API (rag/access.py): a token writes need (SANAD_WRITE_TOKEN; never
@@ -218,6 +228,9 @@ class SanadConfig:
         if not 0.0 <= self.fusion_dense_weight <= 1.0:
             raise InputError(f"fusion_dense_weight={self.fusion_dense_weight!r} must be between 0 and 1 "
                              f"(the dense side's share; BM25 gets the rest)")
+        if not 0.0 <= self.answerable_threshold <= 1.0:
+            raise InputError(f"answerable_threshold={self.answerable_threshold!r} must be between 0 and 1 "
+                             f"(0: never refuse before generation)")
         if self.rewrite not in REWRITE_MODES:
             raise InputError(f"rewrite={self.rewrite!r} is not valid; choose one of {', '.join(REWRITE_MODES)}")
         if self.llm_backend not in LLM_BACKENDS:
@@ -225,7 +238,8 @@ class SanadConfig:
         positive = ("embed_batch_size", "embed_threads", "chunk_tokens", "top_k", "candidate_k", "rrf_k",
                     "max_question_chars", "llm_threads", "llm_ctx", "llm_max_tokens", "prompt_budget_tokens",
                     "answer_passages", "approx_threshold", "hnsw_ef_search", "ivf_nprobe", "search_threads",
-                    "history_turns", "timeline_passages", "timeline_events", "ask_queue", "ask_deadline_s")
+                    "history_turns", "timeline_passages", "timeline_events", "ask_queue", "ask_deadline_s",
+                    "evidence_sentences", "evidence_passages")
         for name in positive:
             if getattr(self, name) <= 0:
                 raise InputError(f"{name}={getattr(self, name)!r} must be a positive number")

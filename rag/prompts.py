@@ -7,6 +7,8 @@ sensitive to wording).
 
 from __future__ import annotations
 
+from rag.safety import QUOTE_RULE, quote_passage
+
 LANGUAGE_NAMES = {"ar": "Arabic", "en": "English"}
 
 REFUSALS = {
@@ -25,6 +27,41 @@ SYSTEM = (
 USER = "Passages:\n{passages}\n\nQuestion: {question}{hint}\nAnswer in {language}, citing passages like [1]:"
 
 PASSAGE = "[{n}] {text}"
+
+# -- evidence first (#11): the model reads a few numbered source sentences, not passages ------------------
+# Kept short on purpose: prompt length is the time to first token on a CPU.
+EVIDENCE_SYSTEM = (
+    "Answer the question in one or two short sentences in {language}, using only the numbered source sentences.\n"
+    "Copy numbers, names and dates exactly as written. End each sentence with the number of the source "
+    "sentence it uses, like [1].\n"
+    "If the sentences do not answer the question, reply exactly: {refusal}"
+)
+# Added for English answers: Arabic names stay beside the English, so that reader and checker can match them.
+EVIDENCE_NAMES_EN = ("\nAfter each name of a person, place or organisation, give its Arabic spelling from the "
+                     "source in parentheses, e.g. Celeste Wallander (سيليست والاندر).")
+EVIDENCE_USER = "Source sentences:\n{evidence}\n\nQuestion: {question}{hint}\nAnswer in {language}:"
+
+
+def wrap_evidence(n: int, text: str) -> str:
+    """How evidence sentence ``n`` appears in the prompt (``[n] text``): the one place that wraps source text
+    for the model, so quoting or delimiting untrusted article text belongs here."""
+    return quote_passage(n, text)
+
+
+def evidence_messages(question: str, evidence: list[str], language: str, translation: str = ""
+                      ) -> tuple[str, str]:
+    """The ``(system, user)`` texts asking for an answer to ``question`` from the numbered ``evidence``."""
+    name = LANGUAGE_NAMES[language]
+    system = EVIDENCE_SYSTEM.format(language=name, refusal=REFUSALS[language]) + "\n" + QUOTE_RULE
+    if language == "en":
+        system += EVIDENCE_NAMES_EN
+    hint = TRANSLATION_HINT.format(translation=translation) if translation else ""
+    lines = "\n".join(wrap_evidence(i, text) for i, text in enumerate(evidence, 1))
+    return system, EVIDENCE_USER.format(evidence=lines, question=question, hint=hint, language=name)
+
+
+# What a refusal says about what the sources do give (rag.answerability.explain fills it in).
+REFUSAL_FOUND = {"ar": "{refusal} {found}", "en": "{refusal} {found}"}
 
 # Shown under an English question when it was translated for retrieval: helps the model
 # match the Arabic passages.

@@ -36,7 +36,7 @@ TARGET = "وأكد الوزراء ضرورة تعزيز الأمن والاست�
 
 
 def config(**overrides) -> SanadConfig:
-    return SanadConfig(answer_passages=3, top_k=3, **overrides)
+    return SanadConfig(answer_passages=3, top_k=3, **{"evidence_first": False, **overrides})
 
 
 def answerer(answer: str = GOOD_ANSWER, *, hits=None, translation: str = "", by_question=None, **overrides):

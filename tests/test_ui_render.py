@@ -272,3 +272,17 @@ def test_render_and_uploads_import_without_gradio() -> None:
         "assert 'gradio' not in sys.modules, 'gradio was imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_render_answer_refusal_shows_evidence_quoted_with_title_and_date() -> None:
+    """#11: under a refusal the user sees what the sources do say, each sentence quoted with its article."""
+    from rag.types import Evidence
+
+    ev = Evidence(1, "d1", "c1", "عنوان <b>المقال</b>", "تحتفظ الولايات المتحدة بحوالي 2500 جندي <script>", 0, 10,
+                  published="2024-04-16", source="العربي الجديد")
+    answer = Answer(question="q", language="ar", answer="لا تتوفر … بحوالي 2500 جندي [1]", refused=True, citations=(),
+                    passages=(), refusal_reason="missing: البريطانيين", evidence=(ev,))
+    html = render_answer(answer)
+    assert 'id="sanad-evidence-1"' in html and "2024-04-16" in html and "العربي الجديد" in html
+    assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;" in html
+    assert html.index("sanad-refusal") < html.index("sanad-evidence")

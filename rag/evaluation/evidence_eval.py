@@ -1,7 +1,7 @@
 """Evidence selection without the LLM: is the gold sentence among the sentences selected for the model?
 
 For each answerable question the passages are retrieved (``sanad.search``, the configured mode,
-``answer_passages`` of them) and handed to an *evidence selector*, a callable::
+``evidence_passages`` of them, as the answer pipeline reads) and handed to an *evidence selector*, a callable::
 
     selector(question: str, hits: Sequence[Hit]) -> Sequence[Evidence]
 
@@ -146,7 +146,7 @@ def evaluate_evidence(
     Rows hold ``n``, ``passage_recall`` (gold covered by a retrieved passage), ``sentence_recall``
     (gold covered by a selected sentence), ``selected`` (mean sentences) and ``chars`` (mean characters).
     """
-    k = k or sanad.config.answer_passages
+    k = k or getattr(sanad.config, "evidence_passages", sanad.config.answer_passages)
     articles = sanad.retriever.index.articles
     records: dict[str, dict] = {}
     chosen = [it for it in items if it.answerable]

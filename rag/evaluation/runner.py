@@ -367,7 +367,8 @@ def evidence_stage(target: Sanad, items: Sequence[QAItem], suite: Suite, n: int 
               else stratified_sample(answerable, n, key=lambda it: (it.lang, it.type), seed=seed))
     t = time.perf_counter()
     table, records = evaluate_evidence(target, chosen, selector, sentences=sentences, show_progress=show_progress)
-    return {"table": table, "records": records, "selector": name, "k": target.config.answer_passages,
+    k = getattr(target.config, "evidence_passages", target.config.answer_passages)
+    return {"table": table, "records": records, "selector": name, "k": k,
             "gold": "XQuAD-R sentence of the gold answer" if sentences else "the gold evidence quote / answer span",
             "n": len(chosen), "seconds": time.perf_counter() - t}
 

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from rag.retrieval import detect_language
 from rag.types import Answer, Hit
+from rag.types import byline as byline_text
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 _LABELS = {  # Answer.timings keys, in pipeline order
@@ -132,6 +133,17 @@ def render_answer(answer: Answer) -> str:
         parts.append('<div class="sanad-notice sanad-unsupported" id="sanad-unsupported">'
                      '<div class="sanad-notice-title">Removed from the answer: not supported by the sources</div>'
                      f'<ul>{items}</ul></div>')
+    if answer.evidence:  # the source sentences quoted, cited ones marked; on a refusal, what was found instead
+        cited = {c.n for c in answer.citations}
+        items = "".join(
+            f'<li class="sanad-evidence-item{" cited" if e.n in cited else ""}" id="sanad-evidence-{e.n}" '
+            f'data-doc-id="{esc(e.doc_id)}"><span class="sanad-cite">{e.n}</span> '
+            f'<q dir="{direction(e.text)}">{esc(e.text)}</q> <span class="sanad-meta">— '
+            f'<span dir="{direction(e.title)}">{esc(e.title)}</span>'
+            f'{" · " + esc(byline_text(e.source, e.published)) if (e.source or e.published) else ""}</span></li>'
+            for e in answer.evidence)
+        parts.append('<div class="sanad-evidence" id="sanad-evidence"><h4>Evidence: the source sentences the answer '
+                     f'may rest on</h4><ol>{items}</ol></div>')
     if answer.citations:
         parts.append('<div class="sanad-sources"><h4>Sources</h4>')
         by_chunk = {h.chunk_id: h for h in answer.passages}
