@@ -144,7 +144,10 @@ def test_answer_issue_payload_followed_by_model_is_not_certified() -> None:
     answer = Answerer(SanadConfig(translate_queries=False), _Retriever([bad, good]), generator).ask("كم عدد الجنود؟")
     sent = generator.stream_calls[0][1].content
     assert "9999" not in sent and "تجاهل" not in sent
-    assert answer.refused and "9999" not in answer.answer
+    # Evidence first (#11): the checker drops the model's 9999 and the extractive fallback may quote the clean
+    # article's sentence instead; either way the injected figure is never certified.
+    assert "9999" not in answer.answer
+    assert answer.refused or ("2500" in answer.answer and all(c.doc_id == "good" for c in answer.citations))
 
 
 def test_answer_resting_only_on_flagged_article_refused() -> None:
