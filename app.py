@@ -73,11 +73,14 @@ def ensure_index(sanad: Sanad) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="app.py", description="Sanad's web UI (Gradio).")
-    parser.add_argument("--host", default=os.environ.get("SANAD_HOST", "127.0.0.1"),
-                        help="address to listen on (default 127.0.0.1, this machine only). Another address (0.0.0.0: "
-                             "every interface) lets anyone who reaches the port use the app, so it is refused unless "
-                             "writes are protected (SANAD_WRITE_TOKEN or --auth), --read-only, or "
-                             "--insecure-open-writes is given")
+    parser.add_argument(
+        "--host",
+        default=os.environ.get("SANAD_HOST", "127.0.0.1"),
+        help="address to listen on (default 127.0.0.1, this machine only). Another address (0.0.0.0: "
+        "every interface) lets anyone who reaches the port use the app, so it is refused unless "
+        "writes are protected (SANAD_WRITE_TOKEN or --auth), --read-only, or "
+        "--insecure-open-writes is given",
+    )
     parser.add_argument("--port", type=int, default=int(os.environ.get("SANAD_PORT", "7860")))
     parser.add_argument("--index-dir", type=Path, help="index folder (default: index, or $SANAD_INDEX_DIR)")
     parser.add_argument("--corpus-dir", type=Path, help="articles folder (default: data/articles)")
@@ -89,13 +92,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_access_flags(parser: argparse.ArgumentParser) -> None:
     """``--auth``, ``--read-only``, ``--insecure-open-writes`` (also on ``sanad serve``); see rag/access.py."""
-    parser.add_argument("--auth", action="append", metavar="USER:PASSWORD",
-                        help="require Gradio's login for the whole app (repeatable; or $SANAD_UI_AUTH as "
-                             "user:pass,user2:pass2); writes are then recorded under the user's name")
-    parser.add_argument("--read-only", action="store_true", default=None,
-                        help="refuse every write (adding and removing articles); or $SANAD_READ_ONLY=1")
-    parser.add_argument("--insecure-open-writes", action="store_true",
-                        help="allow listening beyond 127.0.0.1 with writes open to anyone (not recommended)")
+    parser.add_argument(
+        "--auth",
+        action="append",
+        metavar="USER:PASSWORD",
+        help="require Gradio's login for the whole app (repeatable; or $SANAD_UI_AUTH as "
+        "user:pass,user2:pass2); writes are then recorded under the user's name",
+    )
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        default=None,
+        help="refuse every write (adding and removing articles); or $SANAD_READ_ONLY=1",
+    )
+    parser.add_argument(
+        "--insecure-open-writes",
+        action="store_true",
+        help="allow listening beyond 127.0.0.1 with writes open to anyone (not recommended)",
+    )
 
 
 def parse_auth(values: Sequence[str] | None) -> list[tuple[str, str]]:
@@ -113,16 +127,21 @@ def parse_auth(values: Sequence[str] | None) -> list[tuple[str, str]]:
 def main(argv: Sequence[str] | None = None, config: SanadConfig | None = None) -> int:
     """Start the web UI (blocks until stopped). ``config`` comes from ``sanad serve``; else from the env."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     try:
-        config = (config or SanadConfig.from_env()).with_overrides(index_dir=args.index_dir,
-                                                                   corpus_dir=args.corpus_dir,
-                                                                   read_only=args.read_only)
+        config = (config or SanadConfig.from_env()).with_overrides(
+            index_dir=args.index_dir, corpus_dir=args.corpus_dir, read_only=args.read_only
+        )
         auth = parse_auth(args.auth)
-        check_bind(args.host, protected=bool(config.write_token or auth), read_only=config.read_only,
-                   insecure_open_writes=args.insecure_open_writes)
+        check_bind(
+            args.host,
+            protected=bool(config.write_token or auth),
+            read_only=config.read_only,
+            insecure_open_writes=args.insecure_open_writes,
+        )
         from rag.config import OFFLINE_EMBEDDING
 
         if config.embedding_model == OFFLINE_EMBEDDING:

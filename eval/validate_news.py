@@ -98,8 +98,18 @@ def _quote(corpus: Corpus, doc_id: str, quote: object, where: str, errors: list[
 def validate_followups(path: Path, corpus: Corpus) -> tuple[list[str], list[str], str]:
     errors: list[str] = []
     warnings: list[str] = []
-    fields = {"id", "lang", "turns", "question", "standalone", "answerable", "gold_doc_ids", "evidence", "answers",
-              "type"}
+    fields = {
+        "id",
+        "lang",
+        "turns",
+        "question",
+        "standalone",
+        "answerable",
+        "gold_doc_ids",
+        "evidence",
+        "answers",
+        "type",
+    }
     seen: set[str] = set()
     recs = []
     for n, rec in _lines(path, errors):
@@ -122,8 +132,11 @@ def validate_followups(path: Path, corpus: Corpus) -> tuple[list[str], list[str]
             errors.append(f"{where}: turns must hold 1 or 2 earlier turns")
             continue
         for t in turns:
-            if not (isinstance(t, dict) and set(t) == {"question", "answer"}
-                    and all(isinstance(t[k], str) and t[k].strip() for k in t)):
+            if not (
+                isinstance(t, dict)
+                and set(t) == {"question", "answer"}
+                and all(isinstance(t[k], str) and t[k].strip() for k in t)
+            ):
                 errors.append(f"{where}: each turn is {{'question', 'answer'}} with non-empty text")
         if rec["type"] not in TYPES:
             errors.append(f"{where}: type must be one of {sorted(TYPES)}")
@@ -151,8 +164,11 @@ def validate_followups(path: Path, corpus: Corpus) -> tuple[list[str], list[str]
         errors.append("set: need both 2-turn and 3-turn conversations")
     if unans < 5:
         errors.append(f"set: {unans} unanswerable last turns, need >= 5")
-    summary = (f"conversations: {len(recs)} (ar={langs['ar']}, en={langs['en']}); turns: "
-               + ", ".join(f"{k}-turn={v}" for k, v in sorted(sizes.items())) + f"; unanswerable last turns: {unans}")
+    summary = (
+        f"conversations: {len(recs)} (ar={langs['ar']}, en={langs['en']}); turns: "
+        + ", ".join(f"{k}-turn={v}" for k, v in sorted(sizes.items()))
+        + f"; unanswerable last turns: {unans}"
+    )
     return errors, warnings, summary
 
 
@@ -184,8 +200,11 @@ def validate_conflicts(path: Path, corpus: Corpus) -> tuple[list[str], list[str]
                 errors.append(f"{where}: each side is {{doc_id, evidence, values, date}}")
                 continue
             _quote(corpus, side["doc_id"], side["evidence"], where, errors)
-            if not (isinstance(side["values"], list) and side["values"]
-                    and all(isinstance(v, str) and v.strip() for v in side["values"])):
+            if not (
+                isinstance(side["values"], list)
+                and side["values"]
+                and all(isinstance(v, str) and v.strip() for v in side["values"])
+            ):
                 errors.append(f"{where}: values must be non-empty strings")
             if not isinstance(side["date"], str) or not PERIOD_RE.match(side["date"]):
                 errors.append(f"{where}: date {side['date']!r} is not an ISO period")
@@ -200,8 +219,10 @@ def validate_conflicts(path: Path, corpus: Corpus) -> tuple[list[str], list[str]
         errors.append(f"set: {n_conflict} conflict questions, need >= 10")
     if n_agree < 10:
         errors.append(f"set: {n_agree} agreeing questions, need >= 10")
-    summary = (f"conflict questions: {n_conflict} (ar={counts[(True, 'ar')]}, en={counts[(True, 'en')]}); "
-               f"agreeing: {n_agree} (ar={counts[(False, 'ar')]}, en={counts[(False, 'en')]})")
+    summary = (
+        f"conflict questions: {n_conflict} (ar={counts[(True, 'ar')]}, en={counts[(True, 'en')]}); "
+        f"agreeing: {n_agree} (ar={counts[(False, 'ar')]}, en={counts[(False, 'en')]})"
+    )
     return errors, warnings, summary
 
 

@@ -25,6 +25,7 @@ Checks:
 Prints a summary and exits 1 on any problem (2 on usage / IO errors).
 Standard library only.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,8 +35,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-FIELDS = ("id", "question", "lang", "answerable", "gold_doc_ids",
-          "evidence", "answers", "type")
+FIELDS = ("id", "question", "lang", "answerable", "gold_doc_ids", "evidence", "answers", "type")
 OPTIONAL_FIELDS = ("answer_type",)
 LANGS = {"ar", "en"}
 TYPES = {"factoid", "multi_doc", "unanswerable", "explanatory"}
@@ -182,8 +182,9 @@ def validate(path: Path, corpus: Path) -> tuple[list[str], list[str], list[dict]
         if typ == "multi_doc" and len(set(gold)) < 2:
             errors.append(f"{where}: multi_doc needs >= 2 distinct gold docs")
         if len(ev) != len(gold):
-            errors.append(f"{where}: need exactly one evidence quote per gold doc "
-                          f"({len(ev)} evidence vs {len(gold)} docs)")
+            errors.append(
+                f"{where}: need exactly one evidence quote per gold doc ({len(ev)} evidence vs {len(gold)} docs)"
+            )
         if not ans or any(not a.strip() for a in ans):
             errors.append(f"{where}: answers must be a non-empty list of non-empty strings")
         if len(set(ans)) != len(ans):
@@ -194,8 +195,7 @@ def validate(path: Path, corpus: Path) -> tuple[list[str], list[str], list[dict]
                 errors.append(f"{where}: empty evidence for {doc_id}")
                 continue
             if len(quote) > MAX_EVIDENCE_CHARS:
-                errors.append(f"{where}: evidence for {doc_id} is {len(quote)} chars "
-                              f"(> {MAX_EVIDENCE_CHARS})")
+                errors.append(f"{where}: evidence for {doc_id} is {len(quote)} chars (> {MAX_EVIDENCE_CHARS})")
             body = doc_text(doc_id)
             if body is None:
                 errors.append(f"{where}: gold doc {doc_id} not found under {corpus}")
@@ -221,8 +221,9 @@ def validate(path: Path, corpus: Path) -> tuple[list[str], list[str], list[dict]
         if answerable[lang] < MIN_ANSWERABLE_PER_LANG:
             errors.append(f"set: {answerable[lang]} answerable {lang} questions, need >= {MIN_ANSWERABLE_PER_LANG}")
         if unanswerable[lang] < MIN_UNANSWERABLE_PER_LANG:
-            errors.append(f"set: {unanswerable[lang]} unanswerable {lang} questions, "
-                          f"need >= {MIN_UNANSWERABLE_PER_LANG}")
+            errors.append(
+                f"set: {unanswerable[lang]} unanswerable {lang} questions, need >= {MIN_UNANSWERABLE_PER_LANG}"
+            )
     if types["unanswerable"] < MIN_UNANSWERABLE:
         errors.append(f"set: {types['unanswerable']} unanswerable, need >= {MIN_UNANSWERABLE}")
     if types["multi_doc"] < MIN_MULTI_DOC:
@@ -235,12 +236,14 @@ def summarize(records: list[dict]) -> str:
     types = Counter(r["type"] for r in records)
     cross = Counter((r["lang"], r["type"]) for r in records)
     docs = Counter(d for r in records for d in r["gold_doc_ids"])
-    lines = [f"pairs: {len(records)}",
-             "by lang: " + ", ".join(f"{k}={langs[k]}" for k in sorted(langs)),
-             "by type: " + ", ".join(f"{k}={types[k]}" for k in sorted(types)),
-             f"answerable: {sum(r['answerable'] for r in records)}, "
-             f"unanswerable: {sum(not r['answerable'] for r in records)}",
-             "lang x type:"]
+    lines = [
+        f"pairs: {len(records)}",
+        "by lang: " + ", ".join(f"{k}={langs[k]}" for k in sorted(langs)),
+        "by type: " + ", ".join(f"{k}={types[k]}" for k in sorted(types)),
+        f"answerable: {sum(r['answerable'] for r in records)}, "
+        f"unanswerable: {sum(not r['answerable'] for r in records)}",
+        "lang x type:",
+    ]
     for lang in sorted(langs):
         counts = ", ".join(f"{t}={cross[(lang, t)]}" for t in sorted(TYPES) if cross[(lang, t)])
         lines.append(f"  {lang}: {counts}")
@@ -259,8 +262,12 @@ def summarize(records: list[dict]) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("qa_file", type=Path, help="JSONL evaluation file")
-    ap.add_argument("--corpus", type=Path, default=Path("data/articles"),
-                    help="directory holding <doc_id>.txt articles (default: data/articles)")
+    ap.add_argument(
+        "--corpus",
+        type=Path,
+        default=Path("data/articles"),
+        help="directory holding <doc_id>.txt articles (default: data/articles)",
+    )
     ap.add_argument("--quiet-warnings", action="store_true", help="do not print warnings")
     args = ap.parse_args(argv)
 

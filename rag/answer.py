@@ -20,7 +20,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Generator as Generator_
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -35,7 +36,7 @@ from rag.generators import ChatMessage, Generator
 from rag.hybrid import rrf
 from rag.retrieval import Retriever, check_k, check_question, detect_language
 from rag.textnorm import normalize_arabic, tokenize
-from rag.types import Answer, Evidence, Filters, Hit
+from rag.types import Answer, Evidence, Filters, Hit, RetrievalMode
 
 logger = logging.getLogger(__name__)
 
@@ -68,8 +69,13 @@ class PromptBuilder:
     get larger shares (1 : 1/2 : 1/3 of what is left).
     """
 
-    def __init__(self, budget_tokens: int = 600, max_passages: int = 4, count_tokens=approx_token_count,
-                 split: str = "even") -> None:
+    def __init__(
+        self,
+        budget_tokens: int = 600,
+        max_passages: int = 4,
+        count_tokens: Callable[[str], int] = approx_token_count,
+        split: str = "even",
+    ) -> None:
         self.budget_tokens = budget_tokens
         self.max_passages = max_passages
         self.count_tokens = count_tokens
@@ -81,17 +87,25 @@ class PromptBuilder:
             return " ".join(text.split())
         want = set(tokenize(question)) | numbers_in(question)  # tokenize() already stems; stemming twice misses
         spans = list(sentence_spans(text))
-        scored = sorted(range(len(spans)), key=lambda i: (-len(want & (set(tokenize(text[spans[i][0]:spans[i][1]]))
-                                                                      | numbers_in(text[spans[i][0]:spans[i][1]]))), i))
+        scored = sorted(
+            range(len(spans)),
+            key=lambda i: (
+                -len(
+                    want
+                    & (set(tokenize(text[spans[i][0] : spans[i][1]])) | numbers_in(text[spans[i][0] : spans[i][1]]))
+                ),
+                i,
+            ),
+        )
         chosen: list[int] = []
         used = 0
         for i in scored:
-            cost = self.count_tokens(text[spans[i][0]:spans[i][1]])
+            cost = self.count_tokens(text[spans[i][0] : spans[i][1]])
             if used + cost > budget and chosen:
                 continue
             chosen.append(i)
             used += cost
-        return " … ".join(" ".join(text[spans[i][0]:spans[i][1]].split()) for i in sorted(chosen))
+        return " … ".join(" ".join(text[spans[i][0] : spans[i][1]].split()) for i in sorted(chosen))
 
     def build(self, question: str, hits: Sequence[Hit], language: str, translation: str = "") -> Prompt:
         hits = tuple(hits[: self.max_passages])
@@ -115,8 +129,11 @@ class PromptBuilder:
         system = prompts.SYSTEM.format(refusal=prompts.REFUSALS[language], language=name) + "\n" + safety.QUOTE_RULE
         hint = prompts.TRANSLATION_HINT.format(translation=translation) if translation else ""
         user = prompts.USER.format(passages="\n\n".join(lines), question=question, hint=hint, language=name)
-        return Prompt((ChatMessage("system", system), ChatMessage("user", user)), hits,
-                      sum(self.count_tokens(line) for line in lines))
+        return Prompt(
+            (ChatMessage("system", system), ChatMessage("user", user)),
+            hits,
+            sum(self.count_tokens(line) for line in lines),
+        )
 
 
 def is_refusal(text: str) -> bool:
@@ -143,13 +160,19 @@ class Answerer:
         self._lock = threading.Lock()  # one generation at a time: the model is not re-entrant
 
     def _prompt_builder(self) -> PromptBuilder:
-        return PromptBuilder(self.config.prompt_budget_tokens, self.config.answer_passages, self.generator.count_tokens,
-                             split=self.config.prompt_split)
+        return PromptBuilder(
+            self.config.prompt_budget_tokens,
+            self.config.answer_passages,
+            self.generator.count_tokens,
+            split=self.config.prompt_split,
+        )
 
     def translate(self, question: str) -> str:
         """The question in Arabic (for retrieval and as a hint to the model); '' on failure."""
-        messages = (ChatMessage("system", prompts.TRANSLATE_SYSTEM),
-                    ChatMessage("user", prompts.TRANSLATE_USER.format(question=question)))
+        messages = (
+            ChatMessage("system", prompts.TRANSLATE_SYSTEM),
+            ChatMessage("user", prompts.TRANSLATE_USER.format(question=question)),
+        )
         try:
             out = self.generator.generate(messages, max_tokens=60, temperature=0.0, seed=self.config.seed).text
         except SanadError as exc:
@@ -158,8 +181,9 @@ class Answerer:
         out = out.strip().splitlines()[0].strip(" \"'«»") if out.strip() else ""
         return out if detect_language(out) == "ar" else ""
 
-    def retrieve(self, question: str, language: str, k: int | None, mode: str | None,
-                 filters: Filters | None = None) -> tuple[list[Hit], str, dict[str, float]]:
+    def retrieve(
+        self, question: str, language: str, k: int | None, mode: RetrievalMode | None, filters: Filters | None = None
+    ) -> tuple[list[Hit], str, dict[str, float]]:
         timings: dict[str, float] = {}
         translation = ""
         if language == "en" and self.config.translate_queries:
@@ -176,15 +200,20 @@ class Answerer:
         if translation:
             extra = self.retriever.search(translation, k=k, mode=mode, filters=filters)
             by_id = {h.chunk_id: h for h in (*extra, *hits)}
-            fused = rrf({"question": [h.chunk_id for h in hits], "translation": [h.chunk_id for h in extra]},
-                        k=self.config.rrf_k)
-            hits = [replace(by_id[c], score=s, rank=i + 1, scores={**by_id[c].scores, **r})
-                    for i, (c, s, r) in enumerate(fused)]
+            fused = rrf(
+                {"question": [h.chunk_id for h in hits], "translation": [h.chunk_id for h in extra]},
+                k=self.config.rrf_k,
+            )
+            hits = [
+                replace(by_id[c], score=s, rank=i + 1, scores={**by_id[c].scores, **r})
+                for i, (c, s, r) in enumerate(fused)
+            ]
         timings["retrieval_s"] = time.perf_counter() - t
         return hits[:k], translation, timings
 
-    def stream(self, question: str, *, k: int | None = None, mode: str | None = None,
-               filters: Filters | None = None) -> Iterator[StreamEvent]:
+    def stream(
+        self, question: str, *, k: int | None = None, mode: RetrievalMode | None = None, filters: Filters | None = None
+    ) -> Iterator[StreamEvent]:
         """Yield the passages, then answer text as it is generated, then the checked :class:`Answer`.
 
         With ``english_via_arabic`` an English question is answered from its Arabic
@@ -201,8 +230,9 @@ class Answerer:
         hits, flagged = safety.screen_hits(hits, articles)  # instruction-like text blanked, flagged articles noted
         yield StreamEvent("passages", hits=tuple(hits))
         if not hits:
-            yield StreamEvent("answer", answer=self._refuse(question, language, hits, "no passage matched", timings,
-                                                             t_start))
+            yield StreamEvent(
+                "answer", answer=self._refuse(question, language, hits, "no passage matched", timings, t_start)
+            )
             return
         if self.config.evidence_first:
             yield from self._stream_evidence(question, language, hits, translation, timings, t_start, flagged)
@@ -217,8 +247,12 @@ class Answerer:
                 prompt = self._prompt_builder().build(question, hits, language, translation)
             timings["prompt_tokens"] = float(sum(self.generator.count_tokens(m.content) for m in prompt.messages))
             t_gen = time.perf_counter()
-            for piece in self.generator.stream(prompt.messages, max_tokens=self.config.llm_max_tokens,
-                                               temperature=self.config.temperature, seed=self.config.seed):
+            for piece in self.generator.stream(
+                prompt.messages,
+                max_tokens=self.config.llm_max_tokens,
+                temperature=self.config.temperature,
+                seed=self.config.seed,
+            ):
                 if not pieces:
                     timings["ttft_s"] = time.perf_counter() - t_gen
                     timings["first_token_s"] = time.perf_counter() - t_start  # what the user waits for
@@ -233,24 +267,41 @@ class Answerer:
                 answer = yield from self._back_translate(answer, question, timings, t_start)
         yield StreamEvent("answer", answer=answer)
 
-    def _stream_evidence(self, question: str, language: str, hits: list[Hit], translation: str,
-                         timings: dict[str, float], t_start: float,
-                         flagged: frozenset[str] = frozenset()) -> Iterator[StreamEvent]:
+    def _stream_evidence(
+        self,
+        question: str,
+        language: str,
+        hits: list[Hit],
+        translation: str,
+        timings: dict[str, float],
+        t_start: float,
+        flagged: frozenset[str] = frozenset(),
+    ) -> Iterator[StreamEvent]:
         """Evidence first: select sentences, decide answerability, generate from the sentences, check."""
         t = time.perf_counter()
-        scored = select(question, hits, config=self.config, embedder=getattr(self.retriever, "embedder", None),
-                        translation=translation)
+        scored = select(
+            question,
+            hits,
+            config=self.config,
+            embedder=getattr(self.retriever, "embedder", None),
+            translation=translation,
+        )
         evidence = to_evidence(scored)
-        verdict = judge(question, scored, language=language, threshold=self.config.answerable_threshold,
-                        translation=translation)
+        verdict = judge(
+            question, scored, language=language, threshold=self.config.answerable_threshold, translation=translation
+        )
         timings["evidence_s"] = time.perf_counter() - t
         timings["answerability"] = verdict.score
         if not verdict.answerable:
-            why = (f"the evidence does not answer the question (answerability {verdict.score:.2f} < "
-                   f"{self.config.answerable_threshold})" + (f"; missing: {', '.join(verdict.missing)}"
-                                                             if verdict.missing else ""))
-            yield StreamEvent("answer", answer=self._refuse_found(question, language, hits, evidence, scored,
-                                                                   verdict, why, timings, t_start))
+            why = (
+                f"the evidence does not answer the question (answerability {verdict.score:.2f} < "
+                f"{self.config.answerable_threshold})"
+                + (f"; missing: {', '.join(verdict.missing)}" if verdict.missing else "")
+            )
+            yield StreamEvent(
+                "answer",
+                answer=self._refuse_found(question, language, hits, evidence, scored, verdict, why, timings, t_start),
+            )
             return
         system, user = prompts.evidence_messages(question, [e.text for e in evidence], language, translation)
         messages = (ChatMessage("system", system), ChatMessage("user", user))
@@ -259,8 +310,12 @@ class Answerer:
             self.generator.load()
             timings["prompt_tokens"] = float(sum(self.generator.count_tokens(m.content) for m in messages))
             t_gen = time.perf_counter()
-            for piece in self.generator.stream(messages, max_tokens=self.config.llm_max_tokens,
-                                               temperature=self.config.temperature, seed=self.config.seed):
+            for piece in self.generator.stream(
+                messages,
+                max_tokens=self.config.llm_max_tokens,
+                temperature=self.config.temperature,
+                seed=self.config.seed,
+            ):
                 if not pieces:
                     timings["ttft_s"] = time.perf_counter() - t_gen
                     timings["first_token_s"] = time.perf_counter() - t_start
@@ -271,46 +326,118 @@ class Answerer:
         timings["completion_tokens"] = float(self.generator.count_tokens(raw)) if raw else 0.0
         answer = self._finish_evidence(question, language, hits, evidence, scored, verdict, raw, timings, t_start)
         if safety.rests_on_flagged(answer.citations, flagged):
-            answer = self._refuse_found(question, language, hits, evidence, scored, verdict,
-                                        "the answer rests only on articles flagged for instruction-like text",
-                                        timings, t_start, raw)
+            answer = self._refuse_found(
+                question,
+                language,
+                hits,
+                evidence,
+                scored,
+                verdict,
+                "the answer rests only on articles flagged for instruction-like text",
+                timings,
+                t_start,
+                raw,
+            )
         yield StreamEvent("answer", answer=answer)
 
-    def _finish_evidence(self, question: str, language: str, hits: list[Hit], evidence: tuple[Evidence, ...],
-                         scored: list[Scored], verdict: Verdict, raw: str, timings: dict[str, float],
-                         t_start: float) -> Answer:
+    def _finish_evidence(
+        self,
+        question: str,
+        language: str,
+        hits: list[Hit],
+        evidence: tuple[Evidence, ...],
+        scored: list[Scored],
+        verdict: Verdict,
+        raw: str,
+        timings: dict[str, float],
+        t_start: float,
+    ) -> Answer:
         if not raw or is_refusal(raw):
-            return self._refuse_found(question, language, hits, evidence, scored, verdict,
-                                      "the model found no answer in the evidence", timings, t_start, raw)
+            return self._refuse_found(
+                question,
+                language,
+                hits,
+                evidence,
+                scored,
+                verdict,
+                "the model found no answer in the evidence",
+                timings,
+                t_start,
+                raw,
+            )
         text, sentences, citations = self.evidence_checker.run(raw, evidence, language, question)
         if not citations and self.config.extractive_fallback:
             quote = extractive(question, evidence, verdict.kind, language)
             if quote:
                 text, checks, citations = self.evidence_checker.run(quote, evidence, language, question)
-                sentences = (*sentences, *(replace(c, reason="extractive fallback: the model's answer failed the "
-                                                   "checker") for c in checks))
+                sentences = (
+                    *sentences,
+                    *(replace(c, reason="extractive fallback: the model's answer failed the checker") for c in checks),
+                )
                 timings["extractive"] = 1.0
         if not text or not citations:
-            return self._refuse_found(question, language, hits, evidence, scored, verdict,
-                                      "no sentence of the answer is supported by the evidence", timings, t_start,
-                                      raw, sentences)
+            return self._refuse_found(
+                question,
+                language,
+                hits,
+                evidence,
+                scored,
+                verdict,
+                "no sentence of the answer is supported by the evidence",
+                timings,
+                t_start,
+                raw,
+                sentences,
+            )
         timings["total_s"] = time.perf_counter() - t_start
-        return Answer(question=question, language=_lang(language), answer=text, refused=False, citations=citations,
-                      passages=tuple(hits), sentences=sentences, raw_answer=raw, timings=timings, evidence=evidence)
+        return Answer(
+            question=question,
+            language=_lang(language),
+            answer=text,
+            refused=False,
+            citations=citations,
+            passages=tuple(hits),
+            sentences=sentences,
+            raw_answer=raw,
+            timings=timings,
+            evidence=evidence,
+        )
 
-    def _refuse_found(self, question: str, language: str, hits: Sequence[Hit], evidence: tuple[Evidence, ...],
-                      scored: list[Scored], verdict: Verdict, reason: str, timings: dict[str, float],
-                      t_start: float, raw: str = "", sentences: tuple = ()) -> Answer:
+    def _refuse_found(
+        self,
+        question: str,
+        language: str,
+        hits: Sequence[Hit],
+        evidence: tuple[Evidence, ...],
+        scored: list[Scored],
+        verdict: Verdict,
+        reason: str,
+        timings: dict[str, float],
+        t_start: float,
+        raw: str = "",
+        sentences: tuple = (),
+    ) -> Answer:
         """A refusal that says what the sources do give instead (in the question's language)."""
         found, _ = explain(verdict, scored, language, question)
         timings["total_s"] = time.perf_counter() - t_start
         text = prompts.REFUSAL_FOUND[language].format(refusal=prompts.REFUSALS[language], found=found)
-        return Answer(question=question, language=_lang(language), answer=text, refused=True, citations=(),
-                      passages=tuple(hits), sentences=sentences, raw_answer=raw, refusal_reason=reason,
-                      timings=timings, evidence=evidence)
+        return Answer(
+            question=question,
+            language=_lang(language),
+            answer=text,
+            refused=True,
+            citations=(),
+            passages=tuple(hits),
+            sentences=sentences,
+            raw_answer=raw,
+            refusal_reason=reason,
+            timings=timings,
+            evidence=evidence,
+        )
 
-    def _back_translate(self, draft: Answer, question: str, timings: dict[str, float], t_start: float
-                        ) -> Iterator[StreamEvent]:
+    def _back_translate(
+        self, draft: Answer, question: str, timings: dict[str, float], t_start: float
+    ) -> Generator_[StreamEvent, None, Answer]:
         """Turn a checked Arabic answer into English, sentence by sentence, streaming the English text."""
         if draft.refused:
             return replace(draft, question=question, language="en", answer=prompts.REFUSALS["en"])
@@ -338,41 +465,95 @@ class Answerer:
 
     def _stream_pieces(self, messages: Sequence[ChatMessage], prefix: str) -> Iterator[str]:
         first = True
-        for piece in self.generator.stream(messages, max_tokens=self.config.llm_max_tokens, temperature=0.0,
-                                           seed=self.config.seed):
+        for piece in self.generator.stream(
+            messages, max_tokens=self.config.llm_max_tokens, temperature=0.0, seed=self.config.seed
+        ):
             yield (prefix + piece) if first else piece
             first = False
 
-    def ask(self, question: str, *, k: int | None = None, mode: str | None = None,
-            filters: Filters | None = None) -> Answer:
+    def ask(
+        self, question: str, *, k: int | None = None, mode: RetrievalMode | None = None, filters: Filters | None = None
+    ) -> Answer:
         """Answer ``question`` (blocking); see :meth:`stream` for the streaming form."""
         for event in self.stream(question, k=k, mode=mode, filters=filters):
             if event.kind == "answer" and event.answer is not None:
                 return event.answer
         raise GenerationError("the answer stream ended without an answer")  # pragma: no cover
 
-    def _finish(self, question: str, language: str, prompt: Prompt, raw: str, timings: dict[str, float],
-                t_start: float, flagged: frozenset[str] = frozenset()) -> Answer:
+    def _finish(
+        self,
+        question: str,
+        language: str,
+        prompt: Prompt,
+        raw: str,
+        timings: dict[str, float],
+        t_start: float,
+        flagged: frozenset[str] = frozenset(),
+    ) -> Answer:
         if not raw or is_refusal(raw):
-            return self._refuse(question, language, prompt.hits, "the model found no answer in the passages",
-                                timings, t_start, raw)
+            return self._refuse(
+                question, language, prompt.hits, "the model found no answer in the passages", timings, t_start, raw
+            )
         text, sentences, citations = self.checker.run(raw, prompt.hits, language)
         if not text or not citations:
-            return self._refuse(question, language, prompt.hits, "no sentence of the answer is supported by the "
-                                "passages", timings, t_start, raw, sentences)
+            return self._refuse(
+                question,
+                language,
+                prompt.hits,
+                "no sentence of the answer is supported by the passages",
+                timings,
+                t_start,
+                raw,
+                sentences,
+            )
         if safety.rests_on_flagged(citations, flagged):
-            return self._refuse(question, language, prompt.hits, "the answer rests only on articles flagged for "
-                                "instruction-like text (possible prompt injection)", timings, t_start, raw, sentences)
+            return self._refuse(
+                question,
+                language,
+                prompt.hits,
+                "the answer rests only on articles flagged for instruction-like text (possible prompt injection)",
+                timings,
+                t_start,
+                raw,
+                sentences,
+            )
         timings["total_s"] = time.perf_counter() - t_start
-        return Answer(question=question, language=language, answer=text, refused=False, citations=citations,
-                      passages=prompt.hits, sentences=sentences, raw_answer=raw, timings=timings)
+        return Answer(
+            question=question,
+            language=_lang(language),
+            answer=text,
+            refused=False,
+            citations=citations,
+            passages=prompt.hits,
+            sentences=sentences,
+            raw_answer=raw,
+            timings=timings,
+        )
 
-    def _refuse(self, question: str, language: str, hits: Sequence[Hit], reason: str, timings: dict[str, float],
-                t_start: float, raw: str = "", sentences: tuple = ()) -> Answer:
+    def _refuse(
+        self,
+        question: str,
+        language: str,
+        hits: Sequence[Hit],
+        reason: str,
+        timings: dict[str, float],
+        t_start: float,
+        raw: str = "",
+        sentences: tuple = (),
+    ) -> Answer:
         timings["total_s"] = time.perf_counter() - t_start
-        return Answer(question=question, language=language, answer=prompts.REFUSALS[language], refused=True,
-                      citations=(), passages=tuple(hits), sentences=sentences, raw_answer=raw,
-                      refusal_reason=reason, timings=timings)
+        return Answer(
+            question=question,
+            language=_lang(language),
+            answer=prompts.REFUSALS[language],
+            refused=True,
+            citations=(),
+            passages=tuple(hits),
+            sentences=sentences,
+            raw_answer=raw,
+            refusal_reason=reason,
+            timings=timings,
+        )
 
 
 def _lang(language: str) -> Literal["ar", "en"]:

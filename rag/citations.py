@@ -26,12 +26,43 @@ _LEADING_MARKERS = re.compile(r"^(?:\[[^\]\n]{1,20}\]\s*)+")
 _META = re.compile(
     r"[,،]?\s*(?:as (?:stated|mentioned|noted|indicated|shown) in|according to|based on|see)\s+(?:the\s+)?"
     r"(?:passage|passages|source|sources)\s*(?:\[?\d+\]?)?"
-    + re.sub(r"([\u0621-\u064a])", "\\1[\u064b-\u0652]*",
-             r"|[,،]?\s*(?:كما|وفقا لما|وفق ما)\s+(?:ذكر|ورد|جاء|هو مذكور)\s*(?:ت)?\s+في\s+(?:الفقره|الفقرة|المقطع|النص|المصدر)\s*(?:\[?\d+\]?)?"),
-    re.IGNORECASE)
-_META_WORDS = frozenset({"information", "found", "can", "seen", "see", "shown", "passage", "passages", "stated", "mentioned", "source", "sources",
-                         "provided", "given", "text", "الفقره", "المقطع", "النص", "المصدر", "مذكور", "ذكر", "ورد",
-                         "المعلومات", "المعلومه", "موجوده", "توجد"})
+    + re.sub(
+        r"([\u0621-\u064a])",
+        "\\1[\u064b-\u0652]*",
+        r"|[,،]?\s*(?:كما|وفقا لما|وفق ما)\s+(?:ذكر|ورد|جاء|هو مذكور)\s*(?:ت)?\s+في\s+(?:الفقره|الفقرة|المقطع|النص|المصدر)\s*(?:\[?\d+\]?)?",
+    ),
+    re.IGNORECASE,
+)
+_META_WORDS = frozenset(
+    {
+        "information",
+        "found",
+        "can",
+        "seen",
+        "see",
+        "shown",
+        "passage",
+        "passages",
+        "stated",
+        "mentioned",
+        "source",
+        "sources",
+        "provided",
+        "given",
+        "text",
+        "الفقره",
+        "المقطع",
+        "النص",
+        "المصدر",
+        "مذكور",
+        "ذكر",
+        "ورد",
+        "المعلومات",
+        "المعلومه",
+        "موجوده",
+        "توجد",
+    }
+)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 #: Share of an Arabic sentence's content words that must occur in its cited passage(s).
@@ -73,13 +104,17 @@ def split_answer(answer: str) -> list[ParsedSentence]:
         lead = _LEADING_MARKERS.match(piece)
         if lead and sentences:  # "... دولار. [1] وقال ..." : the [1] belongs to the sentence before
             prev = sentences[-1]
-            sentences[-1] = ParsedSentence(prev.text, tuple(dict.fromkeys(prev.markers + tuple(parse_markers(lead.group())))))
-            piece = piece[lead.end():].strip()
+            sentences[-1] = ParsedSentence(
+                prev.text, tuple(dict.fromkeys(prev.markers + tuple(parse_markers(lead.group()))))
+            )
+            piece = piece[lead.end() :].strip()
         body = _META.sub("", strip_markers(piece)).strip().lstrip(",،").strip()  # "According to passage [1], ..."
         if not re.search(r"[^\W_]", body) or _is_meta(body):
             if sentences and parse_markers(piece):
                 prev = sentences[-1]
-                sentences[-1] = ParsedSentence(prev.text, tuple(dict.fromkeys(prev.markers + tuple(parse_markers(piece)))))
+                sentences[-1] = ParsedSentence(
+                    prev.text, tuple(dict.fromkeys(prev.markers + tuple(parse_markers(piece))))
+                )
             continue
         sentences.append(ParsedSentence(body, tuple(dict.fromkeys(parse_markers(piece)))))
     return sentences
@@ -146,7 +181,7 @@ def _windows(passage: str) -> list[tuple[set[str], set[str]]]:
     spans = [passage[s:e] for s, e, _ in sentence_spans(passage)] or [passage]
     out = []
     for i in range(len(spans)):
-        text = " ".join(spans[max(0, i - 1):i + 2])
+        text = " ".join(spans[max(0, i - 1) : i + 2])
         out.append((_stems(text), numbers_in(text)))
     return out
 
@@ -173,8 +208,9 @@ class CitationChecker:
         >>> text, sentences, citations = checker.run("The fund gives 380 million [1].", hits, "en")  # doctest: +SKIP
     """
 
-    def run(self, answer: str, passages: Sequence[Hit], language: str
-            ) -> tuple[str, tuple[SentenceCheck, ...], tuple[Citation, ...]]:
+    def run(
+        self, answer: str, passages: Sequence[Hit], language: str
+    ) -> tuple[str, tuple[SentenceCheck, ...], tuple[Citation, ...]]:
         """Return the cleaned answer (supported sentences, valid markers), per-sentence checks and citations.
 
         Citation numbers are the passage numbers shown in the prompt (1-based).
@@ -190,21 +226,26 @@ class CitationChecker:
             reason = ""
             if verdict is None or not verdict.ok(language):
                 # Re-attribute to the single passage that supports the sentence best, if any does.
-                candidates = [(support(sentence.text, [h.chunk.text], language), i + 1)
-                              for i, h in enumerate(passages)]
+                candidates = [(support(sentence.text, [h.chunk.text], language), i + 1) for i, h in enumerate(passages)]
                 good = [(s.overlap, -n, n) for s, n in candidates if s.ok(language)]
                 if good:
                     n = max(good)[2]
-                    reason = (f"re-attributed from {list(sentence.markers)} to [{n}]" if sentence.markers
-                              else f"citation added: [{n}]")
+                    reason = (
+                        f"re-attributed from {list(sentence.markers)} to [{n}]"
+                        if sentence.markers
+                        else f"citation added: [{n}]"
+                    )
                     valid, verdict = (n,), support(sentence.text, [passages[n - 1].chunk.text], language)
                 elif not _has_claim(sentence.text):
                     checks.append(SentenceCheck(sentence.text, (), True, "no factual claim"))
                     kept.append(sentence.text)
                     continue
                 else:
-                    why = (f"numbers not in any passage: {', '.join(verdict.missing_numbers)}"
-                           if verdict is not None and verdict.missing_numbers else "no passage supports it")
+                    why = (
+                        f"numbers not in any passage: {', '.join(verdict.missing_numbers)}"
+                        if verdict is not None and verdict.missing_numbers
+                        else "no passage supports it"
+                    )
                     checks.append(SentenceCheck(sentence.text, tuple(sentence.markers), False, why))
                     continue
             for n in valid:
@@ -213,9 +254,18 @@ class CitationChecker:
             checks.append(SentenceCheck(sentence.text, valid, True, reason))
             kept.append(sentence.text + " " + "".join(f"[{n}]" for n in valid))
         citations = tuple(
-            Citation(n=n, doc_id=passages[n - 1].doc_id, chunk_id=passages[n - 1].chunk_id,
-                     title=passages[n - 1].title, quote=q, quote_start=s, quote_end=e, **passages[n - 1].meta())
-            for n, (q, s, e) in sorted(used.items()))
+            Citation(
+                n=n,
+                doc_id=passages[n - 1].doc_id,
+                chunk_id=passages[n - 1].chunk_id,
+                title=passages[n - 1].title,
+                quote=q,
+                quote_start=s,
+                quote_end=e,
+                **passages[n - 1].meta(),
+            )
+            for n, (q, s, e) in sorted(used.items())
+        )
         return " ".join(kept).strip(), tuple(checks), citations
 
 
@@ -226,10 +276,14 @@ def _has_claim(sentence: str) -> bool:
 
 # -- evidence first (#11): answers cite numbered evidence *sentences* ---------------------------------------
 # Words an answer may add around the facts it copies (normalised, stemmed as rag.textnorm.tokenize does).
-_GLUE = frozenset(tokenize(
-    "يبلغ تبلغ بلغ بلغت يوجد توجد هناك يقدر تقدر قدر عدد قيمه حوالي نحو قرابه اكثر اقل هو هي هم كان كانت "
-    "يكون تكون وفق وفقا حسب بحسب المصادر المصدر ذكرت تذكر اشار اشارت قال قالت اكد اكدت ايضا فقط نفس "
-    "اسم تاريخ يوم عام سنه مبلغ الجواب الاجابه السوال الاسيله", drop_stopwords=False))
+_GLUE = frozenset(
+    tokenize(
+        "يبلغ تبلغ بلغ بلغت يوجد توجد هناك يقدر تقدر قدر عدد قيمه حوالي نحو قرابه اكثر اقل هو هي هم كان كانت "
+        "يكون تكون وفق وفقا حسب بحسب المصادر المصدر ذكرت تذكر اشار اشارت قال قالت اكد اكدت ايضا فقط نفس "
+        "اسم تاريخ يوم عام سنه مبلغ الجواب الاجابه السوال الاسيله",
+        drop_stopwords=False,
+    )
+)
 _AR_WORD = re.compile(r"[\u0621-\u064a]+")
 _AR_RUN = re.compile(r"[\u0621-\u064a\u064b-\u0652]+(?:\s+[\u0621-\u064a\u064b-\u0652]+)*")
 _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*")
@@ -245,7 +299,7 @@ def _forms(word: str) -> set[str]:
     out = {word, light_stem(word)}
     for c in _CLITIC:
         if word.startswith(c) and len(word) - len(c) >= 2:
-            out |= {word[len(c):], light_stem(word[len(c):])}
+            out |= {word[len(c) :], light_stem(word[len(c) :])}
     return out
 
 
@@ -311,8 +365,11 @@ def keyword_problem(sentence: str, cited: Sequence[str], question: str) -> str:
     """
     asked = _word_forms(question)
     pool = set().union(*(_word_forms(c) for c in cited)) if cited else set()
-    words = [w for w in dict.fromkeys(_AR_WORD.findall(normalize_arabic(sentence)))
-             if w not in STOPWORDS and not (_forms(w) & asked) and not (_forms(w) & _GLUE) and len(w) >= 2]
+    words = [
+        w
+        for w in dict.fromkeys(_AR_WORD.findall(normalize_arabic(sentence)))
+        if w not in STOPWORDS and not (_forms(w) & asked) and not (_forms(w) & _GLUE) and len(w) >= 2
+    ]
     missing = [w for w in words if not (_forms(w) & pool)]
     answer_words = _AR_WORD.findall(normalize_arabic(sentence))
     for w in missing:
@@ -369,8 +426,9 @@ class EvidenceChecker:
         ''
     """
 
-    def run(self, answer: str, evidence: Sequence[Evidence], language: str, question: str = ""
-            ) -> tuple[str, tuple[SentenceCheck, ...], tuple[Citation, ...]]:
+    def run(
+        self, answer: str, evidence: Sequence[Evidence], language: str, question: str = ""
+    ) -> tuple[str, tuple[SentenceCheck, ...], tuple[Citation, ...]]:
         """The answer's supported sentences (with their markers), per-sentence checks, and citations."""
         checks: list[SentenceCheck] = []
         kept: list[str] = []
@@ -383,8 +441,11 @@ class EvidenceChecker:
             if problem:
                 fits = [n for n in texts if not evidence_problem(sentence.text, [texts[n]], language, question)]
                 if fits:
-                    reason = (f"re-attributed from {list(sentence.markers)} to [{fits[0]}]" if sentence.markers
-                              else f"citation added: [{fits[0]}]")
+                    reason = (
+                        f"re-attributed from {list(sentence.markers)} to [{fits[0]}]"
+                        if sentence.markers
+                        else f"citation added: [{fits[0]}]"
+                    )
                     valid = (fits[0],)
                 elif not _has_claim(sentence.text) and not numbers_in(sentence.text):
                     checks.append(SentenceCheck(sentence.text, (), True, "no factual claim"))
@@ -396,9 +457,21 @@ class EvidenceChecker:
             used.update(valid)
             checks.append(SentenceCheck(sentence.text, valid, True, reason))
             kept.append(sentence.text + " " + "".join(f"[{n}]" for n in valid))
-        citations = tuple(Citation(n=e.n, doc_id=e.doc_id, chunk_id=e.chunk_id, title=e.title, quote=e.text,
-                                   quote_start=e.start, quote_end=e.end, published=e.published, source=e.source)
-                          for e in evidence if e.n in used)
+        citations = tuple(
+            Citation(
+                n=e.n,
+                doc_id=e.doc_id,
+                chunk_id=e.chunk_id,
+                title=e.title,
+                quote=e.text,
+                quote_start=e.start,
+                quote_end=e.end,
+                published=e.published,
+                source=e.source,
+            )
+            for e in evidence
+            if e.n in used
+        )
         if not citations:  # sentences with no claim alone are no answer
             return "", tuple(checks), ()
         return " ".join(kept).strip(), tuple(checks), citations

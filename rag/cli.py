@@ -29,10 +29,29 @@ logger = logging.getLogger("rag")
 
 
 def _config(args: argparse.Namespace) -> SanadConfig:
-    overrides = {name: getattr(args, name, None) for name in
-                 ("index_dir", "model_dir", "mode", "top_k", "embedding_model", "embedding_backend", "llm_backend",
-                  "llm_model", "llm_base_url", "corpus_dir", "index_factory", "llm_threads", "near_duplicates",
-                  "store", "milvus_uri", "ray_address", "ray_workers", "answerable_threshold")}
+    overrides = {
+        name: getattr(args, name, None)
+        for name in (
+            "index_dir",
+            "model_dir",
+            "mode",
+            "top_k",
+            "embedding_model",
+            "embedding_backend",
+            "llm_backend",
+            "llm_model",
+            "llm_base_url",
+            "corpus_dir",
+            "index_factory",
+            "llm_threads",
+            "near_duplicates",
+            "store",
+            "milvus_uri",
+            "ray_address",
+            "ray_workers",
+            "answerable_threshold",
+        )
+    }
     if getattr(args, "engine", None):
         overrides["index_engine"] = args.engine
     return SanadConfig.from_env(**overrides)
@@ -72,8 +91,10 @@ def cmd_setup(args: argparse.Namespace) -> int:
 
         embedder = _embedder(config)
         if not config.corpus_dir.is_dir():
-            print(f"index: none yet, and no sample articles at {config.corpus_dir} (a source checkout has them); "
-                  f"index your own with `sanad index PATH...`")
+            print(
+                f"index: none yet, and no sample articles at {config.corpus_dir} (a source checkout has them); "
+                f"index your own with `sanad index PATH...`"
+            )
             print(f"embedding engine: {embedder.backend}")
             return 0
         report = Indexer(config, embedder).index_paths([config.corpus_dir], show_progress=True)
@@ -89,18 +110,24 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     config = _config(args)
     paths = [Path(p) for p in (args.paths or [str(config.corpus_dir)])]
-    embedder = _embedder(config)
+    embedder: Embedder = _embedder(config)
+    ray_embedder = None
     if config.index_engine == "ray":
         from rag.distributed.ray_index import RayEmbedder
 
-        embedder = RayEmbedder(embedder, address=config.ray_address or None, workers=config.ray_workers or None,
-                               batch_size=config.ray_batch_size)
+        ray_embedder = RayEmbedder(
+            embedder,
+            address=config.ray_address or None,
+            workers=config.ray_workers or None,
+            batch_size=config.ray_batch_size,
+        )
     try:
-        report = Indexer(config, embedder).index_paths(paths, prune=args.prune, rebuild=args.rebuild,
-                                                       show_progress=not args.quiet)
+        report = Indexer(config, ray_embedder or embedder).index_paths(  # type: ignore[arg-type]
+            paths, prune=args.prune, rebuild=args.rebuild, show_progress=not args.quiet
+        )
     finally:
-        if config.index_engine == "ray":
-            embedder.close()
+        if ray_embedder is not None:
+            ray_embedder.close()
     for skipped in report.skipped:
         print(f"skipped {_one_line(skipped.path)}: {_one_line(skipped.reason)}", file=sys.stderr)
     _audit(config, "index", [str(p) for p in paths], report.summary())
@@ -129,8 +156,12 @@ def filters_from_args(args: argparse.Namespace) -> Filters | None:
     """The :class:`~rag.types.Filters` of ``--since/--until/--source/--doc`` (``None`` when none is given)."""
     from rag.retrieval import make_filters
 
-    return make_filters(since=getattr(args, "since", None), until=getattr(args, "until", None),
-                        sources=getattr(args, "sources", None), doc_ids=getattr(args, "doc_ids", None))
+    return make_filters(
+        since=getattr(args, "since", None),
+        until=getattr(args, "until", None),
+        sources=getattr(args, "sources", None),
+        doc_ids=getattr(args, "doc_ids", None),
+    )
 
 
 def _one_line(text: str) -> str:
@@ -146,20 +177,35 @@ def cmd_list(args: argparse.Namespace) -> int:
     counts: dict[str, int] = {}
     for c in index.chunks:
         counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
-    rows: list[dict[str, Any]] = [{"doc_id": a.doc_id, "title": a.title, "chars": len(a.text), "passages": counts.get(a.doc_id, 0),
-             "origin": a.origin, "published": a.published, "source": a.source, "url": a.url, "author": a.author,
-             "also_in": [s for s in a.sources if s != a.source],
-             "copies": [dict(zip(("doc_id", "source", "published", "url"), c, strict=True)) for c in a.copies],
-             "flagged": a.flagged, "suspect_spans": [list(s) for s in a.suspect_spans]}
-            for a in index.articles.values() if filters is None or filters.matches(a)]
+    rows: list[dict[str, Any]] = [
+        {
+            "doc_id": a.doc_id,
+            "title": a.title,
+            "chars": len(a.text),
+            "passages": counts.get(a.doc_id, 0),
+            "origin": a.origin,
+            "published": a.published,
+            "source": a.source,
+            "url": a.url,
+            "author": a.author,
+            "also_in": [s for s in a.sources if s != a.source],
+            "copies": [dict(zip(("doc_id", "source", "published", "url"), c, strict=True)) for c in a.copies],
+            "flagged": a.flagged,
+            "suspect_spans": [list(s) for s in a.suspect_spans],
+        }
+        for a in index.articles.values()
+        if filters is None or filters.matches(a)
+    ]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
     else:
         for r in rows:
             when = r["published"] or "----------"
             outlet = _one_line(r["source"] + (f" +{len(r['also_in'])}" if r["also_in"] else ""))
-            print(f"{_one_line(r['doc_id'])}  {when}  {outlet[:24]:<24}  {r['passages']:>3} passages  "
-                  f"{'⚠ instructions inside, kept out of answers: ' if r['flagged'] else ''}{_one_line(r['title'])[:60]}")
+            print(
+                f"{_one_line(r['doc_id'])}  {when}  {outlet[:24]:<24}  {r['passages']:>3} passages  "
+                f"{'⚠ instructions inside, kept out of answers: ' if r['flagged'] else ''}{_one_line(r['title'])[:60]}"
+            )
     return 0
 
 
@@ -205,9 +251,11 @@ def cmd_search(args: argparse.Namespace) -> int:
     for h in hits:
         snippet = " ".join(h.chunk.text.split())
         where = _one_line(h.byline + (f" (also: {', '.join(h.also_in)})" if h.also_in else ""))
-        print(f"\n[{h.rank}] {_one_line(h.doc_id)}  {where or '(outlet and date unknown)'}  score={h.score:.4f}  "
-              f"chars {h.chunk.start}-{h.chunk.end}\n    {_one_line(h.title)[:80]}\n"
-              f"    {snippet[:300]}{'…' if len(snippet) > 300 else ''}" + (f"\n    {h.url}" if h.url else ""))
+        print(
+            f"\n[{h.rank}] {_one_line(h.doc_id)}  {where or '(outlet and date unknown)'}  score={h.score:.4f}  "
+            f"chars {h.chunk.start}-{h.chunk.end}\n    {_one_line(h.title)[:80]}\n"
+            f"    {snippet[:300]}{'…' if len(snippet) > 300 else ''}" + (f"\n    {h.url}" if h.url else "")
+        )
     return 0
 
 
@@ -227,6 +275,7 @@ def _lazy(module: str, name: str) -> Callable[[argparse.Namespace], int]:
         import importlib
 
         return getattr(importlib.import_module(module), name)(args)
+
     return run
 
 
@@ -251,23 +300,33 @@ def _import_bench() -> Any:
     except ModuleNotFoundError as exc:
         if exc.name not in ("bench", "bench.run"):
             raise
-        raise SanadError(f"sanad bench needs the source checkout's bench/ package, which is not importable here "
-                         f"(looked in {root / 'bench'} and on sys.path): run it from a clone of Sanad "
-                         f"(git clone …; pip install -e '.[dev,bench]'; sanad bench)") from None
+        raise SanadError(
+            f"sanad bench needs the source checkout's bench/ package, which is not importable here "
+            f"(looked in {root / 'bench'} and on sys.path): run it from a clone of Sanad "
+            f"(git clone …; pip install -e '.[dev,bench]'; sanad bench)"
+        ) from None
 
 
 # -- parser ---------------------------------------------------------------------------------------
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--index-dir", type=Path,
-                   help="index folder (default: $SANAD_INDEX_DIR, else the user data folder, e.g. "
-                        "~/.local/share/sanad/index; `sanad doctor` shows it)")
-    p.add_argument("--model-dir", type=Path,
-                   help="model cache (default: $SANAD_MODEL_DIR, else ~/.cache/sanad/models)")
+    p.add_argument(
+        "--index-dir",
+        type=Path,
+        help="index folder (default: $SANAD_INDEX_DIR, else the user data folder, e.g. "
+        "~/.local/share/sanad/index; `sanad doctor` shows it)",
+    )
+    p.add_argument("--model-dir", type=Path, help="model cache (default: $SANAD_MODEL_DIR, else ~/.cache/sanad/models)")
     p.add_argument("--embedding-model", help="sentence-transformers id or folder (default: the offline e5)")
-    p.add_argument("--embedding-backend", choices=EMBEDDING_BACKENDS,
-                   help="engine for the embedding model (default auto: OpenVINO when it gives PyTorch's vectors)")
-    p.add_argument("--store", choices=("faiss", "milvus"),
-                   help="where the index is searched: faiss (files, default) or milvus (SANAD_MILVUS_URI)")
+    p.add_argument(
+        "--embedding-backend",
+        choices=EMBEDDING_BACKENDS,
+        help="engine for the embedding model (default auto: OpenVINO when it gives PyTorch's vectors)",
+    )
+    p.add_argument(
+        "--store",
+        choices=("faiss", "milvus"),
+        help="where the index is searched: faiss (files, default) or milvus (SANAD_MILVUS_URI)",
+    )
     p.add_argument("--milvus-uri", help="Milvus Lite folder (index/milvus.db) or server (http://host:19530)")
     p.add_argument("-v", "--verbose", action="store_true", help="log what happens")
 
@@ -276,10 +335,20 @@ def _filter_flags(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("filters (applied inside retrieval: only matching articles are searched)")
     g.add_argument("--since", metavar="DATE", help="published on or after DATE (YYYY-MM-DD, YYYY-MM or YYYY)")
     g.add_argument("--until", metavar="DATE", help="published on or before DATE (YYYY-MM-DD, YYYY-MM or YYYY)")
-    g.add_argument("--source", dest="sources", action="append", metavar="OUTLET",
-                   help="only this outlet (repeat, or separate with commas, for several)")
-    g.add_argument("--doc", dest="doc_ids", action="append", metavar="DOC_ID",
-                   help="only this article (repeat, or separate with commas, for several)")
+    g.add_argument(
+        "--source",
+        dest="sources",
+        action="append",
+        metavar="OUTLET",
+        help="only this outlet (repeat, or separate with commas, for several)",
+    )
+    g.add_argument(
+        "--doc",
+        dest="doc_ids",
+        action="append",
+        metavar="DOC_ID",
+        help="only this article (repeat, or separate with commas, for several)",
+    )
 
 
 def _retrieval_flags(p: argparse.ArgumentParser) -> None:
@@ -302,26 +371,40 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("setup", help="build the offline models and the sample index")
     _common(p)
-    p.add_argument("--corpus-dir", type=Path, help="articles to index when no index exists (default: the checkout's data/articles)")
+    p.add_argument(
+        "--corpus-dir", type=Path, help="articles to index when no index exists (default: the checkout's data/articles)"
+    )
     p.add_argument("--skip-llm", action="store_true", help="do not assemble the LLM (retrieval only)")
     p.set_defaults(func=cmd_setup)
 
     p = sub.add_parser("index", help="build or update the index from files and folders")
     _common(p)
-    p.add_argument("paths", nargs="*", help=".txt/.md/.html/.pdf/.docx files or folders (default: the checkout's "
-                                            "data/articles); metadata from articles.jsonl/.csv manifests and "
-                                            "*.meta.json sidecars")
+    p.add_argument(
+        "paths",
+        nargs="*",
+        help=".txt/.md/.html/.pdf/.docx files or folders (default: the checkout's "
+        "data/articles); metadata from articles.jsonl/.csv manifests and "
+        "*.meta.json sidecars",
+    )
     p.add_argument("--prune", action="store_true", help="delete indexed articles not found under PATHS")
     p.add_argument("--rebuild", action="store_true", help="start from scratch (after changing model or chunking)")
     p.add_argument("--index-factory", help="FAISS factory string, or 'auto' (default)")
-    p.add_argument("--engine", choices=("local", "ray"),
-                   help="where passages are embedded: this process (default) or a Ray cluster (needs the scale extra)")
-    p.add_argument("--ray-address", help="Ray cluster for --engine ray: auto, host:6379 or ray://host:10001 "
-                                         "(default: start a local one)")
+    p.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        help="where passages are embedded: this process (default) or a Ray cluster (needs the scale extra)",
+    )
+    p.add_argument(
+        "--ray-address",
+        help="Ray cluster for --engine ray: auto, host:6379 or ray://host:10001 (default: start a local one)",
+    )
     p.add_argument("--ray-workers", type=int, help="model-holding actors for --engine ray (default: one per CPU)")
-    p.add_argument("--near-duplicates", choices=("keep", "merge"),
-                   help="near-verbatim copies of one story from several outlets: index each (keep, the default) or "
-                        "once with every outlet listed (merge); identical texts are always indexed once")
+    p.add_argument(
+        "--near-duplicates",
+        choices=("keep", "merge"),
+        help="near-verbatim copies of one story from several outlets: index each (keep, the default) or "
+        "once with every outlet listed (merge); identical texts are always indexed once",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_index)
 
@@ -337,16 +420,20 @@ def build_parser() -> argparse.ArgumentParser:
     _retrieval_flags(p)
     _llm_flags(p)
     p.add_argument("--no-stream", action="store_true", help="print the answer only when complete")
-    p.add_argument("--answerable-threshold", type=float,
-                   help="refuse before generation below this answerability score (default 0.55; 0: never)")
+    p.add_argument(
+        "--answerable-threshold",
+        type=float,
+        help="refuse before generation below this answerability score (default 0.55; 0: never)",
+    )
     p.set_defaults(func=_lazy("rag.commands", "cmd_ask"))
 
     p = sub.add_parser("chat", help="a conversation: follow-up questions use the earlier turns")
     _common(p)
     _retrieval_flags(p)
     _llm_flags(p)
-    p.add_argument("--rewrite", choices=("rules", "model", "off"),
-                   help="how follow-ups are made self-contained (default rules)")
+    p.add_argument(
+        "--rewrite", choices=("rules", "model", "off"), help="how follow-ups are made self-contained (default rules)"
+    )
     p.set_defaults(func=_lazy("rag.news_cli", "cmd_chat"))
 
     p = sub.add_parser("timeline", help="the dated events of a topic, oldest first, each cited")
@@ -373,30 +460,51 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="start the web UI")
     _common(p)
     _llm_flags(p)
-    p.add_argument("--host", default="127.0.0.1",
-                   help="default 127.0.0.1 (this machine only); another address is refused unless writes are "
-                        "protected (SANAD_WRITE_TOKEN, --auth), --read-only, or --insecure-open-writes")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="default 127.0.0.1 (this machine only); another address is refused unless writes are "
+        "protected (SANAD_WRITE_TOKEN, --auth), --read-only, or --insecure-open-writes",
+    )
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--auth", action="append", metavar="USER:PASSWORD", help="require a login (repeatable)")
     p.add_argument("--read-only", action="store_true", help="refuse every write")
-    p.add_argument("--insecure-open-writes", action="store_true",
-                   help="allow a non-loopback --host with writes open to anyone (not recommended)")
+    p.add_argument(
+        "--insecure-open-writes",
+        action="store_true",
+        help="allow a non-loopback --host with writes open to anyone (not recommended)",
+    )
     p.set_defaults(func=_lazy("rag.commands", "cmd_serve"))
 
     p = sub.add_parser("eval", help="score retrieval, answers and citations")
     _common(p)
     _llm_flags(p)
-    p.add_argument("--suite", default="seeds",
-                   help="seeds, xquad, arcd, followups, conflicts, timeline, injection, or a path to a Q&A .jsonl file")
-    p.add_argument("--rewrite", choices=("rules", "model", "both"),
-                   help="followups suite: how follow-ups are made self-contained (default rules)")
-    p.add_argument("--mode", action="append", choices=RETRIEVAL_MODES, dest="modes",
-                   help="retrieval mode(s) to score (default: all)")
+    p.add_argument(
+        "--suite",
+        default="seeds",
+        help="seeds, xquad, arcd, followups, conflicts, timeline, injection, or a path to a Q&A .jsonl file",
+    )
+    p.add_argument(
+        "--rewrite",
+        choices=("rules", "model", "both"),
+        help="followups suite: how follow-ups are made self-contained (default rules)",
+    )
+    p.add_argument(
+        "--mode",
+        action="append",
+        choices=RETRIEVAL_MODES,
+        dest="modes",
+        help="retrieval mode(s) to score (default: all)",
+    )
     p.add_argument("--limit", type=int, help="answer at most N questions (retrieval always uses all)")
     p.add_argument("--answers", type=int, default=None, help="number of questions to answer with the LLM")
-    p.add_argument("--evidence", type=int, default=None,
-                   help="questions whose evidence selection is scored without the LLM (default: all seeds, "
-                        "300 for xquad/arcd; 0: skip)")
+    p.add_argument(
+        "--evidence",
+        type=int,
+        default=None,
+        help="questions whose evidence selection is scored without the LLM (default: all seeds, "
+        "300 for xquad/arcd; 0: skip)",
+    )
     p.add_argument("--out", type=Path, default=Path("eval/reports"), help="report folder")
     p.add_argument("--check", action="store_true", help="exit 1 when a metric falls below its README threshold")
     p.set_defaults(func=_lazy("rag.evaluation.runner", "cmd_eval"))
@@ -407,24 +515,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="results folder (default: results/ in the checkout's bench/)")
     p.add_argument("--sizes", help="corpus sizes for query latency (default 1k,10k,100k,1M; --quick: 1k,10k)")
     p.add_argument("--quick", action="store_true", help="CI-sized: sizes 1k,10k, few repeats, no LLM")
-    p.add_argument("--sections", help="comma list of indexing,search,answer,langchain,extraction,startup "
-                                      "(default: all), or scale, load (only when named)")
+    p.add_argument(
+        "--sections",
+        help="comma list of indexing,search,answer,langchain,extraction,startup "
+        "(default: all), or scale, load (only when named)",
+    )
     p.add_argument("--runs", type=int, help="startup: whole-process runs of `sanad search` (default 7)")
-    p.add_argument("--startup-compare", type=Path, metavar="CHECKOUT",
-                   help="startup: also time this other source checkout (e.g. a git worktree of an older commit)")
+    p.add_argument(
+        "--startup-compare",
+        type=Path,
+        metavar="CHECKOUT",
+        help="startup: also time this other source checkout (e.g. a git worktree of an older commit)",
+    )
     p.add_argument("--repeats", type=int, help="passes over the questions per latency figure (default 3)")
     p.add_argument("--queries", type=int, help="real questions to time (default 50)")
     p.add_argument("--ef-search", help="HNSW efSearch values to sweep, e.g. 32,64,128,256")
-    p.add_argument("--approx-factory", help="approximate FAISS index(es) to compare with Flat, ';'-separated "
-                                            "(default: the config's approx_factory;IVF1024,Flat)")
-    p.add_argument("--synthetic", choices=("both", "spread", "clustered"),
-                   help="structure of the synthetic vectors for the approximate indexes (default both)")
+    p.add_argument(
+        "--approx-factory",
+        help="approximate FAISS index(es) to compare with Flat, ';'-separated "
+        "(default: the config's approx_factory;IVF1024,Flat)",
+    )
+    p.add_argument(
+        "--synthetic",
+        choices=("both", "spread", "clustered"),
+        help="structure of the synthetic vectors for the approximate indexes (default both)",
+    )
     p.add_argument("--answer-questions", type=int, help="seed questions to answer with the LLM (default 5)")
     p.add_argument("--no-llm", action="store_true", help="skip the answer and LangChain sections")
     p.add_argument("--no-onnx", action="store_true", help="skip the ONNX Runtime embedding comparison")
     p.add_argument("--limit", type=int, help="--sections scale: articles of SaudiNewsNet to index (default all)")
-    p.add_argument("--throughput-passages", type=int,
-                   help="--sections scale: passages each engine embeds in the throughput comparison (default 2000)")
+    p.add_argument(
+        "--throughput-passages",
+        type=int,
+        help="--sections scale: passages each engine embeds in the throughput comparison (default 2000)",
+    )
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("doctor", help="show what is where, versions, and what is missing")
@@ -437,8 +561,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     if _offline_default(args):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
@@ -458,8 +583,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: one line unless -v asked for the traceback
         if args.verbose:
             raise
-        print(f"sanad: unexpected {type(exc).__name__}: {_one_line(str(exc))[:300]} (run with -v for the traceback, "
-              f"and please report it)", file=sys.stderr)
+        print(
+            f"sanad: unexpected {type(exc).__name__}: {_one_line(str(exc))[:300]} (run with -v for the traceback, "
+            f"and please report it)",
+            file=sys.stderr,
+        )
         return 1
 
 
@@ -467,8 +595,9 @@ def _offline_default(args: Any) -> bool:
     """Stay off the network unless the user named a hub model."""
     from rag.config import OFFLINE_EMBEDDING
 
-    return (getattr(args, "embedding_model", None) or os.environ.get("SANAD_EMBEDDING_MODEL",
-                                                                        OFFLINE_EMBEDDING)) == OFFLINE_EMBEDDING
+    return (
+        getattr(args, "embedding_model", None) or os.environ.get("SANAD_EMBEDDING_MODEL", OFFLINE_EMBEDDING)
+    ) == OFFLINE_EMBEDDING
 
 
 if __name__ == "__main__":

@@ -33,8 +33,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
         for e in answer.evidence:  # what the refusal's [n] points at
             print(f"\n[{e.n}] {_one_line(e.title)[:70]} ({_one_line(e.doc_id)})\n    «{e.text}»")
     for c in answer.citations:  # "[2] العربي الجديد · 2024-04-16 — title (doc id)"
-        print(f"\n{_one_line(c.label)} — {_one_line(c.title)[:70]} ({_one_line(c.doc_id)})\n"
-              f"    «{c.quote}» (chars {c.quote_start}-{c.quote_end})" + (f"\n    {c.url}" if c.url else ""))
+        print(
+            f"\n{_one_line(c.label)} — {_one_line(c.title)[:70]} ({_one_line(c.doc_id)})\n"
+            f"    «{c.quote}» (chars {c.quote_start}-{c.quote_end})" + (f"\n    {c.url}" if c.url else "")
+        )
     for s in answer.unsupported:
         print(f"\n(unsupported, removed: {s.text} — {s.reason})")
     t = answer.timings

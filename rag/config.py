@@ -204,21 +204,30 @@ class SanadConfig:
         if self.mode not in RETRIEVAL_MODES:
             raise InputError(f"mode={self.mode!r} is not valid; choose one of {', '.join(RETRIEVAL_MODES)}")
         if self.embedding_backend not in EMBEDDING_BACKENDS:
-            raise InputError(f"embedding_backend={self.embedding_backend!r} is not valid; choose one of "
-                             f"{', '.join(EMBEDDING_BACKENDS)}")
+            raise InputError(
+                f"embedding_backend={self.embedding_backend!r} is not valid; choose one of "
+                f"{', '.join(EMBEDDING_BACKENDS)}"
+            )
         if self.prompt_split not in PROMPT_SPLITS:
-            raise InputError(f"prompt_split={self.prompt_split!r} is not valid; choose one of {', '.join(PROMPT_SPLITS)}")
+            raise InputError(
+                f"prompt_split={self.prompt_split!r} is not valid; choose one of {', '.join(PROMPT_SPLITS)}"
+            )
         if self.store not in STORE_KINDS:
             raise InputError(f"store={self.store!r} is not valid; choose one of {', '.join(STORE_KINDS)}")
         if self.index_engine not in INDEX_ENGINES:
-            raise InputError(f"index_engine={self.index_engine!r} is not valid; choose one of "
-                             f"{', '.join(INDEX_ENGINES)}")
+            raise InputError(
+                f"index_engine={self.index_engine!r} is not valid; choose one of {', '.join(INDEX_ENGINES)}"
+            )
         if self.ray_workers < 0 or self.ray_batch_size <= 0:
-            raise InputError(f"ray_workers={self.ray_workers} must be >= 0 (0: one per CPU) and "
-                             f"ray_batch_size={self.ray_batch_size} positive")
+            raise InputError(
+                f"ray_workers={self.ray_workers} must be >= 0 (0: one per CPU) and "
+                f"ray_batch_size={self.ray_batch_size} positive"
+            )
         if self.near_duplicates not in NEAR_DUPLICATE_MODES:
-            raise InputError(f"near_duplicates={self.near_duplicates!r} is not valid; choose one of "
-                             f"{', '.join(NEAR_DUPLICATE_MODES)}")
+            raise InputError(
+                f"near_duplicates={self.near_duplicates!r} is not valid; choose one of "
+                f"{', '.join(NEAR_DUPLICATE_MODES)}"
+            )
         if not 0 < self.near_duplicate_threshold <= 1:
             raise InputError(f"near_duplicate_threshold={self.near_duplicate_threshold!r} must be in (0, 1]")
         if self.recency_half_life_days < 0:
@@ -226,26 +235,51 @@ class SanadConfig:
         if self.fusion not in FUSIONS:
             raise InputError(f"fusion={self.fusion!r} is not valid; choose one of {', '.join(FUSIONS)}")
         if not 0.0 <= self.fusion_dense_weight <= 1.0:
-            raise InputError(f"fusion_dense_weight={self.fusion_dense_weight!r} must be between 0 and 1 "
-                             f"(the dense side's share; BM25 gets the rest)")
+            raise InputError(
+                f"fusion_dense_weight={self.fusion_dense_weight!r} must be between 0 and 1 "
+                f"(the dense side's share; BM25 gets the rest)"
+            )
         if not 0.0 <= self.answerable_threshold <= 1.0:
-            raise InputError(f"answerable_threshold={self.answerable_threshold!r} must be between 0 and 1 "
-                             f"(0: never refuse before generation)")
+            raise InputError(
+                f"answerable_threshold={self.answerable_threshold!r} must be between 0 and 1 "
+                f"(0: never refuse before generation)"
+            )
         if self.rewrite not in REWRITE_MODES:
             raise InputError(f"rewrite={self.rewrite!r} is not valid; choose one of {', '.join(REWRITE_MODES)}")
         if self.llm_backend not in LLM_BACKENDS:
             raise InputError(f"llm_backend={self.llm_backend!r} is not valid; choose one of {', '.join(LLM_BACKENDS)}")
-        positive = ("embed_batch_size", "embed_threads", "chunk_tokens", "top_k", "candidate_k", "rrf_k",
-                    "max_question_chars", "llm_threads", "llm_ctx", "llm_max_tokens", "prompt_budget_tokens",
-                    "answer_passages", "approx_threshold", "hnsw_ef_search", "ivf_nprobe", "search_threads",
-                    "history_turns", "timeline_passages", "timeline_events", "ask_queue", "ask_deadline_s",
-                    "evidence_sentences", "evidence_passages")
+        positive = (
+            "embed_batch_size",
+            "embed_threads",
+            "chunk_tokens",
+            "top_k",
+            "candidate_k",
+            "rrf_k",
+            "max_question_chars",
+            "llm_threads",
+            "llm_ctx",
+            "llm_max_tokens",
+            "prompt_budget_tokens",
+            "answer_passages",
+            "approx_threshold",
+            "hnsw_ef_search",
+            "ivf_nprobe",
+            "search_threads",
+            "history_turns",
+            "timeline_passages",
+            "timeline_events",
+            "ask_queue",
+            "ask_deadline_s",
+            "evidence_sentences",
+            "evidence_passages",
+        )
         for name in positive:
             if getattr(self, name) <= 0:
                 raise InputError(f"{name}={getattr(self, name)!r} must be a positive number")
         if not 0 <= self.chunk_overlap_tokens < self.chunk_tokens:
             raise InputError(
-                f"chunk_overlap_tokens={self.chunk_overlap_tokens} must be >= 0 and below chunk_tokens={self.chunk_tokens}")
+                f"chunk_overlap_tokens={self.chunk_overlap_tokens} must be >= 0 and below chunk_tokens={self.chunk_tokens}"
+            )
         if self.candidate_k < self.top_k:
             object.__setattr__(self, "candidate_k", self.top_k)
 

@@ -151,11 +151,11 @@ def gather_evidence(
 ) -> tuple[tuple[Evidence, ...], dict[str, Hit]]:
     """The evidence sentences for ``question`` and the retrieved passages by chunk id.
 
-    The pipeline's sentence-level evidence selection (``rag.evidence``) when it is installed; else the
-    sentences of the retrieved passages ranked by shared words and entities with the question and by
-    passage rank. A keyword probe for the other side of a possible disagreement adds passages.
+    The sentences of the retrieved passages ranked by shared words and entities with the question and by
+    passage rank; a keyword probe for the other side of a possible disagreement adds passages. (Not the
+    answer's own evidence selection, :mod:`rag.evidence`: that keeps the few sentences that answer, and
+    may leave out the other side of a disagreement; the conflicts suite measures this pick.)
     """
-    from rag.conversation import language_of
 
     hits = list(sanad.search(question, k=passages, filters=filters))
     seen = {h.chunk_id for h in hits}
@@ -166,30 +166,6 @@ def gather_evidence(
                 seen.add(h.chunk_id)
                 hits.append(h)
     by_chunk = {h.chunk_id: h for h in hits}
-    try:  # the evidence-first pipeline (issue #11), when present
-        from rag.evidence import EvidenceSelector  # type: ignore[import-not-found]
-        from rag.questions import QuestionInfo  # type: ignore[import-not-found]
-
-        selector = EvidenceSelector(sanad.embedder, articles)
-        chosen = selector.run(QuestionInfo.make(question, language_of(question)), hits)
-        pool = [r.candidate for r in chosen.ranked[:sentences]]
-        return tuple(
-            Evidence(
-                n=i,
-                doc_id=c.doc_id,
-                chunk_id=c.chunk_id,
-                title=c.title,
-                text=c.text,
-                start=c.start,
-                end=c.end,
-                score=0.0,
-                published=articles[c.doc_id].published,
-                source=articles[c.doc_id].source,
-            )
-            for i, c in enumerate(pool, 1)
-        ), by_chunk
-    except ImportError:
-        pass
     return _lexical_evidence(question, hits, articles, sentences), by_chunk
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from rag.answer import Answerer, StreamEvent
 from rag.askqueue import AskQueue
@@ -39,8 +40,9 @@ class Sanad:
         >>> print(sanad.ask("How many countries are in the coalition?").answer)  # doctest: +SKIP
     """
 
-    def __init__(self, config: SanadConfig | None = None, *, embedder: Embedder | None = None,
-                 generator: Generator | None = None) -> None:
+    def __init__(
+        self, config: SanadConfig | None = None, *, embedder: Embedder | None = None, generator: Generator | None = None
+    ) -> None:
         self.config = config or SanadConfig.from_env()
         self.embedder = embedder or Embedder.from_config(self.config)
         self._generator = generator
@@ -88,8 +90,9 @@ class Sanad:
             except SanadError as exc:
                 if current is None:
                     raise
-                logger.error("index version in %s not loaded, still serving the previous one: %s",
-                             self.config.index_dir, exc)
+                logger.error(
+                    "index version in %s not loaded, still serving the previous one: %s", self.config.index_dir, exc
+                )
                 self._index_token = token  # not retried on every search; the next CURRENT change retries
                 return current
             self._index_token = token  # first: a reader seeing the new token with the old retriever answers from it
@@ -105,7 +108,7 @@ class Sanad:
                 previous = self._answerer
                 self._answerer = Answerer(self.config, self.retriever, self.generator)
                 if previous is not None:  # keep one generation lock across index reloads
-                    self._answerer._lock = previous._lock
+                    self._answerer._lock = previous._lock  # noqa: SLF001 - one LLM, one lock, whatever the index
             return self._answerer
 
     def load(self, *, llm: bool = True) -> Sanad:
@@ -121,15 +124,22 @@ class Sanad:
     # -- verbs ----------------------------------------------------------------------------------
     # ``filters`` (rag.types.Filters, or rag.retrieval.make_filters(...) from user input) limit the
     # articles searched, inside retrieval: only passages of matching articles are ever returned.
-    def search(self, question: str, k: int | None = None, mode: RetrievalMode | None = None,
-               filters: Filters | None = None) -> list[Hit]:
+    def search(
+        self, question: str, k: int | None = None, mode: RetrievalMode | None = None, filters: Filters | None = None
+    ) -> list[Hit]:
         return self.retriever.search(question, k=k, mode=mode, filters=filters)
 
     # ``history`` (earlier turns, oldest first: rag.types.Turn records, {"question", "answer"} dicts or
     # (question, answer) pairs) makes a follow-up self-contained before retrieval; the question answered
     # is Answer.rewritten (issue #14).
-    def ask(self, question: str, k: int | None = None, mode: RetrievalMode | None = None,
-            filters: Filters | None = None, history: Sequence[Any] = ()) -> Answer:
+    def ask(
+        self,
+        question: str,
+        k: int | None = None,
+        mode: RetrievalMode | None = None,
+        filters: Filters | None = None,
+        history: Sequence[Any] = (),
+    ) -> Answer:
         with self.asks.admit() as ticket:
             rewrite = self.rewrite(question, history)
             answer = self.answerer.ask(rewrite.question, k=k, mode=mode, filters=filters)
@@ -137,15 +147,21 @@ class Sanad:
         answer.timings["queue_s"] = ticket.waited_s
         return self._as_asked(answer, rewrite)
 
-    def stream(self, question: str, k: int | None = None, mode: RetrievalMode | None = None,
-               filters: Filters | None = None, history: Sequence[Any] = ()) -> Iterator[StreamEvent]:
+    def stream(
+        self,
+        question: str,
+        k: int | None = None,
+        mode: RetrievalMode | None = None,
+        filters: Filters | None = None,
+        history: Sequence[Any] = (),
+    ) -> Iterator[StreamEvent]:
         with self.asks.admit() as ticket:
             rewrite = self.rewrite(question, history)
             for event in self.answerer.stream(rewrite.question, k=k, mode=mode, filters=filters):
                 if event.answer is not None:
                     answer = self._with_conflicts(rewrite.question, event.answer, filters)
                     if answer.answer != event.answer.answer:  # the conflict notice, streamed after the answer
-                        yield StreamEvent("token", text=answer.answer[len(event.answer.answer.rstrip()):])
+                        yield StreamEvent("token", text=answer.answer[len(event.answer.answer.rstrip()) :])
                     answer.timings["queue_s"] = ticket.waited_s
                     event = dataclasses.replace(event, answer=self._as_asked(answer, rewrite))
                 yield event
@@ -166,7 +182,7 @@ class Sanad:
         """The self-contained form of ``question`` given the conversation so far (unchanged without history)."""
         from rag.conversation import Rewrite, as_history, make_rewriter
 
-        turns = as_history(history)[-self.config.history_turns:]
+        turns = as_history(history)[-self.config.history_turns :]
         rewriter = make_rewriter(self.config.rewrite, self.generator if self.config.rewrite == "model" else None)
         if not turns or rewriter is None:
             return Rewrite(question, question)
@@ -194,8 +210,9 @@ class Sanad:
         t0 = _time.perf_counter()
         hits = self.search(topic, k=self.config.timeline_passages, filters=filters)
         t1 = _time.perf_counter()
-        timeline = TimelineBuilder(self.config.timeline_events).run(topic, hits, self.retriever.index.articles,
-                                                                    since=since, until=until)
+        timeline = TimelineBuilder(self.config.timeline_events).run(
+            topic, hits, self.retriever.index.articles, since=since, until=until
+        )
         timings = {"search_s": t1 - t0, "timeline_s": _time.perf_counter() - t1}
         return dataclasses.replace(timeline, timings=timings)
 
@@ -214,7 +231,7 @@ class Sanad:
     def articles(self) -> list[Article]:
         return sorted(self.retriever.index.articles.values(), key=lambda a: a.doc_id)
 
-    def _write(self, action) -> IndexReport:
+    def _write(self, action: Callable[[Indexer], IndexReport]) -> IndexReport:
         """Build the next version outside any lock searches take, then load it and swap it in."""
         with self._write_lock:
             report = action(Indexer(self.config, self.embedder))

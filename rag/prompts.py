@@ -37,8 +37,10 @@ EVIDENCE_SYSTEM = (
     "If the sentences do not answer the question, reply exactly: {refusal}"
 )
 # Added for English answers: Arabic names stay beside the English, so that reader and checker can match them.
-EVIDENCE_NAMES_EN = ("\nAfter each name of a person, place or organisation, give its Arabic spelling from the "
-                     "source in parentheses, e.g. Celeste Wallander (سيليست والاندر).")
+EVIDENCE_NAMES_EN = (
+    "\nAfter each name of a person, place or organisation, give its Arabic spelling from the "
+    "source in parentheses, e.g. Celeste Wallander (سيليست والاندر)."
+)
 EVIDENCE_USER = "Source sentences:\n{evidence}\n\nQuestion: {question}{hint}\nAnswer in {language}:"
 
 
@@ -48,8 +50,7 @@ def wrap_evidence(n: int, text: str) -> str:
     return quote_passage(n, text)
 
 
-def evidence_messages(question: str, evidence: list[str], language: str, translation: str = ""
-                      ) -> tuple[str, str]:
+def evidence_messages(question: str, evidence: list[str], language: str, translation: str = "") -> tuple[str, str]:
     """The ``(system, user)`` texts asking for an answer to ``question`` from the numbered ``evidence``."""
     name = LANGUAGE_NAMES[language]
     system = EVIDENCE_SYSTEM.format(language=name, refusal=REFUSALS[language]) + "\n" + QUOTE_RULE
@@ -70,14 +71,30 @@ TRANSLATION_HINT = "\n(The question in Arabic: {translation})"
 TRANSLATE_SYSTEM = "You translate questions into Modern Standard Arabic. Reply with the Arabic translation only."
 TRANSLATE_USER = "{question}"
 
-BACK_TRANSLATE_SYSTEM = ("Translate the Arabic sentence into English. Keep every number exactly as written "
-                         "(digits, not words). Reply with the English translation only.")
+BACK_TRANSLATE_SYSTEM = (
+    "Translate the Arabic sentence into English. Keep every number exactly as written "
+    "(digits, not words). Reply with the English translation only."
+)
 
 #: Phrases (in normalised form, see rag.textnorm.normalize_arabic) that mean the model declined.
 REFUSAL_MARKERS = (
-    "لا تتوفر في المصادر", "لا تتوفر معلومات", "لا تحتوي المقاطع", "لا تحتوي النصوص", "لا يوجد في المقاطع",
-    "لا توجد معلومات كافيه", "لا توجد معلومات في المقاطع", "لا تذكر المقاطع", "لم تذكر المقاطع", "لم تذكر النصوص",
-    "do not contain enough information", "does not contain enough information", "do not contain information",
-    "not mentioned in the passages", "passages do not", "no information about", "not provided in the passages",
-    "cannot be determined", "do not provide",
+    "لا تتوفر في المصادر",
+    "لا تتوفر معلومات",
+    "لا تحتوي المقاطع",
+    "لا تحتوي النصوص",
+    "لا يوجد في المقاطع",
+    "لا توجد معلومات كافيه",
+    "لا توجد معلومات في المقاطع",
+    "لا تذكر المقاطع",
+    "لم تذكر المقاطع",
+    "لم تذكر النصوص",
+    "do not contain enough information",
+    "does not contain enough information",
+    "do not contain information",
+    "not mentioned in the passages",
+    "passages do not",
+    "no information about",
+    "not provided in the passages",
+    "cannot be determined",
+    "do not provide",
 )

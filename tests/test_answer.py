@@ -10,10 +10,10 @@ import re
 import threading
 
 import pytest
+from fakes import ARTICLES, FakeGenerator, StubRetriever, passage_hits
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fakes import ARTICLES, FakeGenerator, StubRetriever, passage_hits
 from rag import prompts, safety
 from rag.answer import Answerer, PromptBuilder, StreamEvent, is_refusal
 from rag.chunking import approx_token_count, sentence_spans
@@ -24,8 +24,10 @@ from rag.types import Chunk, Hit
 AR_QUESTION = "كم مليون دولار أعلنت الولايات المتحدة كمساعدات للشعب السوري؟"
 EN_QUESTION = "How much aid did the United States announce for the Syrian people?"
 AR_TRANSLATION = "كم أعلنت الولايات المتحدة من مساعدات للشعب السوري؟"
-GOOD_ANSWER = ("أعلنت الولايات المتحدة عن 138 مليون دولار كمساعدات إنسانية [1]. "
-               "وأكد الوزراء ضرورة تعزيز الأمن والاستقرار في الشرق الأوسط [3].")
+GOOD_ANSWER = (
+    "أعلنت الولايات المتحدة عن 138 مليون دولار كمساعدات إنسانية [1]. "
+    "وأكد الوزراء ضرورة تعزيز الأمن والاستقرار في الشرق الأوسط [3]."
+)
 
 FILLER = [
     "تحدث التقرير عن موسم الأمطار الغزيرة في المناطق الجبلية الشمالية هذا الشتاء.",
@@ -60,23 +62,29 @@ def passage_lines(user_message: str, *, quoted: bool = False) -> list[str]:
 # --------------------------------------------------------------------------- is_refusal
 
 
-@pytest.mark.parametrize("text", [
-    prompts.REFUSALS["ar"],
-    prompts.REFUSALS["en"],
-    "لا تتوفّر في المصادر معلومات عن ذلك.",  # diacritics
-    "لا توجد معلومات في المقاطع عن عدد الضحايا.",
-    "The passages do not mention the exact figure.",
-    "I'm sorry, but the passages do not contain enough information to answer.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        prompts.REFUSALS["ar"],
+        prompts.REFUSALS["en"],
+        "لا تتوفّر في المصادر معلومات عن ذلك.",  # diacritics
+        "لا توجد معلومات في المقاطع عن عدد الضحايا.",
+        "The passages do not mention the exact figure.",
+        "I'm sorry, but the passages do not contain enough information to answer.",
+    ],
+)
 def test_is_refusal_refusals_and_paraphrases_detected(text):
     """Guards against a refusal being treated as an answer and sent through the citation checker."""
     assert is_refusal(text)
 
 
-@pytest.mark.parametrize("text", [
-    GOOD_ANSWER,
-    "The IMF expects the world economy to grow 7.5 percent [2].",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        GOOD_ANSWER,
+        "The IMF expects the world economy to grow 7.5 percent [2].",
+    ],
+)
 def test_is_refusal_normal_answer_not_refusal(text):
     """Guards against a factual answer being replaced by the refusal text."""
     assert not is_refusal(text)
@@ -126,8 +134,9 @@ def test_prompt_builder_best_passage_cut_least_and_unused_share_passed_on():
     assert with_short_first[0] == approx_token_count(TARGET)
     assert with_short_first[2] > third  # the budget the short passage left is spent further down
     even = PromptBuilder(budget_tokens=300, max_passages=3).build("ماذا أكد الوزراء؟", long_passages, "ar")
-    even_sizes = [approx_token_count(re.sub(r"^\[\d+\] ", "", line))
-                  for line in passage_lines(even.messages[1].content)]
+    even_sizes = [
+        approx_token_count(re.sub(r"^\[\d+\] ", "", line)) for line in passage_lines(even.messages[1].content)
+    ]
     assert max(even_sizes) <= 100 + approx_token_count(TARGET) and first > max(even_sizes)
 
 
@@ -139,10 +148,16 @@ def test_prompt_builder_over_budget_keeps_question_relevant_sentence():
 
 
 @settings(max_examples=60, deadline=None)
-@given(n_passages=st.integers(min_value=1, max_value=4), repeats=st.integers(min_value=1, max_value=6),
-       budget=st.integers(min_value=200, max_value=700), numbered=st.booleans(), split=st.sampled_from(["even", "rank"]))
-def test_prompt_builder_over_budget_passages_within_budget_plus_one_sentence(n_passages, repeats, budget, numbered,
-                                                                           split):
+@given(
+    n_passages=st.integers(min_value=1, max_value=4),
+    repeats=st.integers(min_value=1, max_value=6),
+    budget=st.integers(min_value=200, max_value=700),
+    numbered=st.booleans(),
+    split=st.sampled_from(["even", "rank"]),
+)
+def test_prompt_builder_over_budget_passages_within_budget_plus_one_sentence(
+    n_passages, repeats, budget, numbered, split
+):
     """Guards against long passages blowing the prompt budget (prompt length dominates latency)."""
     fillers = [f"{FILLER[i % 3][:-1]} في الأسبوع رقم {i}." for i in range(3 * repeats)]  # distinct sentences
     sentences = fillers + [TARGET] + ([f"وبلغت قيمة العقد {budget} مليون دولار."] if numbered else [])
@@ -154,9 +169,10 @@ def test_prompt_builder_over_budget_passages_within_budget_plus_one_sentence(n_p
     kept = [piece for line in lines for piece in re.sub(r"^\[\d+\] ", "", line).split(" … ")]
     assert sum(approx_token_count(p) for p in kept) <= budget + longest
     # passage_tokens also counts the "[n]" labels and " … " joins, which the budget does not cover
-    assert prompt.passage_tokens == sum(approx_token_count(line)
-                                        for line in passage_lines(prompt.messages[1].content, quoted=True))
-    for line, hit in zip(lines, hits):
+    assert prompt.passage_tokens == sum(
+        approx_token_count(line) for line in passage_lines(prompt.messages[1].content, quoted=True)
+    )
+    for line, hit in zip(lines, hits, strict=False):
         text = hit.chunk.text
         pieces = re.sub(r"^\[\d+\] ", "", line).split(" … ")
         if pieces == [" ".join(text.split())]:  # fitted its share: whole passage
@@ -177,8 +193,9 @@ def test_prompt_builder_system_message_has_refusal_and_language(language, name):
     system, user = prompt.messages
     assert (system.role, user.role) == ("system", "user")
     assert prompts.REFUSALS[language] in system.content
-    assert system.content == (prompts.SYSTEM.format(refusal=prompts.REFUSALS[language], language=name) + "\n"
-                              + safety.QUOTE_RULE)
+    assert system.content == (
+        prompts.SYSTEM.format(refusal=prompts.REFUSALS[language], language=name) + "\n" + safety.QUOTE_RULE
+    )
     other = "en" if language == "ar" else "ar"
     assert prompts.REFUSALS[language] in system.content and name in system.content
     assert prompts.REFUSALS[other] not in system.content and prompts.LANGUAGE_NAMES[other] not in system.content
@@ -199,7 +216,7 @@ def test_prompt_builder_translation_hint_only_when_given():
 
 def test_answerer_stream_passages_then_tokens_then_answer():
     """Guards against the UI receiving tokens before passages, or token text that differs from the raw answer."""
-    ans, gen, _ = answerer()
+    ans, _gen, _ = answerer()
     events = list(ans.stream(AR_QUESTION))
     assert all(isinstance(e, StreamEvent) for e in events)
     kinds = [e.kind for e in events]
@@ -217,23 +234,28 @@ def test_answerer_ask_citations_resolve_to_passages():
     hits = passage_hits("aid", "economy", "coalition")
     assert not answer.refused and answer.language == "ar"
     assert [(c.n, c.doc_id, c.chunk_id) for c in answer.citations] == [
-        (1, "aid", hits[0].chunk_id), (3, "coalition", hits[2].chunk_id)]
+        (1, "aid", hits[0].chunk_id),
+        (3, "coalition", hits[2].chunk_id),
+    ]
     for c in answer.citations:
-        assert ARTICLES[c.doc_id][c.quote_start:c.quote_end] == c.quote
+        assert ARTICLES[c.doc_id][c.quote_start : c.quote_end] == c.quote
     assert answer.passages == tuple(hits)
     assert len(gen.stream_calls) == 1 and retriever.calls == [(AR_QUESTION, 3, None)]
     assert "[1]" in answer.answer and "[3]" in answer.answer
 
 
-@pytest.mark.parametrize("question, reply, language", [
-    (AR_QUESTION, prompts.REFUSALS["ar"], "ar"),
-    (AR_QUESTION, prompts.REFUSALS["en"], "ar"),  # the model refused in the wrong language
-    (EN_QUESTION, prompts.REFUSALS["en"], "en"),
-    (EN_QUESTION, prompts.REFUSALS["ar"], "en"),
-])
+@pytest.mark.parametrize(
+    "question, reply, language",
+    [
+        (AR_QUESTION, prompts.REFUSALS["ar"], "ar"),
+        (AR_QUESTION, prompts.REFUSALS["en"], "ar"),  # the model refused in the wrong language
+        (EN_QUESTION, prompts.REFUSALS["en"], "en"),
+        (EN_QUESTION, prompts.REFUSALS["ar"], "en"),
+    ],
+)
 def test_answerer_model_refuses_refusal_in_question_language(question, reply, language):
     """Guards against showing the model's refusal (possibly in the wrong language) instead of the question's."""
-    ans, gen, _ = answerer(reply, translate_queries=False)
+    ans, _gen, _ = answerer(reply, translate_queries=False)
     answer = ans.ask(question)
     assert answer.refused and answer.language == language
     assert answer.answer == prompts.REFUSALS[language]
@@ -262,12 +284,15 @@ def test_answerer_no_hits_refused_without_generator():
     assert gen.calls == 0 and gen.load_calls == 0
 
 
-@pytest.mark.parametrize("question, match", [
-    ("", "empty"),
-    ("   \n\t ", "empty"),
-    ("؟ ! ...", "no words"),
-    ("س" * 1001, "limit is 1,000"),
-])
+@pytest.mark.parametrize(
+    "question, match",
+    [
+        ("", "empty"),
+        ("   \n\t ", "empty"),
+        ("؟ ! ...", "no words"),
+        ("س" * 1001, "limit is 1,000"),
+    ],
+)
 def test_answerer_bad_question_input_error_before_generator(question, match):
     """Guards against empty or over-long questions reaching retrieval or the model."""
     ans, gen, retriever = answerer()
@@ -297,8 +322,11 @@ def test_answerer_english_question_translated_once_and_retrievals_merged():
     """Guards against English questions retrieving only with English words over an Arabic corpus."""
     aid, economy, coalition = passage_hits("aid", "economy", "coalition")
     ans, gen, retriever = answerer(
-        "The United States announced 138 million dollars in aid [1].", translation=f"«{AR_TRANSLATION}»\nextra",
-        by_question={EN_QUESTION: [economy, coalition], AR_TRANSLATION: [aid, economy]}, translate_queries=True)
+        "The United States announced 138 million dollars in aid [1].",
+        translation=f"«{AR_TRANSLATION}»\nextra",
+        by_question={EN_QUESTION: [economy, coalition], AR_TRANSLATION: [aid, economy]},
+        translate_queries=True,
+    )
     answer = ans.ask(EN_QUESTION)
     assert len(gen.generate_calls) == 1
     system, user = gen.generate_calls[0]
@@ -317,8 +345,11 @@ def test_answerer_english_question_translated_once_and_retrievals_merged():
 
 def test_answerer_translation_not_arabic_ignored():
     """Guards against an English "translation" (the model echoing the question) being used as the Arabic query."""
-    ans, gen, retriever = answerer("The United States announced 138 million dollars in aid [1].",
-                                   translation="How much aid did the US announce?", translate_queries=True)
+    ans, gen, retriever = answerer(
+        "The United States announced 138 million dollars in aid [1].",
+        translation="How much aid did the US announce?",
+        translate_queries=True,
+    )
     ans.ask(EN_QUESTION)
     assert len(gen.generate_calls) == 1
     assert [q for q, _, _ in retriever.calls] == [EN_QUESTION]
@@ -327,8 +358,11 @@ def test_answerer_translation_not_arabic_ignored():
 
 def test_answerer_translate_queries_off_no_translation_call():
     """Guards against an extra (slow) model call when query translation is switched off."""
-    ans, gen, retriever = answerer("The United States announced 138 million dollars in aid [1].",
-                                   translation=AR_TRANSLATION, translate_queries=False)
+    ans, gen, retriever = answerer(
+        "The United States announced 138 million dollars in aid [1].",
+        translation=AR_TRANSLATION,
+        translate_queries=False,
+    )
     answer = ans.ask(EN_QUESTION)
     assert gen.generate_calls == []
     assert [q for q, _, _ in retriever.calls] == [EN_QUESTION]
@@ -369,9 +403,12 @@ class ScriptedGenerator(FakeGenerator):
 def test_answerer_english_via_arabic_checks_arabic_then_streams_english():
     """Guards against the weak model answering English questions straight from Arabic passages."""
     draft = "أعلنت الولايات المتحدة عن 138 مليون دولار كمساعدات إنسانية للشعب السوري [1]."
-    gen = ScriptedGenerator([draft, "The United States announced 138 million dollars in humanitarian aid."],
-                            translation=AR_TRANSLATION)
-    ans = Answerer(config(translate_queries=True, english_via_arabic=True), StubRetriever(passage_hits("aid", "economy")), gen)
+    gen = ScriptedGenerator(
+        [draft, "The United States announced 138 million dollars in humanitarian aid."], translation=AR_TRANSLATION
+    )
+    ans = Answerer(
+        config(translate_queries=True, english_via_arabic=True), StubRetriever(passage_hits("aid", "economy")), gen
+    )
     events = list(ans.stream(EN_QUESTION))
     answer = events[-1].answer
     assert "Answer in Arabic" in gen.stream_calls[0][1].content and AR_TRANSLATION in gen.stream_calls[0][1].content

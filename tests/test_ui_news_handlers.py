@@ -22,7 +22,10 @@ def handlers(tmp_path):
     from rag.ui.handlers import Handlers
 
     config = SanadConfig(
-        index_dir=tmp_path / "index", model_dir=tmp_path / "models", corpus_dir=ROOT / "data" / "articles", mode="bm25",
+        index_dir=tmp_path / "index",
+        model_dir=tmp_path / "models",
+        corpus_dir=ROOT / "data" / "articles",
+        mode="bm25",
         rewrite="rules",  # the rewrite shown while the answer streams is the rules'
     )
     embedder = FakeEmbedder()

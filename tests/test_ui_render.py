@@ -278,10 +278,27 @@ def test_render_answer_refusal_shows_evidence_quoted_with_title_and_date() -> No
     """#11: under a refusal the user sees what the sources do say, each sentence quoted with its article."""
     from rag.types import Evidence
 
-    ev = Evidence(1, "d1", "c1", "عنوان <b>المقال</b>", "تحتفظ الولايات المتحدة بحوالي 2500 جندي <script>", 0, 10,
-                  published="2024-04-16", source="العربي الجديد")
-    answer = Answer(question="q", language="ar", answer="لا تتوفر … بحوالي 2500 جندي [1]", refused=True, citations=(),
-                    passages=(), refusal_reason="missing: البريطانيين", evidence=(ev,))
+    ev = Evidence(
+        1,
+        "d1",
+        "c1",
+        "عنوان <b>المقال</b>",
+        "تحتفظ الولايات المتحدة بحوالي 2500 جندي <script>",
+        0,
+        10,
+        published="2024-04-16",
+        source="العربي الجديد",
+    )
+    answer = Answer(
+        question="q",
+        language="ar",
+        answer="لا تتوفر … بحوالي 2500 جندي [1]",
+        refused=True,
+        citations=(),
+        passages=(),
+        refusal_reason="missing: البريطانيين",
+        evidence=(ev,),
+    )
     html = render_answer(answer)
     assert 'id="sanad-evidence-1"' in html and "2024-04-16" in html and "العربي الجديد" in html
     assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;" in html

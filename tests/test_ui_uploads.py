@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import FakeEmbedder
 
+from conftest import FakeEmbedder
 from rag.config import SanadConfig
 from rag.errors import InputError
 from rag.ingest import MAX_FILE_BYTES, Ingestor
@@ -79,13 +79,16 @@ def test_add_uploads_one_bad_file_changes_nothing(sanad: Sanad, tmp_path: Path) 
     assert not [p for p in sanad.config.corpus_dir.iterdir() if p.name.startswith(".upload-")]
 
 
-@pytest.mark.parametrize(("make", "message"), [
-    (lambda d: [str(d / "notes.xlsx")], "not a supported file type"),
-    (lambda d: [str(d / "big.txt")], "over the 5,000,000-byte limit"),
-    (lambda d: [str(d / "x.txt"), str(d / "sub" / "x.txt")], "same name"),
-    (lambda d: [str(d / "x.txt")] * (MAX_FILES_PER_UPLOAD + 1), "too many"),
-    (lambda d: [], "choose one or more"),
-])
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d: [str(d / "notes.xlsx")], "not a supported file type"),
+        (lambda d: [str(d / "big.txt")], "over the 5,000,000-byte limit"),
+        (lambda d: [str(d / "x.txt"), str(d / "sub" / "x.txt")], "same name"),
+        (lambda d: [str(d / "x.txt")] * (MAX_FILES_PER_UPLOAD + 1), "too many"),
+        (lambda d: [], "choose one or more"),
+    ],
+)
 def test_add_uploads_refused_before_anything_is_written(sanad: Sanad, tmp_path: Path, make, message: str) -> None:
     (tmp_path / "notes.xlsx").write_bytes(b"PK")
     with (tmp_path / "big.txt").open("wb") as f:

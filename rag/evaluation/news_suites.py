@@ -89,8 +89,9 @@ def _ask(sanad: Sanad, question: str, history: Sequence[Any], rewritten: str) ->
     return ask(rewritten)
 
 
-def _group_means(rows: Sequence[dict[str, Any]], keys: Mapping[str, str] | Sequence[str], prefix: str
-                 ) -> dict[str, float | None]:
+def _group_means(
+    rows: Sequence[dict[str, Any]], keys: Mapping[str, str] | Sequence[str], prefix: str
+) -> dict[str, float | None]:
     """``{prefix.<ar|en|all>.<name>: mean}`` of each row field (``keys``: field → metric name, or field names)."""
     names = dict(keys) if isinstance(keys, Mapping) else {k: k for k in keys}
     out: dict[str, float | None] = {}
@@ -105,16 +106,28 @@ def _group_means(rows: Sequence[dict[str, Any]], keys: Mapping[str, str] | Seque
 
 
 # -- followups ---------------------------------------------------------------------------------------
-def run_followups(sanad: Sanad, items: Sequence[FollowupItem], *, methods: Sequence[str] = ("rules",),
-                  answers_n: int = 0, show_progress: bool = False) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def run_followups(
+    sanad: Sanad,
+    items: Sequence[FollowupItem],
+    *,
+    methods: Sequence[str] = ("rules",),
+    answers_n: int = 0,
+    show_progress: bool = False,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     rewriters: dict[str, Any] = {"rules": RuleRewriter()}
     if "model" in methods:
         sanad.load(llm=True)
         rewriters["model"] = ModelRewriter(sanad.generator, seed=sanad.config.seed)
     rows = []
     for item in items:
-        row: dict[str, Any] = {"id": item.id, "lang": item.lang, "question": item.question,
-                               "standalone": item.standalone, "answerable": item.qa.answerable, "rewrites": {}}
+        row: dict[str, Any] = {
+            "id": item.id,
+            "lang": item.lang,
+            "question": item.question,
+            "standalone": item.standalone,
+            "answerable": item.qa.answerable,
+            "rewrites": {},
+        }
         gold_keys = _keys(item.standalone)
         queries = {"raw": item.question, "gold": item.standalone}
         for method in methods:
@@ -123,8 +136,12 @@ def run_followups(sanad: Sanad, items: Sequence[FollowupItem], *, methods: Seque
             rw = rewriters[method].run(item.question, turns)
             seconds = time.perf_counter() - t
             got = _keys(rw.question)
-            row["rewrites"][method] = {"question": rw.question, "reason": rw.reason, "method": rw.method,
-                                       "seconds": round(seconds, 4)}
+            row["rewrites"][method] = {
+                "question": rw.question,
+                "reason": rw.reason,
+                "method": rw.method,
+                "seconds": round(seconds, 4),
+            }
             row[f"{method}.entity_recall"] = len(gold_keys & got) / len(gold_keys) if gold_keys else 1.0
             row[f"{method}.exact"] = float(_norm(rw.question) == _norm(item.standalone))
             queries[method] = rw.question
@@ -137,12 +154,18 @@ def run_followups(sanad: Sanad, items: Sequence[FollowupItem], *, methods: Seque
         rows.append(row)
     metrics: dict[str, Any] = {}
     for method in methods:
-        metrics.update(_group_means(rows, {f"{method}.entity_recall": "entity_recall", f"{method}.exact": "exact"},
-                                    f"rewrite.{method}"))
+        metrics.update(
+            _group_means(
+                rows, {f"{method}.entity_recall": "entity_recall", f"{method}.exact": "exact"}, f"rewrite.{method}"
+            )
+        )
     answerable = [r for r in rows if r["answerable"]]
     for name in ("raw", *methods, "gold"):
-        metrics.update(_group_means(answerable, {f"retrieval.{name}.{k}": k for k in ("hit@1", "recall@3", "mrr")},
-                                    f"retrieval.{name}"))
+        metrics.update(
+            _group_means(
+                answerable, {f"retrieval.{name}.{k}": k for k in ("hit@1", "recall@3", "mrr")}, f"retrieval.{name}"
+            )
+        )
     if answers_n:
         metrics.update(_followup_answers(sanad, _balanced(items, answers_n), rows, methods))
     return metrics, rows
@@ -162,8 +185,9 @@ def _balanced(items: Sequence[FollowupItem], n: int) -> list[FollowupItem]:
     return out
 
 
-def _followup_answers(sanad: Sanad, chosen: Sequence[FollowupItem], rows: list[dict[str, Any]],
-                      methods: Sequence[str]) -> dict[str, Any]:
+def _followup_answers(
+    sanad: Sanad, chosen: Sequence[FollowupItem], rows: list[dict[str, Any]], methods: Sequence[str]
+) -> dict[str, Any]:
     """Answer the last turn of each conversation with its history, once per rewrite method.
 
     ``answers.<method>.<group>.<metric>`` for each method; ``answers.<group>.<metric>`` repeats the
@@ -179,8 +203,11 @@ def _followup_answers(sanad: Sanad, chosen: Sequence[FollowupItem], rows: list[d
     # seed): it is answered once and the record reused, so comparing methods costs only where they differ.
     done: dict[tuple[str, str], tuple[dict, Answer]] = {}
     for method in methods:
-        asker = sanad if method == sanad.config.rewrite else Sanad(
-            sanad.config.with_overrides(rewrite=method), embedder=sanad.embedder, generator=sanad.generator)
+        asker = (
+            sanad
+            if method == sanad.config.rewrite
+            else Sanad(sanad.config.with_overrides(rewrite=method), embedder=sanad.embedder, generator=sanad.generator)
+        )
         records: dict[str, dict] = {}
         t0 = time.perf_counter()
         reused = 0
@@ -200,9 +227,12 @@ def _followup_answers(sanad: Sanad, chosen: Sequence[FollowupItem], rows: list[d
             except SanadError as exc:
                 records[item.id] = {"error": str(exc), "scores": {"refused": False}}
                 continue
-            row.setdefault("answers", {})[method] = {"text": answer.answer, "refused": answer.refused,
-                                                     "rewritten": getattr(answer, "rewritten", ""),
-                                                     **records[item.id]["scores"]}
+            row.setdefault("answers", {})[method] = {
+                "text": answer.answer,
+                "refused": answer.refused,
+                "rewritten": getattr(answer, "rewritten", ""),
+                **records[item.id]["scores"],
+            }
             if method == default:
                 row["answer"] = row["answers"][method]
         metrics[f"answers.{method}.reused"] = reused
@@ -227,8 +257,9 @@ def _rewritten_turns(rewriter: Any, turns: Sequence[Turn]) -> tuple[Turn, ...]:
 def _keys(text: str) -> set[str]:
     import re
 
-    return ({m.key for m in find_entities(text) if m.type in ("place", "person", "org")}
-            | set(re.findall(r"(?<!\d)(?:19|20)\d\d(?!\d)", text)))
+    return {m.key for m in find_entities(text) if m.type in ("place", "person", "org")} | set(
+        re.findall(r"(?<!\d)(?:19|20)\d\d(?!\d)", text)
+    )
 
 
 def _norm(text: str) -> str:
@@ -246,14 +277,22 @@ def _side_found(side: Any, conflict: Any, articles: Mapping[str, Article]) -> di
     its publication date).
     """
     values = [v for v in conflict.values if any(_value_match(g, v) for g in side.values)]
-    cited = [v for v in values if any(_value_match(g, type(v)(**{**v.to_dict(), "value": v.quote,
-                                                                   "normalized": v.normalized}))
-                                      for g in side.values) or v.doc_id == side.doc_id]
+    cited = [
+        v
+        for v in values
+        if any(
+            _value_match(g, type(v)(**{**v.to_dict(), "value": v.quote, "normalized": v.normalized}))
+            for g in side.values
+        )
+        or v.doc_id == side.doc_id
+    ]
+
     def date_ok(v: Any) -> bool:
         if v.doc_id == side.doc_id:
             return _date_match(side.date, v.date)
         own = {m.value for m in find_dates(v.quote, articles[v.doc_id].published or None)}
         return bool(v.date) and (v.date in own or v.date == articles[v.doc_id].published)
+
     return {"value": bool(values), "date": any(date_ok(v) for v in cited), "citation": bool(cited)}
 
 
@@ -275,20 +314,37 @@ def _date_match(gold: str, got: str) -> bool:
     return (a[0] <= b[0] and b[1] <= a[1]) or (b[0] <= a[0] and a[1] <= b[1])
 
 
-def run_conflicts(sanad: Sanad, items: Sequence[ConflictItem], articles: Mapping[str, Article], *,
-                  answers_n: int = 0) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def run_conflicts(
+    sanad: Sanad, items: Sequence[ConflictItem], articles: Mapping[str, Article], *, answers_n: int = 0
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     detector = ConflictDetector()
     rows = []
     for item in items:
-        row: dict[str, Any] = {"id": item.id, "lang": item.lang, "question": item.question, "conflict": item.conflict,
-                               "kind": item.kind}
+        row: dict[str, Any] = {
+            "id": item.id,
+            "lang": item.lang,
+            "question": item.question,
+            "conflict": item.conflict,
+            "kind": item.kind,
+        }
         gold_ev = []
         for i, side in enumerate(item.sides, 1):
             article = articles[side.doc_id]
             at = M.locate_quote(article.text, side.evidence)
             s, e = _sentence_of(article, at[0]) if at else (0, 0)
-            gold_ev.append(Evidence(n=i, doc_id=side.doc_id, chunk_id="", title=article.title, text=article.text[s:e],
-                                    start=s, end=e, published=article.published, source=article.source))
+            gold_ev.append(
+                Evidence(
+                    n=i,
+                    doc_id=side.doc_id,
+                    chunk_id="",
+                    title=article.title,
+                    text=article.text[s:e],
+                    start=s,
+                    end=e,
+                    published=article.published,
+                    source=article.source,
+                )
+            )
         for source, evidence in (("gold", tuple(gold_ev)), ("retrieved", evidence_for(sanad, item.question, articles))):
             t = time.perf_counter()
             found = detector.run(item.question, evidence, articles)
@@ -298,7 +354,8 @@ def run_conflicts(sanad: Sanad, items: Sequence[ConflictItem], articles: Mapping
             if source == "retrieved":
                 row["retrieved.sides_in_evidence"] = M.mean(
                     float(any(ev.doc_id == s.doc_id and M.locate_quote(ev.text, s.evidence) for ev in evidence))
-                    for s in item.sides)
+                    for s in item.sides
+                )
                 row["retrieved.evidence"] = [{"n": e.n, "doc_id": e.doc_id, "text": e.text} for e in evidence]
             if item.conflict:
                 checks = [_side_found(s, found[0], articles) for s in item.sides] if found else []
@@ -315,8 +372,9 @@ def run_conflicts(sanad: Sanad, items: Sequence[ConflictItem], articles: Mapping
         keys = {f"{source}.{k}": k for k in ("flagged", "values", "dates", "citations", "complete")}
         metrics.update(_group_means(conflict, keys, f"{source}.conflict"))
         metrics.update(_group_means(agree, {f"{source}.false_flag": "false_flag"}, f"{source}.agree"))
-    metrics["retrieved.conflict.all.sides_in_evidence"] = M.mean(r.get("retrieved.sides_in_evidence")
-                                                                 for r in rows if r["conflict"])
+    metrics["retrieved.conflict.all.sides_in_evidence"] = M.mean(
+        r.get("retrieved.sides_in_evidence") for r in rows if r["conflict"]
+    )
     if answers_n:
         metrics.update(_conflict_answers(sanad, items[:answers_n] if answers_n < len(items) else items, rows))
     return metrics, rows
@@ -342,21 +400,41 @@ def _conflict_answers(sanad: Sanad, items: Sequence[ConflictItem], rows: list[di
         both_cited = all(s.doc_id in cited_docs for s in item.sides)
         both_dates = all(bool(s.date) and s.date in text for s in item.sides)  # the notice writes ISO dates
         complete = both_values and both_cited and both_dates
-        row["answer"] = {"text": text, "refused": answer.refused, "conflicts": [c.to_dict() for c in conflicts],
-                         "both_values": both_values, "both_cited": both_cited, "both_dates": both_dates}
-        scored.append({"lang": item.lang, "conflict": item.conflict, "both_values": float(both_values),
-                       "both_cited": float(both_cited), "both_dates": float(both_dates),
-                       "complete": float(complete), "flagged": float(bool(conflicts))})
+        row["answer"] = {
+            "text": text,
+            "refused": answer.refused,
+            "conflicts": [c.to_dict() for c in conflicts],
+            "both_values": both_values,
+            "both_cited": both_cited,
+            "both_dates": both_dates,
+        }
+        scored.append(
+            {
+                "lang": item.lang,
+                "conflict": item.conflict,
+                "both_values": float(both_values),
+                "both_cited": float(both_cited),
+                "both_dates": float(both_dates),
+                "complete": float(complete),
+                "flagged": float(bool(conflicts)),
+            }
+        )
     out: dict[str, Any] = {}
-    out.update(_group_means([s for s in scored if s["conflict"]],
-                            ["both_values", "both_dates", "both_cited", "complete", "flagged"], "answers.conflict"))
+    out.update(
+        _group_means(
+            [s for s in scored if s["conflict"]],
+            ["both_values", "both_dates", "both_cited", "complete", "flagged"],
+            "answers.conflict",
+        )
+    )
     out.update(_group_means([s for s in scored if not s["conflict"]], ["flagged"], "answers.agree"))
     return out
 
 
 # -- timeline ----------------------------------------------------------------------------------------
-def _match_events(events: Sequence[Any], gold: Sequence[Any], articles: Mapping[str, Article]
-                  ) -> tuple[int, int, int, int]:
+def _match_events(
+    events: Sequence[Any], gold: Sequence[Any], articles: Mapping[str, Article]
+) -> tuple[int, int, int, int]:
     """``(matched predicted, matched gold, sentence matches, sentence matches dated right)``.
 
     A predicted event matches a gold one when it is from the same article, its sentence holds the
@@ -370,14 +448,23 @@ def _match_events(events: Sequence[Any], gold: Sequence[Any], articles: Mapping[
     used: set[str] = set()
     matched = same_sentence = dated_right = 0
     for ev in events:
-        candidates = [g for g in gold if g.doc_id == ev.doc_id and (at := spans[g.id]) is not None
-                      and at[0] < ev.end and ev.start < at[1]]
+        candidates = [
+            g
+            for g in gold
+            if g.doc_id == ev.doc_id and (at := spans[g.id]) is not None and at[0] < ev.end and ev.start < at[1]
+        ]
         if candidates:
             same_sentence += 1
         hit = next((g for g in candidates if g.id not in used and g.date == ev.date), None)
         if hit is None:
-            hit = next((g for g in candidates if g.id not in used and g.granularity == ev.granularity
-                        and _date_match(g.date, ev.date)), None)
+            hit = next(
+                (
+                    g
+                    for g in candidates
+                    if g.id not in used and g.granularity == ev.granularity and _date_match(g.date, ev.date)
+                ),
+                None,
+            )
         if hit is not None:
             used.add(hit.id)
             matched += 1
@@ -398,13 +485,15 @@ def _timeline(sanad: Sanad, topic: str, articles: Mapping[str, Article]) -> Time
     return TimelineBuilder().run(topic, hits, articles)
 
 
-def run_timeline(sanad: Sanad, data: TimelineData, articles: Mapping[str, Article]
-                 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def run_timeline(
+    sanad: Sanad, data: TimelineData, articles: Mapping[str, Article]
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     corpus = {d: a for d, a in articles.items() if any(e.doc_id == d for e in data.events)}
     whole = TimelineBuilder().from_articles(corpus)
     mp, mg, same, right = _match_events(whole.events, data.events, articles)
-    metrics: dict[str, Any] = {f"extraction.{k}": v for k, v in _prf(mp, len(whole.events), mg,
-                                                                      len(data.events)).items()}
+    metrics: dict[str, Any] = {
+        f"extraction.{k}": v for k, v in _prf(mp, len(whole.events), mg, len(data.events)).items()
+    }
     metrics["extraction.n_events"] = len(whole.events)
     metrics["extraction.n_gold"] = len(data.events)
     metrics["extraction.date_accuracy"] = right / same if same else None
@@ -418,10 +507,14 @@ def run_timeline(sanad: Sanad, data: TimelineData, articles: Mapping[str, Articl
         mp, mg, _, _ = _match_events(timeline.events, gold, articles)
         scores = _prf(mp, len(timeline.events), mg, len(gold))
         topic_rows.append({"lang": topic.lang, **scores})
-        row: dict[str, Any] = {"id": topic.id, "topic": topic.topic, "lang": topic.lang,
-                               "seconds": time.perf_counter() - t, **scores,
-                               "events": [{"date": e.date, "doc_id": e.doc_id, "text": e.text[:120]}
-                                          for e in timeline.events]}
+        row: dict[str, Any] = {
+            "id": topic.id,
+            "topic": topic.topic,
+            "lang": topic.lang,
+            "seconds": time.perf_counter() - t,
+            **scores,
+            "events": [{"date": e.date, "doc_id": e.doc_id, "text": e.text[:120]} for e in timeline.events],
+        }
         rows.append(row)
     metrics.update(_group_means(topic_rows, ["precision", "recall", "f1"], "topics"))
     return metrics, rows
@@ -433,15 +526,24 @@ def _fmt(v: Any) -> str:
 
 
 def render_markdown(report: Mapping[str, Any]) -> str:
-    lines = [f"# sanad eval --suite {report['suite']}", "", f"Run {report['run']['created_at']} — "
-             f"{report['run']['n_items']} items, {report['run']['seconds']:.1f} s. {report['run']['note']}", "",
-             "| metric | value |", "|---|---|"]
+    lines = [
+        f"# sanad eval --suite {report['suite']}",
+        "",
+        f"Run {report['run']['created_at']} — "
+        f"{report['run']['n_items']} items, {report['run']['seconds']:.1f} s. {report['run']['note']}",
+        "",
+        "| metric | value |",
+        "|---|---|",
+    ]
     lines += [f"| {k} | {_fmt(v)} |" for k, v in report["metrics"].items()]
     check = report.get("check")
     if check is not None:
         lines += ["", "## Threshold check", ""]
-        lines += ([f"**FAILED** ({len(check['failures'])}):", ""] + [f"- {f}" for f in check["failures"]]
-                  if check["failures"] else [f"Passed: all {len(check['passed'])} measured thresholds met."])
+        lines += (
+            [f"**FAILED** ({len(check['failures'])}):", ""] + [f"- {f}" for f in check["failures"]]
+            if check["failures"]
+            else [f"Passed: all {len(check['passed'])} measured thresholds met."]
+        )
     return "\n".join(lines)
 
 
@@ -449,8 +551,9 @@ def write_report(report: dict[str, Any], out_dir: Path) -> list[str]:
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     files = []
-    body = json.dumps({k: v for k, v in report.items() if k not in ("markdown", "files")}, ensure_ascii=False,
-                      indent=1, default=str)
+    body = json.dumps(
+        {k: v for k, v in report.items() if k not in ("markdown", "files")}, ensure_ascii=False, indent=1, default=str
+    )
     for base in (out_dir / f"{report['suite']}-{stamp}", out_dir / f"{report['suite']}-latest"):
         for suffix, text in ((".json", body), (".md", report["markdown"] + "\n")):
             path = base.with_suffix(suffix)
@@ -461,9 +564,17 @@ def write_report(report: dict[str, Any], out_dir: Path) -> list[str]:
     return files
 
 
-def run_news_eval(sanad: Sanad, suite: str, *, answers_n: int = 0, rewrite: str = "rules",
-                  out_dir: Path | str = Path("eval/reports"), thresholds: Mapping[str, Any] | None = None,
-                  write: bool = True, command: str = "") -> dict[str, Any]:
+def run_news_eval(
+    sanad: Sanad,
+    suite: str,
+    *,
+    answers_n: int = 0,
+    rewrite: str = "rules",
+    out_dir: Path | str = Path("eval/reports"),
+    thresholds: Mapping[str, Any] | None = None,
+    write: bool = True,
+    command: str = "",
+) -> dict[str, Any]:
     """Run one news suite (``followups``, ``conflicts``, ``timeline``) and return (and write) its report."""
     from rag.evaluation.runner import check_thresholds, ensure_corpus_index
 
@@ -479,8 +590,11 @@ def run_news_eval(sanad: Sanad, suite: str, *, answers_n: int = 0, rewrite: str 
     fallback = load_timeline().published
     articles = dated_articles(sanad, fallback)
     undated = sorted(d for d, a in sanad.retriever.index.articles.items() if not a.published and d in fallback)
-    note = (f"Publication dates from eval/timeline.jsonl for {len(undated)} indexed article(s) without one."
-            if undated else "")
+    note = (
+        f"Publication dates from eval/timeline.jsonl for {len(undated)} indexed article(s) without one."
+        if undated
+        else ""
+    )
     if suite == "followups":
         items = load_followups()
         methods = ("rules", "model") if rewrite == "both" else (rewrite,)
@@ -496,10 +610,21 @@ def run_news_eval(sanad: Sanad, suite: str, *, answers_n: int = 0, rewrite: str 
         _check_docs(articles, {e.doc_id for e in data.events})
         metrics, rows = run_timeline(sanad, data, articles)
         n = len(data.events) + len(data.topics)
-    report: dict[str, Any] = {"suite": suite, "metrics": metrics, "items": rows,
-                              "run": {"created_at": created, "command": command, "n_items": n, "note": note,
-                                      "index_dir": str(sanad.config.index_dir), "answers": answers_n,
-                                      "rewrite": rewrite, "seconds": 0.0}}
+    report: dict[str, Any] = {
+        "suite": suite,
+        "metrics": metrics,
+        "items": rows,
+        "run": {
+            "created_at": created,
+            "command": command,
+            "n_items": n,
+            "note": note,
+            "index_dir": str(sanad.config.index_dir),
+            "answers": answers_n,
+            "rewrite": rewrite,
+            "seconds": 0.0,
+        },
+    }
     if thresholds is not None:
         report["check"] = check_thresholds(metrics, thresholds)
     report["run"]["seconds"] = time.perf_counter() - t0
@@ -511,8 +636,10 @@ def run_news_eval(sanad: Sanad, suite: str, *, answers_n: int = 0, rewrite: str 
 def _check_docs(articles: Mapping[str, Article], needed: set[str]) -> None:
     missing = sorted(needed - set(articles))
     if missing:
-        raise InputError(f"{len(missing)} article(s) of the suite are not in the index (e.g. {missing[0]}); "
-                         f"index the sample corpus first: sanad index data/articles")
+        raise InputError(
+            f"{len(missing)} article(s) of the suite are not in the index (e.g. {missing[0]}); "
+            f"index the sample corpus first: sanad index data/articles"
+        )
 
 
 def cmd_news_eval(args: argparse.Namespace) -> int:
@@ -524,9 +651,15 @@ def cmd_news_eval(args: argparse.Namespace) -> int:
     if args.check:
         thresholds = load_thresholds().get(args.suite, {})
     given = [n for n in (getattr(args, "answers", None), getattr(args, "limit", None)) if n is not None]
-    report = run_news_eval(Sanad(_config(args)), args.suite, answers_n=min(given) if given else 0,
-                           rewrite=getattr(args, "rewrite", None) or "rules", out_dir=args.out,
-                           thresholds=thresholds, command="sanad " + " ".join(sys.argv[1:]))
+    report = run_news_eval(
+        Sanad(_config(args)),
+        args.suite,
+        answers_n=min(given) if given else 0,
+        rewrite=getattr(args, "rewrite", None) or "rules",
+        out_dir=args.out,
+        thresholds=thresholds,
+        command="sanad " + " ".join(sys.argv[1:]),
+    )
     print(report["markdown"])
     for path in report["files"]:
         print(f"wrote {path}", file=sys.stderr)
@@ -541,5 +674,12 @@ def cmd_news_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["cmd_news_eval", "dated_articles", "evidence_for", "run_conflicts", "run_followups", "run_news_eval",
-           "run_timeline"]
+__all__ = [
+    "cmd_news_eval",
+    "dated_articles",
+    "evidence_for",
+    "run_conflicts",
+    "run_followups",
+    "run_news_eval",
+    "run_timeline",
+]

@@ -26,7 +26,7 @@ import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -45,6 +45,10 @@ from rag.evaluation.scoring import (
 )
 from rag.pipeline import Sanad
 from rag.types import RETRIEVAL_MODES
+
+if TYPE_CHECKING:
+    from rag.embeddings import Embedder
+    from rag.types import RetrievalMode
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +92,7 @@ def ensure_suite_index(sanad: Sanad, suite: Suite, index_dir: Path, *, show_prog
         print(f"indexing {len(articles)} {suite.name} paragraphs into {config.index_dir} …", file=sys.stderr)
         report = Indexer(config, embedder).apply(articles, prune=True, rebuild=rebuild, show_progress=show_progress)
         print(f"{report.summary()} [{time.perf_counter() - t:.1f} s]", file=sys.stderr)
-    return Sanad(config, embedder=embedder, generator=sanad._generator)
+    return Sanad(config, embedder=embedder, generator=sanad._generator)  # noqa: SLF001 - share the loaded LLM, if any
 
 
 def ensure_corpus_index(sanad: Sanad, *, show_progress: bool = True) -> None:
@@ -101,10 +105,11 @@ def ensure_corpus_index(sanad: Sanad, *, show_progress: bool = True) -> None:
     except IndexMissingError:
         print(f"no index in {sanad.config.index_dir}; indexing {sanad.config.corpus_dir} …", file=sys.stderr)
         sanad.embedder.load()
-        report = Indexer(sanad.config, sanad.embedder).index_paths([sanad.config.corpus_dir],
-                                                                 show_progress=show_progress)
+        report = Indexer(sanad.config, sanad.embedder).index_paths(
+            [sanad.config.corpus_dir], show_progress=show_progress
+        )
         print(report.summary(), file=sys.stderr)
-        sanad._retriever = None
+        sanad._retriever = None  # noqa: SLF001 - reload the index the eval just built
 
 
 # -- retrieval -------------------------------------------------------------------------------------
@@ -131,7 +136,7 @@ class _CachedQueries:
         return getattr(self._embedder, name)
 
 
-def _progress(iterable: Iterable, total: int, desc: str, enabled: bool):
+def _progress(iterable: Iterable, total: int, desc: str, enabled: bool) -> Iterable:
     if not enabled:
         return iterable
     from tqdm import tqdm
@@ -139,8 +144,15 @@ def _progress(iterable: Iterable, total: int, desc: str, enabled: bool):
     return tqdm(iterable, total=total, desc=desc, unit="q", file=sys.stderr, dynamic_ncols=True)
 
 
-def retrieve_all(sanad: Sanad, items: Sequence[QAItem], modes: Sequence[str], *, k: int = RETRIEVAL_K,
-                 batch_queries: bool = True, show_progress: bool = True) -> tuple[dict[str, list[dict]], dict]:
+def retrieve_all(
+    sanad: Sanad,
+    items: Sequence[QAItem],
+    modes: Sequence[str],
+    *,
+    k: int = RETRIEVAL_K,
+    batch_queries: bool = True,
+    show_progress: bool = True,
+) -> tuple[dict[str, list[dict]], dict]:
     """Run ``sanad.search(question, k, mode)`` for every question and mode.
 
     Returns per mode one record per item (``doc_ids``, ``chunk_ids``, ``seconds``) and
@@ -152,7 +164,7 @@ def retrieve_all(sanad: Sanad, items: Sequence[QAItem], modes: Sequence[str], *,
     original = retriever.embedder
     if info["batch_queries"]:
         t = time.perf_counter()
-        retriever.embedder = _CachedQueries(original, [it.question for it in items])
+        retriever.embedder = cast("Embedder", _CachedQueries(original, [it.question for it in items]))
         info["embed_queries_s"] = time.perf_counter() - t
         info["embed_queries_per_question_s"] = info["embed_queries_s"] / max(1, len(items))
     results: dict[str, list[dict]] = {}
@@ -161,9 +173,14 @@ def retrieve_all(sanad: Sanad, items: Sequence[QAItem], modes: Sequence[str], *,
             rows = []
             for item in _progress(items, len(items), f"search {mode}", show_progress):
                 t = time.perf_counter()
-                hits = sanad.search(item.question, k=k, mode=mode)
-                rows.append({"doc_ids": [h.doc_id for h in hits], "chunk_ids": [h.chunk_id for h in hits],
-                             "seconds": time.perf_counter() - t})
+                hits = sanad.search(item.question, k=k, mode=cast("RetrievalMode", mode))
+                rows.append(
+                    {
+                        "doc_ids": [h.doc_id for h in hits],
+                        "chunk_ids": [h.chunk_id for h in hits],
+                        "seconds": time.perf_counter() - t,
+                    }
+                )
             results[mode] = rows
     finally:
         retriever.embedder = original
@@ -176,12 +193,15 @@ def aggregate_retrieval(items: Sequence[QAItem], results: Mapping[str, Sequence[
     for mode, rows in results.items():
         table[mode] = {}
         for group in LANG_GROUPS:
-            scored = [M.retrieval_scores(r["doc_ids"], it.gold_doc_ids) for it, r in zip(items, rows, strict=False)
-                      if group in ("all", it.lang)]
-            scored = [s for s in scored if s is not None]
+            found = [
+                M.retrieval_scores(r["doc_ids"], it.gold_doc_ids)
+                for it, r in zip(items, rows, strict=False)
+                if group in ("all", it.lang)
+            ]
+            scored = [s for s in found if s is not None]
             if not scored:
                 continue
-            row: dict[str, float] = {"n": len(scored)}
+            row: dict[str, float | None] = {"n": len(scored)}
             for key in scored[0]:
                 row[key] = M.mean(s[key] for s in scored)
             table[mode][group] = row
@@ -215,9 +235,14 @@ def answer_sample(items: Sequence[QAItem], n: int | None, suite: Suite, seed: in
     return stratified_sample(items, n, key=lambda it: (it.lang, it.type), seed=seed)
 
 
-def answer_all(sanad: Sanad, sample: Sequence[QAItem], *, retries: int = 1, show_progress: bool = True,
-               sentences: Mapping[str, tuple[tuple[int, int], ...]] | None = None
-               ) -> tuple[dict[str, dict], list[str]]:
+def answer_all(
+    sanad: Sanad,
+    sample: Sequence[QAItem],
+    *,
+    retries: int = 1,
+    show_progress: bool = True,
+    sentences: Mapping[str, tuple[tuple[int, int], ...]] | None = None,
+) -> tuple[dict[str, dict], list[str]]:
     """Ask each sampled question; ``{item id: record}`` and the evidence quotes that could not be located.
 
     A question whose generation fails (e.g. times out on a busy machine) is asked again up
@@ -243,13 +268,21 @@ def answer_all(sanad: Sanad, sample: Sequence[QAItem], *, retries: int = 1, show
                 logger.warning("%s: %s", item.id, exc)
                 errors.append(str(exc))
         if answer is None:
-            records[item.id] = {"error": errors[-1], "attempts": len(errors), "seconds": time.perf_counter() - t,
-                                "scores": {"refused": False}}
+            records[item.id] = {
+                "error": errors[-1],
+                "attempts": len(errors),
+                "seconds": time.perf_counter() - t,
+                "scores": {"refused": False},
+            }
             continue
         gold = gold_evidence(item, articles, sentences) if item.answerable else []
-        records[item.id] = {"answer": answer_record(answer), "evidence_spans": [list(s) for s in spans],
-                            "scores": score_answer(item, answer, spans, gold), "timings": dict(answer.timings),
-                            "attempts": len(errors) + 1}
+        records[item.id] = {
+            "answer": answer_record(answer),
+            "evidence_spans": [list(s) for s in spans],
+            "scores": score_answer(item, answer, spans, gold),
+            "timings": dict(answer.timings),
+            "attempts": len(errors) + 1,
+        }
     return records, missing
 
 
@@ -267,9 +300,13 @@ def warm_up(sanad: Sanad) -> float:
 
 
 # -- metrics, thresholds ---------------------------------------------------------------------------
-def flatten_metrics(retrieval: Mapping[str, dict], answers: Mapping[str, dict], latency: Mapping[str, dict],
-                    evidence: Mapping[str, dict] | None = None,
-                    breakdown: Mapping[str, Mapping[str, dict]] | None = None) -> dict[str, float | None]:
+def flatten_metrics(
+    retrieval: Mapping[str, dict],
+    answers: Mapping[str, dict],
+    latency: Mapping[str, dict],
+    evidence: Mapping[str, dict] | None = None,
+    breakdown: Mapping[str, Mapping[str, dict]] | None = None,
+) -> dict[str, float | None]:
     """One flat ``{name: value}`` map; names as used in ``eval/thresholds.json``.
 
     ``retrieval.<mode>.<ar|en|all>.<metric>``, ``answers.<ar|en|all>.<metric>``,
@@ -349,9 +386,16 @@ def suite_sentences(suite: Suite) -> dict[str, tuple[tuple[int, int], ...]] | No
         return None
 
 
-def evidence_stage(target: Sanad, items: Sequence[QAItem], suite: Suite, n: int | None, selector: Selector | None,
-                   sentences: Mapping[str, tuple[tuple[int, int], ...]] | None, seed: int = SEED,
-                   show_progress: bool = True) -> dict[str, Any]:
+def evidence_stage(
+    target: Sanad,
+    items: Sequence[QAItem],
+    suite: Suite,
+    n: int | None,
+    selector: Selector | None,
+    sentences: Mapping[str, tuple[tuple[int, int], ...]] | None,
+    seed: int = SEED,
+    show_progress: bool = True,
+) -> dict[str, Any]:
     """Score evidence selection on a sample of the answerable questions (no LLM); ``{}`` when ``n`` is 0."""
     if n == 0:
         return {}
@@ -363,23 +407,43 @@ def evidence_stage(target: Sanad, items: Sequence[QAItem], suite: Suite, n: int 
     answerable = [it for it in items if it.answerable]
     if n is None:
         n = EVIDENCE_DEFAULT if suite.articles else len(answerable)
-    chosen = (paired_sample(answerable, n, seed=seed) if suite.name == "xquad"
-              else stratified_sample(answerable, n, key=lambda it: (it.lang, it.type), seed=seed))
+    chosen = (
+        paired_sample(answerable, n, seed=seed)
+        if suite.name == "xquad"
+        else stratified_sample(answerable, n, key=lambda it: (it.lang, it.type), seed=seed)
+    )
     t = time.perf_counter()
     table, records = evaluate_evidence(target, chosen, selector, sentences=sentences, show_progress=show_progress)
     k = getattr(target.config, "evidence_passages", target.config.answer_passages)
-    return {"table": table, "records": records, "selector": name, "k": k,
-            "gold": "XQuAD-R sentence of the gold answer" if sentences else "the gold evidence quote / answer span",
-            "n": len(chosen), "seconds": time.perf_counter() - t}
+    return {
+        "table": table,
+        "records": records,
+        "selector": name,
+        "k": k,
+        "gold": "XQuAD-R sentence of the gold answer" if sentences else "the gold evidence quote / answer span",
+        "n": len(chosen),
+        "seconds": time.perf_counter() - t,
+    }
 
 
 # -- the library entry point -----------------------------------------------------------------------
-def run_eval(sanad: Sanad, suite: str | Suite = "seeds", modes: Sequence[str] | None = None,
-             answers_n: int | None = None, out_dir: Path | str = Path("eval/reports"), *,
-             thresholds: Mapping[str, Any] | None = None, xquad_index_dir: Path | None = None,
-             batch_queries: bool = True, seed: int = SEED, command: str = "", show_progress: bool = True,
-             write: bool = True, evidence_n: int | None = None, selector: Selector | None = None
-             ) -> dict[str, Any]:
+def run_eval(
+    sanad: Sanad,
+    suite: str | Suite = "seeds",
+    modes: Sequence[str] | None = None,
+    answers_n: int | None = None,
+    out_dir: Path | str = Path("eval/reports"),
+    *,
+    thresholds: Mapping[str, Any] | None = None,
+    xquad_index_dir: Path | None = None,
+    batch_queries: bool = True,
+    seed: int = SEED,
+    command: str = "",
+    show_progress: bool = True,
+    write: bool = True,
+    evidence_n: int | None = None,
+    selector: Selector | None = None,
+) -> dict[str, Any]:
     """Evaluate ``sanad`` on a suite and write the report files.
 
     Args:
@@ -413,9 +477,10 @@ def run_eval(sanad: Sanad, suite: str | Suite = "seeds", modes: Sequence[str] | 
     items = list(suite_obj.items)
 
     if suite_obj.articles:
-        target = Sanad(sanad.config, embedder=sanad.embedder, generator=sanad._generator)
-        target = ensure_suite_index(target, suite_obj, Path(xquad_index_dir or out_dir / f"{suite_obj.name}-index"),
-                                    show_progress=show_progress)
+        target = Sanad(sanad.config, embedder=sanad.embedder, generator=sanad._generator)  # noqa: SLF001 - share the LLM
+        target = ensure_suite_index(
+            target, suite_obj, Path(xquad_index_dir or out_dir / f"{suite_obj.name}-index"), show_progress=show_progress
+        )
     else:
         ensure_corpus_index(sanad, show_progress=show_progress)
         target = sanad
@@ -423,14 +488,17 @@ def run_eval(sanad: Sanad, suite: str | Suite = "seeds", modes: Sequence[str] | 
     gold = {d for it in items for d in it.gold_doc_ids}
     absent = sorted(gold - set(index.articles))
     if absent:
-        raise InputError(f"{len(absent)} gold article(s) of suite {suite_obj.name!r} are not in the index "
-                         f"{target.config.index_dir} (e.g. {', '.join(absent[:3])}); index the articles they come "
-                         f"from (`sanad index data/articles`) or point --index-dir at an index that holds them")
+        raise InputError(
+            f"{len(absent)} gold article(s) of suite {suite_obj.name!r} are not in the index "
+            f"{target.config.index_dir} (e.g. {', '.join(absent[:3])}); index the articles they come "
+            f"from (`sanad index data/articles`) or point --index-dir at an index that holds them"
+        )
 
     # Retrieval: every question, every mode.
     t = time.perf_counter()
-    results, retrieval_info = retrieve_all(target, items, modes, batch_queries=batch_queries,
-                                           show_progress=show_progress)
+    results, retrieval_info = retrieve_all(
+        target, items, modes, batch_queries=batch_queries, show_progress=show_progress
+    )
     retrieval_seconds = time.perf_counter() - t
     retrieval = aggregate_retrieval(items, results)
 
@@ -464,10 +532,15 @@ def run_eval(sanad: Sanad, suite: str | Suite = "seeds", modes: Sequence[str] | 
     questions = []
     for i, it in enumerate(items):
         row = it.to_dict()
-        row["retrieval"] = {m: {"doc_ids": results[m][i]["doc_ids"], "chunk_ids": results[m][i]["chunk_ids"],
-                                "seconds": round(results[m][i]["seconds"], 5),
-                                "scores": M.retrieval_scores(results[m][i]["doc_ids"], it.gold_doc_ids)}
-                            for m in modes}
+        row["retrieval"] = {
+            m: {
+                "doc_ids": results[m][i]["doc_ids"],
+                "chunk_ids": results[m][i]["chunk_ids"],
+                "seconds": round(results[m][i]["seconds"], 5),
+                "scores": M.retrieval_scores(results[m][i]["doc_ids"], it.gold_doc_ids),
+            }
+            for m in modes
+        }
         row["answer"] = records.get(it.id)
         row["evidence"] = evidence.get("records", {}).get(it.id)
         questions.append(row)
@@ -481,9 +554,11 @@ def run_eval(sanad: Sanad, suite: str | Suite = "seeds", modes: Sequence[str] | 
         llm = f"{cfg.llm_backend}:{cfg.llm_model}"
     sampling = ""
     if sample and len(sample) < len(items):
-        sampling = (f"seeded sample (random.Random({seed})) of {len(sample)}: "
-                    + ("whole question ids, each asked in Arabic and English" if suite_obj.name == "xquad"
-                       else "stratified by language and type"))
+        sampling = f"seeded sample (random.Random({seed})) of {len(sample)}: " + (
+            "whole question ids, each asked in Arabic and English"
+            if suite_obj.name == "xquad"
+            else "stratified by language and type"
+        )
     report: dict[str, Any] = {
         "suite": suite_obj.name,
         "metrics": flat,
@@ -493,16 +568,36 @@ def run_eval(sanad: Sanad, suite: str | Suite = "seeds", modes: Sequence[str] | 
         "evidence": {k: v for k, v in evidence.items() if k != "records"},
         "latency": latency,
         "run": {
-            "created_at": created, "command": command, "source": suite_obj.source, "suite_info": suite_obj.info,
-            "n_questions": len(items), "by_lang": by_lang, "n_answerable": sum(it.answerable for it in items),
-            "modes": modes, "k": RETRIEVAL_K, "index_dir": str(target.config.index_dir),
-            "index": {"n_articles": index.manifest.n_articles, "n_chunks": index.manifest.n_chunks,
-                      "corpus_fingerprint": index.manifest.corpus_fingerprint},
-            "embedding_model": target.embedder.fingerprint, "retrieval": retrieval_info,
-            "answers": {"n": len(sample), "ids": [it.id for it in sample], "mode": target.config.mode,
-                        "llm": llm, "sampling": sampling, "evidence_not_found": missing},
-            "config": target.config.to_dict(), "seconds": 0.0, "retrieval_seconds": retrieval_seconds,
-            "answer_seconds": answer_seconds, "llm_load_and_warmup_s": warmup_s,
+            "created_at": created,
+            "command": command,
+            "source": suite_obj.source,
+            "suite_info": suite_obj.info,
+            "n_questions": len(items),
+            "by_lang": by_lang,
+            "n_answerable": sum(it.answerable for it in items),
+            "modes": modes,
+            "k": RETRIEVAL_K,
+            "index_dir": str(target.config.index_dir),
+            "index": {
+                "n_articles": index.manifest.n_articles,
+                "n_chunks": index.manifest.n_chunks,
+                "corpus_fingerprint": index.manifest.corpus_fingerprint,
+            },
+            "embedding_model": target.embedder.fingerprint,
+            "retrieval": retrieval_info,
+            "answers": {
+                "n": len(sample),
+                "ids": [it.id for it in sample],
+                "mode": target.config.mode,
+                "llm": llm,
+                "sampling": sampling,
+                "evidence_not_found": missing,
+            },
+            "config": target.config.to_dict(),
+            "seconds": 0.0,
+            "retrieval_seconds": retrieval_seconds,
+            "answer_seconds": answer_seconds,
+            "llm_load_and_warmup_s": warmup_s,
         },
         "questions": questions,
     }
@@ -543,16 +638,25 @@ def cmd_eval(args: argparse.Namespace) -> int:
         all_thresholds = load_thresholds()
         thresholds = all_thresholds.get(suite.name)
         if thresholds is None:
-            print(f"sanad: no thresholds for suite {suite.name!r} in eval/thresholds.json; nothing to check",
-                  file=sys.stderr)
+            print(
+                f"sanad: no thresholds for suite {suite.name!r} in eval/thresholds.json; nothing to check",
+                file=sys.stderr,
+            )
             thresholds = {}
     command = "sanad " + " ".join(sys.argv[1:]) if sys.argv and Path(sys.argv[0]).name == "sanad" else ""
     evidence_n = getattr(args, "evidence", None)
     if evidence_n is not None and evidence_n < 0:
         raise InputError(f"--evidence must be 0 or more, got {evidence_n}")
-    report = run_eval(Sanad(config), suite, modes=args.modes, answers_n=_answers_n(args), out_dir=args.out,
-                      thresholds=thresholds, command=command or f"sanad eval --suite {args.suite}",
-                      evidence_n=evidence_n)
+    report = run_eval(
+        Sanad(config),
+        suite,
+        modes=args.modes,
+        answers_n=_answers_n(args),
+        out_dir=args.out,
+        thresholds=thresholds,
+        command=command or f"sanad eval --suite {args.suite}",
+        evidence_n=evidence_n,
+    )
     print(report["markdown"])
     for path in report["files"]:
         print(f"wrote {path}", file=sys.stderr)
@@ -563,8 +667,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
             for line in check["failures"]:
                 print(f"  {line}", file=sys.stderr)
             return 1
-        print(f"sanad eval --check: passed ({len(check['passed'])} thresholds met, "
-              f"{len(check['skipped'])} not measured)", file=sys.stderr)
+        print(
+            f"sanad eval --check: passed ({len(check['passed'])} thresholds met, {len(check['skipped'])} not measured)",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -269,13 +269,16 @@ def _timeout_message(name: str, timeout_s: float, produced: int, others: int) ->
     """Why a request ran out of time, as far as can be told: contention, prompt processing, or a long answer."""
     base = f"{name}: no answer within {timeout_s:g}s"
     if others:
-        return (f"{base}: {others} other request(s) were already using the model when it started, so it waited "
-                f"behind them (contention; the server's ask queue bounds this). Try again, or raise llm_timeout_s")
+        return (
+            f"{base}: {others} other request(s) were already using the model when it started, so it waited "
+            f"behind them (contention; the server's ask queue bounds this). Try again, or raise llm_timeout_s"
+        )
     if not produced:
-        return (f"{base} and no token was produced: processing the prompt took that long (a long prompt, or a busy "
-                f"CPU). Lower prompt_budget_tokens, or raise llm_timeout_s")
-    return (f"{base}: it was still writing after {produced} pieces of text; lower llm_max_tokens or raise "
-            f"llm_timeout_s")
+        return (
+            f"{base} and no token was produced: processing the prompt took that long (a long prompt, or a busy "
+            f"CPU). Lower prompt_budget_tokens, or raise llm_timeout_s"
+        )
+    return f"{base}: it was still writing after {produced} pieces of text; lower llm_max_tokens or raise llm_timeout_s"
 
 
 def _check_gguf_file(path: Path) -> None:

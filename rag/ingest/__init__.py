@@ -51,8 +51,15 @@ _MAX_ID_CHARS = 120
 SkipKind = Literal["error", "conflict", "duplicate"]
 
 __all__ = [
-    "MAX_FILE_BYTES", "NEAR_DUPLICATE_MODES", "SUPPORTED_SUFFIXES", "Ingestor", "SkippedFile", "clean_text",
-    "guess_title", "make_doc_id", "markdown_to_text",
+    "MAX_FILE_BYTES",
+    "NEAR_DUPLICATE_MODES",
+    "SUPPORTED_SUFFIXES",
+    "Ingestor",
+    "SkippedFile",
+    "clean_text",
+    "guess_title",
+    "make_doc_id",
+    "markdown_to_text",
 ]
 
 
@@ -87,7 +94,7 @@ def make_doc_id(stem: str) -> str:
         out.append(ch if ch.isalnum() or ch in "-_." or category.startswith("M") else "_")
     doc_id = "_".join(part for part in "".join(out).split("_") if part).strip("._-")
     if len(doc_id) > _MAX_ID_CHARS:
-        doc_id = doc_id[:_MAX_ID_CHARS - 9].rstrip("._-") + "_" + hashlib.sha256(stem.encode()).hexdigest()[:8]
+        doc_id = doc_id[: _MAX_ID_CHARS - 9].rstrip("._-") + "_" + hashlib.sha256(stem.encode()).hexdigest()[:8]
     return doc_id or "doc_" + hashlib.sha256(stem.encode("utf-8", "surrogateescape")).hexdigest()[:12]
 
 
@@ -99,12 +106,19 @@ class Ingestor:
         >>> articles[0].source, articles[0].published                     # doctest: +SKIP
     """
 
-    def __init__(self, suffixes: tuple[str, ...] = SUPPORTED_SUFFIXES, max_bytes: int = MAX_FILE_BYTES, *,
-                 max_binary_bytes: int = MAX_BINARY_BYTES, near_duplicates: str = "keep",
-                 near_threshold: float = 0.8) -> None:
+    def __init__(
+        self,
+        suffixes: tuple[str, ...] = SUPPORTED_SUFFIXES,
+        max_bytes: int = MAX_FILE_BYTES,
+        *,
+        max_binary_bytes: int = MAX_BINARY_BYTES,
+        near_duplicates: str = "keep",
+        near_threshold: float = 0.8,
+    ) -> None:
         if near_duplicates not in NEAR_DUPLICATE_MODES:
-            raise InputError(f"near_duplicates={near_duplicates!r} is not valid; choose one of "
-                             f"{', '.join(NEAR_DUPLICATE_MODES)}")
+            raise InputError(
+                f"near_duplicates={near_duplicates!r} is not valid; choose one of {', '.join(NEAR_DUPLICATE_MODES)}"
+            )
         if not 0 < near_threshold <= 1:
             raise InputError(f"near_duplicate_threshold={near_threshold!r} must be in (0, 1]")
         self.suffixes = tuple(s.lower() for s in suffixes)
@@ -133,21 +147,28 @@ class Ingestor:
         refused: list[SkippedFile] = []
         for path in map(Path, paths):
             if not path.exists() and not path.is_symlink():
-                raise InputError(f"{path} does not exist; give a file or folder of "
-                                 f"{', '.join(self.suffixes)} articles")
+                raise InputError(f"{path} does not exist; give a file or folder of {', '.join(self.suffixes)} articles")
             if path.is_dir():
                 root = path.resolve()
                 for folder, dirs, files in os.walk(path):
                     dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                     for name in sorted(files):
                         candidate = Path(folder) / name
-                        if (name.startswith(".") or name.endswith(SIDECAR_SUFFIX)
-                                or candidate.suffix.lower() not in self.suffixes):
+                        if (
+                            name.startswith(".")
+                            or name.endswith(SIDECAR_SUFFIX)
+                            or candidate.suffix.lower() not in self.suffixes
+                        ):
                             continue
                         if candidate.is_symlink() and not _inside(candidate.resolve(), root):
-                            refused.append(SkippedFile(str(candidate), f"a symlink to {candidate.resolve()}, outside "
-                                                       f"{path}: refused (copy the file in if it belongs here)",
-                                                       make_doc_id(candidate.stem)))
+                            refused.append(
+                                SkippedFile(
+                                    str(candidate),
+                                    f"a symlink to {candidate.resolve()}, outside "
+                                    f"{path}: refused (copy the file in if it belongs here)",
+                                    make_doc_id(candidate.stem),
+                                )
+                            )
                             continue
                         if candidate.is_file():
                             found.setdefault(candidate, path)
@@ -188,8 +209,9 @@ class Ingestor:
             return self._article(doc.text, doc_id, str(path), user.over(doc.metadata))
         return self.parse(decode(data, path.name), doc_id=doc_id, suffix=suffix, origin=str(path), metadata=user)
 
-    def parse(self, raw: str, *, doc_id: str, suffix: str = ".txt", origin: str = "",
-              metadata: Metadata | None = None) -> Article:
+    def parse(
+        self, raw: str, *, doc_id: str, suffix: str = ".txt", origin: str = "", metadata: Metadata | None = None
+    ) -> Article:
         """Clean an article given as a string (used for uploads and tests)."""
         if "\x00" in raw:
             raise InputError(f"{doc_id}: contains NUL bytes; it looks like a binary file, not an article")
@@ -214,16 +236,27 @@ class Ingestor:
         if not text:
             raise InputError(f"{doc_id}: no text left after cleaning; the file is empty or only boilerplate")
         if not has_words(text):
-            raise InputError(f"{doc_id}: has no words (only diacritics, tatweel, punctuation or symbols); "
-                             f"not indexed")
+            raise InputError(f"{doc_id}: has no words (only diacritics, tatweel, punctuation or symbols); not indexed")
         # Instruction-like text (prompt injection) is marked, never followed: rag/safety.py.
         spans = find_suspect_spans(text) + ((HIDDEN_SPAN,) if hidden else ())
         if spans:
-            logger.warning("%s: holds text that reads as instructions to an AI system%s; it is kept out of prompts "
-                           "and the article is flagged", doc_id, " (hidden in the page's markup)" if hidden else "")
-        return Article(doc_id=doc_id, title=meta.title or guess_title(text), text=text, origin=origin,
-                       published=meta.published, source=meta.source, url=meta.url, author=meta.author,
-                       suspect_spans=spans)
+            logger.warning(
+                "%s: holds text that reads as instructions to an AI system%s; it is kept out of prompts "
+                "and the article is flagged",
+                doc_id,
+                " (hidden in the page's markup)" if hidden else "",
+            )
+        return Article(
+            doc_id=doc_id,
+            title=meta.title or guess_title(text),
+            text=text,
+            origin=origin,
+            published=meta.published,
+            source=meta.source,
+            url=meta.url,
+            author=meta.author,
+            suspect_spans=spans,
+        )
 
     # -- many files --------------------------------------------------------------------------------
     def run(self, paths: Sequence[Path]) -> tuple[list[Article], list[SkippedFile]]:
@@ -239,8 +272,10 @@ class Ingestor:
             claimants = by_id[doc_id]
             if len(claimants) > 1:
                 others = ", ".join(p.name for p in claimants if p != path)
-                reason = (f"conflict: {path.name} and {others} would both be article {doc_id!r}; neither was "
-                          f"(re)indexed. Rename one of them")
+                reason = (
+                    f"conflict: {path.name} and {others} would both be article {doc_id!r}; neither was "
+                    f"(re)indexed. Rename one of them"
+                )
                 skipped.append(self._skip(path, reason, doc_id, "conflict"))
                 continue
             try:
@@ -252,13 +287,19 @@ class Ingestor:
         for manifest in manifests.values():
             if isinstance(manifest, FolderManifest) and manifest.unmatched:
                 names = ", ".join(manifest.unmatched[:5]) + (" …" if len(manifest.unmatched) > 5 else "")
-                logger.warning("%s in %s lists %d file(s) not found or not read: %s", manifest.name, manifest.folder,
-                               len(manifest.unmatched), names)
+                logger.warning(
+                    "%s in %s lists %d file(s) not found or not read: %s",
+                    manifest.name,
+                    manifest.folder,
+                    len(manifest.unmatched),
+                    names,
+                )
         articles, dups = self.fold_duplicates(articles)
         return articles, skipped + dups
 
-    def _manifest_metadata(self, path: Path, root: Path,
-                           cache: dict[Path, FolderManifest | InputError | None]) -> Metadata:
+    def _manifest_metadata(
+        self, path: Path, root: Path, cache: dict[Path, FolderManifest | InputError | None]
+    ) -> Metadata:
         """The metadata the manifests of ``path``'s folder and its parents (up to ``root``) give it."""
         folders = [path.parent]
         stop = root.resolve()
@@ -312,16 +353,25 @@ class Ingestor:
             out[keep] = replace(kept, copies=kept.copies + extra)
             for i in copies:
                 copy = articles[i]
-                how = ("the same text as" if copy.sha == kept.sha
-                       else f"a near-verbatim copy (similarity ≥ {similarity:.2f}) of")
-                skipped.append(self._skip(Path(copy.origin or copy.doc_id), f"{how} article {kept.doc_id!r}: "
-                                          f"indexed once, with this copy's outlet and date listed on it",
-                                          copy.doc_id, "duplicate"))
+                how = (
+                    "the same text as"
+                    if copy.sha == kept.sha
+                    else f"a near-verbatim copy (similarity ≥ {similarity:.2f}) of"
+                )
+                skipped.append(
+                    self._skip(
+                        Path(copy.origin or copy.doc_id),
+                        f"{how} article {kept.doc_id!r}: indexed once, with this copy's outlet and date listed on it",
+                        copy.doc_id,
+                        "duplicate",
+                    )
+                )
                 dropped.add(i)
         return [a for i, a in enumerate(out) if i not in dropped], skipped
 
-    def screen(self, incoming: Sequence[Article], existing: dict[str, Article]
-               ) -> tuple[list[Article], list[SkippedFile]]:
+    def screen(
+        self, incoming: Sequence[Article], existing: dict[str, Article]
+    ) -> tuple[list[Article], list[SkippedFile]]:
         """Check new articles against an index's: id conflicts between different files, repeated texts.
 
         An incoming article whose id is indexed from *another* file that still exists is a
@@ -336,12 +386,25 @@ class Ingestor:
             old = existing.get(article.doc_id)
             path = Path(article.origin or article.doc_id)
             if old is not None and _other_file(old.origin, article.origin):
-                skipped.append(self._skip(path, f"conflict: article {article.doc_id!r} is already indexed from "
-                                                f"{old.origin}, which still exists; rename one of the files "
-                                                f"(or remove the article first)", article.doc_id, "conflict"))
+                skipped.append(
+                    self._skip(
+                        path,
+                        f"conflict: article {article.doc_id!r} is already indexed from "
+                        f"{old.origin}, which still exists; rename one of the files "
+                        f"(or remove the article first)",
+                        article.doc_id,
+                        "conflict",
+                    )
+                )
             elif article.sha in by_sha:
-                skipped.append(self._skip(path, f"the same text as indexed article {by_sha[article.sha]!r}: not "
-                                                f"indexed twice", article.doc_id, "duplicate"))
+                skipped.append(
+                    self._skip(
+                        path,
+                        f"the same text as indexed article {by_sha[article.sha]!r}: not indexed twice",
+                        article.doc_id,
+                        "duplicate",
+                    )
+                )
             else:
                 kept.append(article)
         return kept, skipped

@@ -34,11 +34,31 @@ from rag.safety import strip_hidden
 
 logger = logging.getLogger(__name__)
 
-_DATE_META = ("article:published_time", "og:published_time", "datepublished", "date_published", "pubdate",
-              "publishdate", "publish-date", "dc.date", "dc.date.issued", "dcterms.created", "date",
-              "sailthru.date", "parsely-pub-date")
-_ARTICLE_TYPES = {"newsarticle", "article", "reportagenewsarticle", "analysisnewsarticle", "blogposting",
-                  "opinionnewsarticle", "backgroundnewsarticle", "webpage"}
+_DATE_META = (
+    "article:published_time",
+    "og:published_time",
+    "datepublished",
+    "date_published",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "dc.date",
+    "dc.date.issued",
+    "dcterms.created",
+    "date",
+    "sailthru.date",
+    "parsely-pub-date",
+)
+_ARTICLE_TYPES = {
+    "newsarticle",
+    "article",
+    "reportagenewsarticle",
+    "analysisnewsarticle",
+    "blogposting",
+    "opinionnewsarticle",
+    "backgroundnewsarticle",
+    "webpage",
+}
 
 
 @dataclass(frozen=True)
@@ -72,23 +92,39 @@ def extract_html(markup: str, name: str) -> PageText:
     except (ValueError, TypeError) as exc:  # lxml: empty document, or an XML declaration in a str
         try:
             tree = lxml_html.fromstring(markup.encode("utf-8"))
-        except Exception:
+        except Exception:  # noqa: BLE001 - lxml raises many types; each means the same: not HTML
             raise InputError(f"{name}: cannot be parsed as HTML ({exc})") from None
     own = _page_metadata(tree)
     hidden = tuple(strip_hidden(tree))  # text no reader sees is not article text; instructions in it flag the page
-    doc = trafilatura.bare_extraction(tree, with_metadata=True, include_comments=False, include_tables=True,
-                                      favor_precision=True, deduplicate=False,
-                                      date_extraction_params={"extensive_search": False, "original_date": True})
+    doc: Any = trafilatura.bare_extraction(  # a Document (its stubs also allow a dict, never returned here)
+        tree,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
+        favor_precision=True,
+        deduplicate=False,
+        date_extraction_params={"extensive_search": False, "original_date": True},
+    )
     body = (doc.text or "") if doc is not None else ""
     if not body.strip():  # precision mode can reject a short page: retry, still trafilatura's choice
-        doc = trafilatura.bare_extraction(tree, with_metadata=True, include_comments=False, favor_recall=True,
-                                          date_extraction_params={"extensive_search": False, "original_date": True})
+        doc = trafilatura.bare_extraction(
+            tree,
+            with_metadata=True,
+            include_comments=False,
+            favor_recall=True,
+            date_extraction_params={"extensive_search": False, "original_date": True},
+        )
         body = (doc.text or "") if doc is not None else ""
     if not body.strip():
-        raise InputError(f"{name}: no article text found in the page (trafilatura found only navigation or "
-                         f"nothing); save the article's own page, or paste its text into a .txt file")
-    found = Metadata.from_mapping({"title": doc.title, "date": doc.date, "source": doc.sitename, "url": doc.url,
-                                   "author": doc.author}, name, strict=False)
+        raise InputError(
+            f"{name}: no article text found in the page (trafilatura found only navigation or "
+            f"nothing); save the article's own page, or paste its text into a .txt file"
+        )
+    found = Metadata.from_mapping(
+        {"title": doc.title, "date": doc.date, "source": doc.sitename, "url": doc.url, "author": doc.author},
+        name,
+        strict=False,
+    )
     meta = own.over(found)
     body = _untable(body)
     headline = meta.title
@@ -125,8 +161,14 @@ def _page_metadata(tree: Any) -> Metadata:
         key = (el.get("property") or el.get("name") or el.get("itemprop") or "").strip().lower()
         if key and el.get("content") and key not in metas:
             metas[key] = el.get("content")
-    canonical = next((el.get("href") for el in tree.iter("link")
-                      if "canonical" in (el.get("rel") or "").lower().split() and el.get("href")), "")
+    canonical = next(
+        (
+            el.get("href")
+            for el in tree.iter("link")
+            if "canonical" in (el.get("rel") or "").lower().split() and el.get("href")
+        ),
+        "",
+    )
     date = ld.get("datePublished") or next((metas[k] for k in _DATE_META if metas.get(k)), "")
     data = {
         "published": date,

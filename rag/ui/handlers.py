@@ -82,8 +82,9 @@ class Handlers:
         username = getattr(request, "username", None) if request is not None else None
         client = getattr(request, "client", None) if request is not None else None
         address = str(getattr(client, "host", "") or "")
-        caller = self.guard.authorize(action, targets, token=str(token or ""), username=username, headers=headers,
-                                      address=address)
+        caller = self.guard.authorize(
+            action, targets, token=str(token or ""), username=username, headers=headers, address=address
+        )
         try:
             result = run()
         except Exception as exc:
@@ -94,13 +95,18 @@ class Handlers:
         return result
 
     def _add(self, files: Any, replace: Any, token: str, request: gr.Request | None, progress: Any) -> dict:
-        return self._write("add", uploads.upload_names(files), request, token,
-                           lambda: uploads.add_uploads(self.sanad, self.ingestor, files, progress,
-                                                       replace=bool(replace)))
+        return self._write(
+            "add",
+            uploads.upload_names(files),
+            request,
+            token,
+            lambda: uploads.add_uploads(self.sanad, self.ingestor, files, progress, replace=bool(replace)),
+        )
 
     def _remove(self, doc_id: str | None, token: str, request: gr.Request | None) -> dict:
-        return self._write("remove", [str(doc_id or "").strip()], request, token,
-                           lambda: uploads.remove_article(self.sanad, doc_id))
+        return self._write(
+            "remove", [str(doc_id or "").strip()], request, token, lambda: uploads.remove_article(self.sanad, doc_id)
+        )
 
     # ---- input checks ----------------------------------------------------------------------------
     def _k(self, k: Any) -> int:
@@ -115,8 +121,9 @@ class Handlers:
     @staticmethod
     def _filters(since: Any = "", until: Any = "", sources: Any = None, doc_ids: Any = None) -> Filters | None:
         """Filters from the page's controls or the API's parameters (lists or comma-separated text)."""
-        return make_filters(since=str(since or ""), until=str(until or ""), sources=sources or None,
-                            doc_ids=doc_ids or None)
+        return make_filters(
+            since=str(since or ""), until=str(until or ""), sources=sources or None, doc_ids=doc_ids or None
+        )
 
     @staticmethod
     def _scope(filters: Filters | None) -> str:
@@ -136,9 +143,17 @@ class Handlers:
         return cast(RetrievalMode, str(mode))
 
     # ---- the Ask tab -------------------------------------------------------------------------------
-    def chat_ui(self, question: str, mode: str, k: float, since: str = "", until: str = "",
-                sources: list[str] | None = None, doc_ids: list[str] | None = None,
-                turns: list[Answer] | None = None) -> Iterator[tuple[Any, Any, Any, Any, Any]]:
+    def chat_ui(
+        self,
+        question: str,
+        mode: str,
+        k: float,
+        since: str = "",
+        until: str = "",
+        sources: list[str] | None = None,
+        doc_ids: list[str] | None = None,
+        turns: list[Answer] | None = None,
+    ) -> Iterator[tuple[Any, Any, Any, Any, Any]]:
         """Stream one answer into the conversation (the earlier ``turns`` are its history); problems become a
         plain-words notice (and a toast) under the question, never a trace, and do not join the conversation."""
         t0 = time.perf_counter()
@@ -154,27 +169,51 @@ class Handlers:
             rewritten = self.sanad.rewrite(q, history).question if history and self.config.rewrite == "rules" else ""
             hits: tuple[Hit, ...] = ()
             pieces: list[str] = []
-            yield (render_chat(turns, q, state="searching", status="Searching the articles…", rewritten=rewritten),
-                   "", render_timings({}), None, gr.skip())
+            yield (
+                render_chat(turns, q, state="searching", status="Searching the articles…", rewritten=rewritten),
+                "",
+                render_timings({}),
+                None,
+                gr.skip(),
+            )
             for event in self.sanad.stream(q, k=k_, mode=mode_, filters=filters, history=history):
                 if event.kind == "passages":
                     hits = event.hits
-                    yield (render_chat(turns, q, state="generating", rewritten=rewritten,
-                                       status=f"Found {len(hits)} passages; writing the answer…"),
-                           render_passages(hits, mode=mode_, scope=scope), gr.skip(), gr.skip(), gr.skip())
+                    yield (
+                        render_chat(
+                            turns,
+                            q,
+                            state="generating",
+                            rewritten=rewritten,
+                            status=f"Found {len(hits)} passages; writing the answer…",
+                        ),
+                        render_passages(hits, mode=mode_, scope=scope),
+                        gr.skip(),
+                        gr.skip(),
+                        gr.skip(),
+                    )
                 elif event.kind == "token":
                     if first_token is None:
                         first_token = time.perf_counter() - t0
                     pieces.append(event.text)
-                    yield (render_chat(turns, q, state="streaming", text="".join(pieces), rewritten=rewritten),
-                           gr.skip(), gr.skip(), gr.skip(), gr.skip())
+                    yield (
+                        render_chat(turns, q, state="streaming", text="".join(pieces), rewritten=rewritten),
+                        gr.skip(),
+                        gr.skip(),
+                        gr.skip(),
+                        gr.skip(),
+                    )
                 elif event.kind == "answer" and event.answer is not None:
                     answer = event.answer
                     turns.append(answer)
                     extra = {"ui_first_token_s": first_token} if first_token is not None else {}
-                    yield (render_chat(turns), render_passages(hits or answer.passages, answer.passages, mode_,
-                                                               scope=scope),
-                           render_timings(answer.timings, extra), answer.to_dict(), turns)
+                    yield (
+                        render_chat(turns),
+                        render_passages(hits or answer.passages, answer.passages, mode_, scope=scope),
+                        render_timings(answer.timings, extra),
+                        answer.to_dict(),
+                        turns,
+                    )
         except Exception as exc:  # every failure becomes a plain-words message
             message = plain_error(exc).message
             gr.Warning(message, title="Sanad")
@@ -203,8 +242,16 @@ class Handlers:
         except Exception as exc:
             raise plain_error(exc) from None
 
-    def search_ui(self, question: str, mode: str, k: float, since: str = "", until: str = "",
-                  sources: list[str] | None = None, doc_ids: list[str] | None = None) -> tuple[str, str, str]:
+    def search_ui(
+        self,
+        question: str,
+        mode: str,
+        k: float,
+        since: str = "",
+        until: str = "",
+        sources: list[str] | None = None,
+        doc_ids: list[str] | None = None,
+    ) -> tuple[str, str, str]:
         """Search only: a note in the answer panel, the passages and the retrieval time."""
         try:
             mode_ = self._mode(mode)
@@ -214,8 +261,10 @@ class Handlers:
             took = time.perf_counter() - t
         except Exception as exc:
             raise plain_error(exc) from None
-        note = ('<div class="sanad-panel sanad-hint">Search only: the passages are listed below '
-                '(no answer was generated).</div>')
+        note = (
+            '<div class="sanad-panel sanad-hint">Search only: the passages are listed below '
+            "(no answer was generated).</div>"
+        )
         passages = render_passages(hits, mode=mode_, scope=self._scope(filters))
         return note, passages, render_timings({"retrieval_s": took})
 
@@ -245,11 +294,20 @@ class Handlers:
             rows = article_rows(self.sanad)
         except Exception as exc:
             raise plain_error(exc) from None
-        return (self.stats_html(), gr.update(value=rows, headers=ARTICLE_HEADERS),
-                gr.update(choices=[r[0] for r in rows], value=None))
+        return (
+            self.stats_html(),
+            gr.update(value=rows, headers=ARTICLE_HEADERS),
+            gr.update(choices=[r[0] for r in rows], value=None),
+        )
 
-    def add_ui(self, files: Any, replace: bool = False, token: str = "", request: gr.Request = None,  # type: ignore[assignment]
-               progress: gr.Progress = _PROGRESS) -> tuple[Any, ...]:
+    def add_ui(
+        self,
+        files: Any,
+        replace: bool = False,
+        token: str = "",
+        request: gr.Request = None,  # type: ignore[assignment]
+        progress: gr.Progress = _PROGRESS,
+    ) -> tuple[Any, ...]:
         """Upload handler of the page: problems become a toast and a status line, the table stays as it was."""
         try:
             result = self._add(files, replace, token, request, progress)
@@ -260,8 +318,7 @@ class Handlers:
         header, table, choices = self.refresh()
         return render_status("ok", result["message"]), table, choices, header, None
 
-    def remove_ui(self, doc_id: str | None, token: str = "",
-                  request: gr.Request = None) -> tuple[Any, ...]:  # type: ignore[assignment]
+    def remove_ui(self, doc_id: str | None, token: str = "", request: gr.Request = None) -> tuple[Any, ...]:  # type: ignore[assignment]
         """Removal handler of the page: a status line, then the refreshed table, choices and header."""
         try:
             result = self._remove(doc_id, token, request)
@@ -273,8 +330,13 @@ class Handlers:
         return render_status("ok", result["message"]), table, choices, header
 
     # ---- API-only endpoints (typed for gradio_client) -----------------------------------------------
-    def add_articles(self, files: Any, replace: bool = False, request: gr.Request = None,  # type: ignore[assignment]
-                     progress: gr.Progress = _PROGRESS) -> dict:
+    def add_articles(
+        self,
+        files: Any,
+        replace: bool = False,
+        request: gr.Request = None,  # type: ignore[assignment]
+        progress: gr.Progress = _PROGRESS,
+    ) -> dict:
         """API: add articles from uploaded files; all or nothing. An article already indexed under the same
         name is replaced only with ``replace=True``. Needs the write token (``X-Sanad-Token`` header) when
         the server has one."""
@@ -290,20 +352,38 @@ class Handlers:
         except Exception as exc:
             raise plain_error(exc) from None
 
-    def search(self, question: str, k: int = 5, mode: str = "hybrid", since: str = "", until: str = "",
-               sources: str = "", doc_ids: str = "") -> list[dict]:
+    def search(
+        self,
+        question: str,
+        k: int = 5,
+        mode: str = "hybrid",
+        since: str = "",
+        until: str = "",
+        sources: str = "",
+        doc_ids: str = "",
+    ) -> list[dict]:
         """The best passages for a question: rank, doc_id, chunk_id, title, score, scores, text, offsets,
         published, source, url, author. Filters (applied inside retrieval): ``since``/``until``
         (YYYY-MM-DD, YYYY-MM or YYYY), ``sources`` and ``doc_ids`` (comma-separated)."""
         try:
             filters = self._filters(since, until, sources, doc_ids)
-            return [h.to_dict() for h in self.sanad.search(question, k=self._k(k), mode=self._mode(mode),
-                                                           filters=filters)]
+            return [
+                h.to_dict() for h in self.sanad.search(question, k=self._k(k), mode=self._mode(mode), filters=filters)
+            ]
         except Exception as exc:
             raise plain_error(exc) from None
 
-    def ask(self, question: str, k: int = 5, mode: str = "hybrid", since: str = "", until: str = "",
-            sources: str = "", doc_ids: str = "", history: list | None = None) -> dict:
+    def ask(
+        self,
+        question: str,
+        k: int = 5,
+        mode: str = "hybrid",
+        since: str = "",
+        until: str = "",
+        sources: str = "",
+        doc_ids: str = "",
+        history: list | None = None,
+    ) -> dict:
         """A cited answer (Answer.to_dict(): answer, refused, citations with their outlet and date, sentences,
         passages, conflicts, timings), from the articles the filters allow (same filters as ``search``).
         ``history``: the conversation so far, oldest first, as ``{"question", "answer"}`` dicts or
@@ -311,8 +391,9 @@ class Handlers:
         try:
             q = check_question(question, self.config.max_question_chars)
             filters = self._filters(since, until, sources, doc_ids)
-            return self.sanad.ask(q, k=self._k(k), mode=self._mode(mode), filters=filters,
-                                  history=history or ()).to_dict()
+            return self.sanad.ask(
+                q, k=self._k(k), mode=self._mode(mode), filters=filters, history=history or ()
+            ).to_dict()
         except Exception as exc:
             raise plain_error(exc) from None
 

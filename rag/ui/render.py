@@ -44,12 +44,16 @@ def direction(text: str) -> str:
 
 def _with_badges(escaped: str, linked: set[int]) -> str:
     """Turn ``[n]`` markers of an escaped text into badges; cited ones link to their source."""
+
     def badge(m: re.Match) -> str:
         n = int(m.group(1))
         if n in linked:
-            return (f'<a class="sanad-cite" href="#sanad-cite-{n}" data-n="{n}" role="button" '
-                    f'title="Show source {n}">{n}</a>')
+            return (
+                f'<a class="sanad-cite" href="#sanad-cite-{n}" data-n="{n}" role="button" '
+                f'title="Show source {n}">{n}</a>'
+            )
         return f'<span class="sanad-cite">{n}</span>'
+
     return _MARKER.sub(badge, escaped)
 
 
@@ -80,20 +84,22 @@ def byline_html(source: str, published: str, url: str = "", also_in: Sequence[st
     link = safe_url(url)
     # Each part isolated: an ISO date inside Arabic text would otherwise be laid out as 09-08-2023.
     parts = ([f"<bdi>{esc(source)}</bdi>"] if source else []) + (
-        [f'<bdi dir="ltr">{esc(published)}</bdi>'] if published else [])
+        [f'<bdi dir="ltr">{esc(published)}</bdi>'] if published else []
+    )
     label = " · ".join(parts) or "link"
-    inner = (f'<a href="{esc(link)}" target="_blank" rel="noopener noreferrer nofollow">{label}</a>' if link
-             else label)
-    also = (f' <span class="sanad-also">(also {esc(", ".join(also_in))})</span>' if also_in else "")
+    inner = f'<a href="{esc(link)}" target="_blank" rel="noopener noreferrer nofollow">{label}</a>' if link else label
+    also = f' <span class="sanad-also">(also {esc(", ".join(also_in))})</span>' if also_in else ""
     return f'<span class="sanad-byline" dir="auto">{inner}{also}</span>'
 
 
 def render_placeholder() -> str:
     """The answer panel before the first question: what to do, in English and Arabic."""
-    return ('<div class="sanad-panel sanad-hint" dir="auto">Ask a question about the indexed news, in Arabic or '
-            'English. The answer cites its sources as numbered badges — click one to read the passage.<br>'
-            '<span dir="rtl">اطرح سؤالاً بالعربية أو بالإنجليزية، وستظهر المصادر المستشهد بها أسفل الإجابة.'
-            '</span></div>')
+    return (
+        '<div class="sanad-panel sanad-hint" dir="auto">Ask a question about the indexed news, in Arabic or '
+        "English. The answer cites its sources as numbered badges — click one to read the passage.<br>"
+        '<span dir="rtl">اطرح سؤالاً بالعربية أو بالإنجليزية، وستظهر المصادر المستشهد بها أسفل الإجابة.'
+        "</span></div>"
+    )
 
 
 def render_progress(question: str, state: str, text: str = "", status: str = "") -> str:
@@ -101,14 +107,18 @@ def render_progress(question: str, state: str, text: str = "", status: str = "")
     d = direction(question)
     body = f'<span class="sanad-stream">{_with_badges(esc(text), set())}</span>' if text else ""
     note = f'<div class="sanad-status" dir="ltr">{esc(status)}</div>' if status else ""
-    return (f'<div class="sanad-panel"><div class="sanad-answer" id="sanad-answer-text" dir="{d}" '
-            f'lang="{"ar" if d == "rtl" else "en"}" data-state="{esc(state)}">{body}</div>{note}</div>')
+    return (
+        f'<div class="sanad-panel"><div class="sanad-answer" id="sanad-answer-text" dir="{d}" '
+        f'lang="{"ar" if d == "rtl" else "en"}" data-state="{esc(state)}">{body}</div>{note}</div>'
+    )
 
 
 def render_error(message: str) -> str:
     """The answer panel when a question could not be answered (``message`` in plain words, escaped)."""
-    return ('<div class="sanad-panel"><div class="sanad-notice sanad-error" role="alert" dir="ltr">'
-            f'<div class="sanad-notice-title">Could not answer</div>{esc(message)}</div></div>')
+    return (
+        '<div class="sanad-panel"><div class="sanad-notice sanad-error" role="alert" dir="ltr">'
+        f'<div class="sanad-notice-title">Could not answer</div>{esc(message)}</div></div>'
+    )
 
 
 def render_answer(answer: Answer) -> str:
@@ -119,20 +129,27 @@ def render_answer(answer: Answer) -> str:
         parts.append(
             f'<div class="sanad-answer sanad-notice sanad-refusal" id="sanad-answer-text" role="status" dir="{d}" '
             f'lang="{answer.language}" data-state="refused"><div class="sanad-notice-title" dir="ltr">'
-            f'Sanad did not answer: the sources do not support an answer</div>{esc(answer.answer)}'
+            f"Sanad did not answer: the sources do not support an answer</div>{esc(answer.answer)}"
             + (f'<div class="sanad-meta">reason: {esc(answer.refusal_reason)}</div>' if answer.refusal_reason else "")
-            + "</div>")
+            + "</div>"
+        )
     else:
         linked = {c.n for c in answer.citations}
-        parts.append(f'<div class="sanad-answer" id="sanad-answer-text" dir="{d}" lang="{answer.language}" '
-                     f'data-state="done">{_with_badges(esc(answer.answer), linked)}</div>')
+        parts.append(
+            f'<div class="sanad-answer" id="sanad-answer-text" dir="{d}" lang="{answer.language}" '
+            f'data-state="done">{_with_badges(esc(answer.answer), linked)}</div>'
+        )
     if answer.unsupported:
-        items = "".join(f'<li dir="{direction(s.text)}">{esc(s.text)} <span class="why" dir="ltr">— '
-                        f'{esc(s.reason or "not supported by the passages")}</span></li>'
-                        for s in answer.unsupported)
-        parts.append('<div class="sanad-notice sanad-unsupported" id="sanad-unsupported">'
-                     '<div class="sanad-notice-title">Removed from the answer: not supported by the sources</div>'
-                     f'<ul>{items}</ul></div>')
+        items = "".join(
+            f'<li dir="{direction(s.text)}">{esc(s.text)} <span class="why" dir="ltr">— '
+            f"{esc(s.reason or 'not supported by the passages')}</span></li>"
+            for s in answer.unsupported
+        )
+        parts.append(
+            '<div class="sanad-notice sanad-unsupported" id="sanad-unsupported">'
+            '<div class="sanad-notice-title">Removed from the answer: not supported by the sources</div>'
+            f"<ul>{items}</ul></div>"
+        )
     if answer.evidence:  # the source sentences quoted, cited ones marked; on a refusal, what was found instead
         cited = {c.n for c in answer.citations}
         items = "".join(
@@ -140,10 +157,13 @@ def render_answer(answer: Answer) -> str:
             f'data-doc-id="{esc(e.doc_id)}"><span class="sanad-cite">{e.n}</span> '
             f'<q dir="{direction(e.text)}">{esc(e.text)}</q> <span class="sanad-meta">— '
             f'<span dir="{direction(e.title)}">{esc(e.title)}</span>'
-            f'{" · " + esc(byline_text(e.source, e.published)) if (e.source or e.published) else ""}</span></li>'
-            for e in answer.evidence)
-        parts.append('<div class="sanad-evidence" id="sanad-evidence"><h4>Evidence: the source sentences the answer '
-                     f'may rest on</h4><ol>{items}</ol></div>')
+            f"{' · ' + esc(byline_text(e.source, e.published)) if (e.source or e.published) else ''}</span></li>"
+            for e in answer.evidence
+        )
+        parts.append(
+            '<div class="sanad-evidence" id="sanad-evidence"><h4>Evidence: the source sentences the answer '
+            f"may rest on</h4><ol>{items}</ol></div>"
+        )
     if answer.citations:
         parts.append('<div class="sanad-sources"><h4>Sources</h4>')
         by_chunk = {h.chunk_id: h for h in answer.passages}
@@ -166,8 +186,9 @@ def render_answer(answer: Answer) -> str:
                 f'<summary><span class="sanad-cite">{c.n}</span> {byline + " · " if byline else ""}'
                 f'<span class="sanad-title" dir="{direction(c.title)}">{esc(c.title)}</span></summary>'
                 f'<div class="sanad-meta">article <code>{esc(c.doc_id)}</code> · {score} · quote at characters '
-                f'{c.quote_start}–{c.quote_end}</div>'
-                f'<div class="sanad-text" dir="{direction(text if hit else c.quote)}">{body}</div></details>')
+                f"{c.quote_start}–{c.quote_end}</div>"
+                f'<div class="sanad-text" dir="{direction(text if hit else c.quote)}">{body}</div></details>'
+            )
         parts.append("</div>")
     parts.append("</div>")
     return "".join(parts)
@@ -180,13 +201,17 @@ def render_passages(hits: Sequence[Hit], sent: Sequence[Hit] = (), mode: str = "
     """
     if not hits:
         where = f" within the filters ({esc(scope)})" if scope else ""
-        return (f'<div class="sanad-panel sanad-hint" id="sanad-no-passages">No passage matched the question'
-                f'{where}.</div>')
+        return (
+            f'<div class="sanad-panel sanad-hint" id="sanad-no-passages">No passage matched the question{where}.</div>'
+        )
     numbers = {h.chunk_id: i + 1 for i, h in enumerate(sent)}
-    rows = [f'<div class="sanad-panel" id="sanad-passages"><div class="sanad-section-title">{len(hits)} passages'
-            + (f" ({esc(mode)})" if mode else "")
-            + (f'; <span class="sanad-scope">filtered: {esc(scope)}</span>' if scope else "")
-            + (f"; the model read the first {len(sent)}" if sent else "") + "</div>"]
+    rows = [
+        f'<div class="sanad-panel" id="sanad-passages"><div class="sanad-section-title">{len(hits)} passages'
+        + (f" ({esc(mode)})" if mode else "")
+        + (f'; <span class="sanad-scope">filtered: {esc(scope)}</span>' if scope else "")
+        + (f"; the model read the first {len(sent)}" if sent else "")
+        + "</div>"
+    ]
     for h in hits:
         n = numbers.get(h.chunk_id)
         tag = f'<span class="sanad-cite" title="passage [{n}] in the prompt">{n}</span> ' if n else ""
@@ -197,7 +222,8 @@ def render_passages(hits: Sequence[Hit], sent: Sequence[Hit] = (), mode: str = "
             f'<code>{esc(h.doc_id)}</code> · <span class="sanad-title" dir="{direction(h.title)}">{esc(h.title)}</span>'
             f' · {_score(h)}</summary><div class="sanad-meta">passage {h.chunk.ordinal}, characters '
             f'{h.chunk.start}–{h.chunk.end}</div><div class="sanad-text" dir="{direction(h.chunk.text)}">'
-            f'{esc(h.chunk.text)}</div></details>')
+            f"{esc(h.chunk.text)}</div></details>"
+        )
     rows.append("</div>")
     return "".join(rows)
 
@@ -213,20 +239,23 @@ def render_timings(timings: dict[str, float], extra: dict[str, float] | None = N
         v = float(merged[k])
         value = f"{v:.0f}" if k.endswith("_tokens") else f"{v:.2f} s"
         rows.append(f'<tr data-key="{esc(k)}"><td>{esc(_LABELS.get(k, k))}</td><td class="num">{value}</td></tr>')
-    return ('<div class="sanad-panel"><table class="sanad-timings" id="sanad-timings"><tr><th>Stage</th>'
-            f'<th>Value</th></tr>{"".join(rows)}</table></div>')
+    return (
+        '<div class="sanad-panel"><table class="sanad-timings" id="sanad-timings"><tr><th>Stage</th>'
+        f"<th>Value</th></tr>{''.join(rows)}</table></div>"
+    )
 
 
 def render_header(stats: str) -> str:
     """The page header: the name and a one-line summary of the index (``stats``, escaped here)."""
-    return ('<div class="sanad-header"><h1>سند · Sanad</h1><p>Cited answers from Arabic news, fully offline — '
-            f'<span id="sanad-stats">{esc(stats)}</span></p></div>')
+    return (
+        '<div class="sanad-header"><h1>سند · Sanad</h1><p>Cited answers from Arabic news, fully offline — '
+        f'<span id="sanad-stats">{esc(stats)}</span></p></div>'
+    )
 
 
 def render_status(kind: str, text: str) -> str:
     """A one-line result for the Articles tab (``kind``: ok or problem); ``text`` is escaped here."""
     label = "Done." if kind == "ok" else "Nothing changed:"
     if text.lower().startswith("nothing was added: "):
-        text = text[len("nothing was added: "):]
-    return (f'<div class="sanad-panel sanad-status-line sanad-{kind}" role="status"><b>{label}</b> '
-            f'{esc(text)}</div>')
+        text = text[len("nothing was added: ") :]
+    return f'<div class="sanad-panel sanad-status-line sanad-{kind}" role="status"><b>{label}</b> {esc(text)}</div>'

@@ -130,8 +130,18 @@ def article_rows(sanad: Sanad) -> list[list[Any]]:
     counts: dict[str, int] = {}
     for c in chunks:
         counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
-    return [[a.doc_id, (FLAG_NOTE if a.flagged else "") + a.title, a.published, " · ".join(a.sources), counts.get(a.doc_id, 0), len(a.text),
-             Path(a.origin).name if a.origin else ""] for a in articles]
+    return [
+        [
+            a.doc_id,
+            (FLAG_NOTE if a.flagged else "") + a.title,
+            a.published,
+            " · ".join(a.sources),
+            counts.get(a.doc_id, 0),
+            len(a.text),
+            Path(a.origin).name if a.origin else "",
+        ]
+        for a in articles
+    ]
 
 
 def _in_corpus(config: SanadConfig, source: str) -> Path | None:
@@ -193,8 +203,10 @@ def add_uploads(sanad: Sanad, ingestor: Ingestor, files: Any, progress: Progress
             problems.append(f"{orig} is not a usable file name")
             continue
         if not replace and (make_doc_id(target.stem) in existing or target.exists()):
-            problems.append(f"{orig} would replace article {make_doc_id(target.stem)!r}; tick \"Replace existing "
-                            f"articles\" (API: replace=True) to replace it, or rename the file")
+            problems.append(
+                f'{orig} would replace article {make_doc_id(target.stem)!r}; tick "Replace existing '
+                f'articles" (API: replace=True) to replace it, or rename the file'
+            )
             continue
         plan.append((tmp_path, target, orig))
     if problems:
@@ -223,13 +235,26 @@ def add_uploads(sanad: Sanad, ingestor: Ingestor, files: Any, progress: Progress
     updated = [a.doc_id for a in articles if a.doc_id in before]
     words = ([f"added {', '.join(added)}"] if added else []) + ([f"updated {', '.join(updated)}"] if updated else [])
     flagged = [a.doc_id for a in articles if a.flagged]
-    message = (f"{'; '.join(words)} ({report.embedded_chunks} new passages embedded in {report.seconds:.1f} s). "
-               f"The index now holds {report.n_articles} articles and {report.n_chunks} passages."
-               + (f" Flagged: {', '.join(flagged)} hold(s) text that reads as instructions to an AI system; it is "
-                  f"kept out of answers." if flagged else ""))
-    return {"added": added, "updated": updated, "n_articles": report.n_articles, "n_chunks": report.n_chunks,
-            "embedded_chunks": report.embedded_chunks, "seconds": round(report.seconds, 3), "flagged": flagged,
-            "message": message[:1].upper() + message[1:]}
+    message = (
+        f"{'; '.join(words)} ({report.embedded_chunks} new passages embedded in {report.seconds:.1f} s). "
+        f"The index now holds {report.n_articles} articles and {report.n_chunks} passages."
+        + (
+            f" Flagged: {', '.join(flagged)} hold(s) text that reads as instructions to an AI system; it is "
+            f"kept out of answers."
+            if flagged
+            else ""
+        )
+    )
+    return {
+        "added": added,
+        "updated": updated,
+        "n_articles": report.n_articles,
+        "n_chunks": report.n_chunks,
+        "embedded_chunks": report.embedded_chunks,
+        "seconds": round(report.seconds, 3),
+        "flagged": flagged,
+        "message": message[:1].upper() + message[1:],
+    }
 
 
 def remove_article(sanad: Sanad, doc_id: str | None) -> dict:
@@ -255,5 +280,9 @@ def remove_article(sanad: Sanad, doc_id: str | None) -> dict:
             moved = f" Its file was moved to {bin_dir.name}/ in the corpus folder."
         except OSError:
             logger.exception("could not move %s out of the corpus folder", source)
-    return {"removed": [doc_id], "n_articles": report.n_articles, "n_chunks": report.n_chunks,
-            "message": f"Removed {doc_id}. The index now holds {report.n_articles} articles.{moved}"}
+    return {
+        "removed": [doc_id],
+        "n_articles": report.n_articles,
+        "n_chunks": report.n_chunks,
+        "message": f"Removed {doc_id}. The index now holds {report.n_articles} articles.{moved}",
+    }
