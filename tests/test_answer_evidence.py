@@ -30,13 +30,14 @@ def test_prompt_holds_only_numbered_evidence_sentences():
 
 def test_wrong_figure_falls_back_to_quoting_the_evidence():
     """The model's figure is not in the evidence: the sentence holding a figure is quoted and cited instead."""
-    answer, _ = run("أعلنت الولايات المتحدة عن 148 مليون دولار [1].")
+    answer, _ = run("أعلنت الولايات المتحدة عن 148 مليون دولار [1].", extractive_fallback=True)
     assert not answer.refused and "138 مليون دولار" in answer.answer
     assert answer.timings.get("extractive") == 1.0
 
 
 def test_wrong_figure_without_fallback_refuses_with_what_was_found():
-    answer, _ = run("أعلنت الولايات المتحدة عن 148 مليون دولار [1].", extractive_fallback=False)
+    """The default: a figure the evidence does not hold is never replaced by a neighbouring one."""
+    answer, _ = run("أعلنت الولايات المتحدة عن 148 مليون دولار [1].")
     assert answer.refused and answer.answer.startswith(prompts.REFUSALS["ar"])
     assert "138" in answer.answer and "[1]" in answer.answer
     assert answer.evidence and answer.refusal_reason
