@@ -67,7 +67,7 @@ def test_conflicting_reports_get_a_notice_with_both_values_dates_and_citations(p
     for side in (by_doc[IRAQ_2024], by_doc[IRAQ_2021]):  # each citation opens the source it names
         source = latest.locator(f"details.sanad-source#sanad-cite-{side['n']}")
         assert source.get_attribute("data-doc-id") == side["doc"]
-    notice.locator(f"a.sanad-cite[data-n='{by_doc[IRAQ_2021]['n']}']").click()
+    notice.locator(f"a.sanad-cite[data-n='{by_doc[IRAQ_2021]['n']}']").first.click()  # sentence and list both cite it
     page.wait_for_function(f"document.querySelector('#sanad-cite-{by_doc[IRAQ_2021]['n']}').open")
 
 
