@@ -31,7 +31,7 @@ from rag.chunking import approx_token_count, sentence_spans
 from rag.citations import CitationChecker, EvidenceChecker, numbers_in
 from rag.config import SanadConfig
 from rag.errors import GenerationError, SanadError
-from rag.evidence import Scored, has_type, select, to_evidence
+from rag.evidence import Scored, expected_unit, has_type, select, to_evidence
 from rag.generators import ChatMessage, Generator
 from rag.hybrid import rrf
 from rag.retrieval import Retriever, check_k, check_question, detect_language
@@ -565,8 +565,12 @@ def extractive(question: str, evidence: Sequence[Evidence], kind: str, language:
 
     Arabic: the sentence itself; English: the Arabic sentence in quotes, with no English words around it (an
     English frame would be read as Latin-script names the Arabic sentence lacks).
+
+    Only for a quantity whose unit the question names (:func:`rag.evidence.expected_unit`: countries, troops,
+    dollars, km, people): a sentence of the right type is not the right fact otherwise ("What is the
+    population of Baghdad?" names no unit, and a troop count would have been quoted).
     """
-    if kind == "other":
+    if kind != "quantity" or not expected_unit(question):
         return ""
     for e in evidence:
         if has_type(e.text, kind, question):

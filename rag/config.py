@@ -182,14 +182,14 @@ class SanadConfig:
     # ``evidence_passages`` passages (rag/evidence.py), and a question is refused before generation when the
     # answerability score of that evidence (rag/answerability.py) is below ``answerable_threshold``
     # (calibrated on the seeds suite: scripts/answerability_curve.py). ``extractive_fallback``: when the
-    # model's answer fails the citation checker, quote the evidence sentence that holds the value asked for. Off:
-    # a sentence of the right type is not the right fact ("the population of Baghdad" quoted a troop count),
-    # the worst outcome this product can have; kept as a setting to measure.
+    # model's answer fails the citation checker, quote the evidence sentence that holds the value asked for; only
+    # for a quantity whose unit the question names (a sentence of the right type is not the right fact: "the
+    # population of Baghdad", which names no unit, once got a troop count).
     evidence_first: bool = True
     evidence_sentences: int = 3
     evidence_passages: int = 6
     answerable_threshold: float = 0.55
-    extractive_fallback: bool = False
+    extractive_fallback: bool = True
     english_via_arabic: bool = False  # measured worse: see README "English questions"
 
     # Who may change the index from the web UI/API (rag/access.py): a token writes need (SANAD_WRITE_TOKEN; never
