@@ -165,6 +165,12 @@ def gather_evidence(
             if h.chunk_id not in seen:
                 seen.add(h.chunk_id)
                 hits.append(h)
+    # Article text is untrusted (#10): a figure an injected instruction asks for must not become one side of a
+    # "disagreement". Sentences are read from the whole article here, so flagged articles are left out.
+    from rag.safety import screen_hits
+
+    screened, flagged = screen_hits(hits, articles)
+    hits = [h for h in screened if h.doc_id not in flagged]
     by_chunk = {h.chunk_id: h for h in hits}
     return _lexical_evidence(question, hits, articles, sentences), by_chunk
 
