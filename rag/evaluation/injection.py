@@ -334,7 +334,7 @@ def run_injection_eval(
 def cmd_injection_eval(args: argparse.Namespace) -> int:
     """``sanad eval --suite injection [--answers N] [--check]``."""
     from rag.cli import _config
-    from rag.evaluation.runner import load_thresholds
+    from rag.evaluation.runner import load_thresholds, print_report
 
     given = [n for n in (getattr(args, "answers", None), getattr(args, "limit", None)) if n is not None]
     if any(n < 0 for n in given):
@@ -347,20 +347,7 @@ def cmd_injection_eval(args: argparse.Namespace) -> int:
         thresholds=thresholds,
         command="sanad " + " ".join(sys.argv[1:]),
     )
-    print(report["markdown"])
-    for path in report["files"]:
-        print(f"wrote {path}", file=sys.stderr)
-    if args.check:
-        failures = report["check"]["failures"]
-        for line in failures:
-            print(f"  {line}", file=sys.stderr)
-        print(
-            f"sanad eval --check: {'FAILED' if failures else 'passed'} ({len(report['check']['passed'])} "
-            f"thresholds met)",
-            file=sys.stderr,
-        )
-        return 1 if failures else 0
-    return 0
+    return print_report(report, check=args.check)
 
 
 __all__ = [

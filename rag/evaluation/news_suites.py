@@ -645,7 +645,7 @@ def _check_docs(articles: Mapping[str, Article], needed: set[str]) -> None:
 def cmd_news_eval(args: argparse.Namespace) -> int:
     """``sanad eval --suite followups|conflicts|timeline``."""
     from rag.cli import _config
-    from rag.evaluation.runner import load_thresholds
+    from rag.evaluation.runner import load_thresholds, print_report
 
     thresholds = None
     if args.check:
@@ -660,18 +660,7 @@ def cmd_news_eval(args: argparse.Namespace) -> int:
         thresholds=thresholds,
         command="sanad " + " ".join(sys.argv[1:]),
     )
-    print(report["markdown"])
-    for path in report["files"]:
-        print(f"wrote {path}", file=sys.stderr)
-    if args.check:
-        failures = report["check"]["failures"]
-        if failures:
-            print(f"sanad eval --check: {len(failures)} metric(s) below threshold:", file=sys.stderr)
-            for line in failures:
-                print(f"  {line}", file=sys.stderr)
-            return 1
-        print(f"sanad eval --check: passed ({len(report['check']['passed'])} thresholds met)", file=sys.stderr)
-    return 0
+    return print_report(report, check=args.check)
 
 
 __all__ = [

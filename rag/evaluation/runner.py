@@ -657,20 +657,27 @@ def cmd_eval(args: argparse.Namespace) -> int:
         command=command or f"sanad eval --suite {args.suite}",
         evidence_n=evidence_n,
     )
+    return print_report(report, check=args.check)
+
+
+def print_report(report: Mapping[str, Any], *, check: bool) -> int:
+    """Print a suite's report (markdown to stdout, written files and the threshold check to stderr); the
+    command's exit status: 1 when ``check`` and a metric is past its threshold, else 0."""
     print(report["markdown"])
     for path in report["files"]:
         print(f"wrote {path}", file=sys.stderr)
-    if args.check:
-        check = report["check"]
-        if check["failures"]:
-            print(f"sanad eval --check: {len(check['failures'])} metric(s) below threshold:", file=sys.stderr)
-            for line in check["failures"]:
-                print(f"  {line}", file=sys.stderr)
-            return 1
-        print(
-            f"sanad eval --check: passed ({len(check['passed'])} thresholds met, {len(check['skipped'])} not measured)",
-            file=sys.stderr,
-        )
+    if not check:
+        return 0
+    result = report["check"]
+    if result["failures"]:
+        print(f"sanad eval --check: {len(result['failures'])} metric(s) below threshold:", file=sys.stderr)
+        for line in result["failures"]:
+            print(f"  {line}", file=sys.stderr)
+        return 1
+    skipped = len(result.get("skipped", ()))
+    print(
+        f"sanad eval --check: passed ({len(result['passed'])} thresholds met, {skipped} not measured)", file=sys.stderr
+    )
     return 0
 
 
