@@ -324,20 +324,9 @@ class Answerer:
             timings["generation_s"] = time.perf_counter() - t_gen
         raw = "".join(pieces).strip()
         timings["completion_tokens"] = float(self.generator.count_tokens(raw)) if raw else 0.0
-        answer = self._finish_evidence(question, language, hits, evidence, scored, verdict, raw, timings, t_start)
-        if safety.rests_on_flagged(answer.citations, flagged):
-            answer = self._refuse_found(
-                question,
-                language,
-                hits,
-                evidence,
-                scored,
-                verdict,
-                "the answer rests only on articles flagged for instruction-like text",
-                timings,
-                t_start,
-                raw,
-            )
+        answer = self._finish_evidence(
+            question, language, hits, evidence, scored, verdict, raw, timings, t_start, flagged
+        )
         yield StreamEvent("answer", answer=answer)
 
     def _finish_evidence(
@@ -351,6 +340,7 @@ class Answerer:
         raw: str,
         timings: dict[str, float],
         t_start: float,
+        flagged: frozenset[str] = frozenset(),
     ) -> Answer:
         if not raw or is_refusal(raw):
             return self._refuse_found(
@@ -388,6 +378,19 @@ class Answerer:
                 t_start,
                 raw,
                 sentences,
+            )
+        if safety.rests_on_flagged(citations, flagged):  # as in _finish, the passage path's twin
+            return self._refuse_found(
+                question,
+                language,
+                hits,
+                evidence,
+                scored,
+                verdict,
+                "the answer rests only on articles flagged for instruction-like text",
+                timings,
+                t_start,
+                raw,
             )
         timings["total_s"] = time.perf_counter() - t_start
         return Answer(
