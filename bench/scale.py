@@ -99,12 +99,17 @@ def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def _latencies(fn: Callable[[int], Any], n: int) -> dict[str, float]:
-    times = []
+    return _timed_results(fn, n)[0]
+
+
+def _timed_results(fn: Callable[[int], Any], n: int) -> tuple[dict[str, float], list[Any]]:
+    """Latency summary of ``fn(0..n-1)`` and what each call returned: one pass (a Milvus Lite query at 1M takes seconds)."""
+    times, results = [], []
     for i in range(n):
         t0 = time.perf_counter()
-        fn(i)
+        results.append(fn(i))
         times.append(time.perf_counter() - t0)
-    return summarize_ms(times)
+    return summarize_ms(times), results
 
 
 def _rss(pid: int) -> int:
@@ -113,6 +118,27 @@ def _rss(pid: int) -> int:
             return next(int(line.split()[1]) * 1024 for line in handle if line.startswith("VmRSS:"))
     except (OSError, StopIteration):
         return 0
+
+
+def _checkpoint(work_dir: Path, result: dict) -> None:
+    """The result so far, so that a run killed late (Milvus Lite at 1M is memory-hungry) keeps its earlier stages."""
+    tmp = work_dir / "partial.json.tmp"
+    tmp.write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    tmp.replace(work_dir / "partial.json")
+
+
+def _cached_vectors(
+    work_dir: Path, texts: Sequence[str], embedder, compute: Callable[[], np.ndarray]
+) -> tuple[float, np.ndarray, bool]:
+    """Vectors of ``texts`` from an earlier run of the same passages and model (keyed by their hash), else computed and kept."""
+    key = content_hash("\n".join([embedder.model_name, *texts]))[:16]
+    path = work_dir / f"vectors-{key}.npy"
+    if path.exists():
+        return 0.0, np.load(path), True
+    seconds, vectors = _timed(compute)
+    np.save(work_dir / f".vectors-{key}.npy", vectors)
+    (work_dir / f".vectors-{key}.npy").replace(path)
+    return seconds, vectors, False
 
 
 def _dir_bytes(folder: Path) -> int:
@@ -243,17 +269,13 @@ def bench_queries(
 
     k, n_q = 10, len(questions)
     exact = np.argsort(-(qvecs @ vectors.T), axis=1, kind="stable")[:, :k]
-    faiss_rows = [[h.row for h in stores["faiss"].search(qvecs[i : i + 1], k)[0]] for i in range(n_q)]
-    milvus_rows = [[h.row for h in stores["milvus"].dense(qvecs[i : i + 1], k)[0]] for i in range(n_q)]
+    faiss_t, faiss_hits = _timed_results(lambda i: stores["faiss"].search(qvecs[i : i + 1], k)[0], n_q)
+    milvus_t, milvus_hits = _timed_results(lambda i: stores["milvus"].dense(qvecs[i : i + 1], k)[0], n_q)
+    faiss_rows = [[h.row for h in hits] for hits in faiss_hits]
+    milvus_rows = [[h.row for h in hits] for hits in milvus_hits]
     out: dict[str, Any] = {
-        "faiss_dense": {
-            **_latencies(lambda i: stores["faiss"].search(qvecs[i : i + 1], k), n_q),
-            "recall_at_10": round(recall_at_k(faiss_rows, exact.tolist(), k), 4),
-        },
-        "milvus_dense": {
-            **_latencies(lambda i: stores["milvus"].dense(qvecs[i : i + 1], k), n_q),
-            "recall_at_10": round(recall_at_k(milvus_rows, exact.tolist(), k), 4),
-        },
+        "faiss_dense": {**faiss_t, "recall_at_10": round(recall_at_k(faiss_rows, exact.tolist(), k), 4)},
+        "milvus_dense": {**milvus_t, "recall_at_10": round(recall_at_k(milvus_rows, exact.tolist(), k), 4)},
     }
     if hybrid and stores["bm25"] is not None:
         depth = config.candidate_k
@@ -266,13 +288,9 @@ def bench_queries(
         def milvus_hybrid(i: int) -> list[int]:
             return [h.row for h in stores["milvus"].hybrid(qvecs[i], questions[i], k, depth=depth, rrf_k=config.rrf_k)]
 
-        ours = [faiss_hybrid(i) for i in range(n_q)]
-        theirs = [milvus_hybrid(i) for i in range(n_q)]
-        out["faiss_hybrid"] = _latencies(faiss_hybrid, n_q)
-        out["milvus_hybrid"] = {
-            **_latencies(milvus_hybrid, n_q),
-            "overlap_at_10_vs_faiss_hybrid": round(recall_at_k(theirs, ours, k), 4),
-        }
+        out["faiss_hybrid"], ours = _timed_results(faiss_hybrid, n_q)
+        milvus_t, theirs = _timed_results(milvus_hybrid, n_q)
+        out["milvus_hybrid"] = {**milvus_t, "overlap_at_10_vs_faiss_hybrid": round(recall_at_k(theirs, ours, k), 4)}
         out["bm25"] = _latencies(lambda i: stores["bm25"].search(questions[i], depth), n_q)
         out["milvus_sparse"] = _latencies(lambda i: stores["milvus"].lexical(questions[i], depth), n_q)
     out["ratio_milvus_vs_faiss_dense_p95"] = ratio(out["milvus_dense"].get("p95_ms"), out["faiss_dense"].get("p95_ms"))
@@ -339,17 +357,26 @@ def bench_scale(
     log(f"  -- embedding all {len(texts):,} passages through Ray ({max(workers)} workers)")
     from rag.distributed.ray_index import RayEmbedder
 
-    if len(sample) == len(texts):
-        vectors, embed_all_s = sample_vectors, result["throughput"]["local"]["embed_s"]
-    else:
+    _checkpoint(work_dir, result)
+
+    def embed_all() -> np.ndarray:
         with (
             LocalRayCluster(
                 workers=max(workers), head_cpus=0, worker_cpus=embedder.threads, token_path=token
             ) as cluster,
             RayEmbedder(embedder, address=cluster.address, stall_timeout_s=3600) as ray_embedder,
         ):
-            embed_all_s, vectors = _timed(lambda: ray_embedder.embed_passages(texts, show_progress=True))
+            return ray_embedder.embed_passages(texts, show_progress=True)
+
+    if len(sample) == len(texts):
+        vectors, embed_all_s = sample_vectors, result["throughput"]["local"]["embed_s"]
+    else:
+        embed_all_s, vectors, cached = _cached_vectors(work_dir, texts, embedder, embed_all)
+        if cached:
+            log("  (vectors of these passages from an earlier run: embed_all time not measured in this one)")
+            result["stages_s"]["embed_all_cached"] = True
     result["stages_s"]["embed_all"] = round(embed_all_s, 2)
+    _checkpoint(work_dir, result)
 
     questions = [a.title for a in list(by_id.values())[:: max(1, len(by_id) // n_queries)] if a.title][:n_queries]
     qvecs = embedder.embed_queries(questions)
@@ -367,10 +394,14 @@ def bench_scale(
         )
         log(f"  -- queries on the real index ({len(questions)} headlines)")
         result["queries_real"] = bench_queries(stores, vectors, questions, qvecs, config, hybrid=True)
+        _checkpoint(work_dir, result)
+        stores["milvus_store"].prune([])  # frees the server's memory for the synthetic sizes
         stores["milvus_store"].close()
+        del stores
         result["synthetic"] = []
         for n in synthetic_sizes:
             result["synthetic"].append(_synthetic(n, vectors, qvecs, questions, server, config, log))
+            _checkpoint(work_dir, result)
     shutil.rmtree(work_dir / "milvus-data", ignore_errors=True)  # the collections were only for measuring
     result["recommendation"] = _summary(result)
     return result
