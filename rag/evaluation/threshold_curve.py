@@ -1,0 +1,156 @@
+"""The whole answer system's figures at every answerability threshold, from one evaluation run.
+
+The decision before generation (:mod:`rag.answerability`) only ever turns a question into a refusal: a
+question whose score is below the threshold is refused with the "what the sources give instead" text,
+and every other question reaches the model exactly as it would at any lower threshold. So one run of
+``sanad eval`` with the threshold at 0 (every question reaches the model; its score is kept in
+``timings["answerability"]``) gives the system's outcome at *every* threshold exactly: below it, a
+refusal; above it, what the model and the checker did.
+
+Printed per threshold (per language): accepted answers, false refusals and wrong answers on answerable
+questions, refusal recall and answers given to unanswerable questions (the worst outcome), and the
+ungrounded answers left. The threshold is then chosen on half of the questions (even / odd positions)
+by the balanced score ``accepted + refusal recall`` and checked on the other half.
+
+Usage::
+
+    SANAD_ANSWERABLE_THRESHOLD=0 sanad eval --suite seeds --out /tmp/ev   # one full run, no refusal before the model
+    python -m rag.evaluation.threshold_curve /tmp/ev/seeds-<stamp>.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+THRESHOLDS = (0.0, 0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One question of the run: what it was and what the system did with the threshold at 0."""
+
+    id: str
+    lang: str
+    answerable: bool
+    score: float  # the answerability score (1.0 when the run kept none: never refused before the model)
+    refused: bool
+    accepted: bool
+    ungrounded: bool
+
+
+def load_outcomes(report: dict) -> list[Outcome]:
+    """The answered questions of an ``sanad eval`` report (errors left out)."""
+    out = []
+    for row in report.get("questions", []):
+        rec = row.get("answer")
+        if not rec or "error" in rec:
+            continue
+        scores = rec.get("scores", {})
+        out.append(
+            Outcome(
+                id=row["id"],
+                lang=row["lang"],
+                answerable=bool(row["answerable"]),
+                score=float(rec.get("timings", {}).get("answerability", 1.0)),
+                refused=bool(scores.get("refused")),
+                accepted=bool(scores.get("accepted")),
+                ungrounded=bool(scores.get("ungrounded")),
+            )
+        )
+    return out
+
+
+def _rate(flags: Sequence[bool]) -> float | None:
+    return sum(flags) / len(flags) if flags else None
+
+
+def at_threshold(outcomes: Sequence[Outcome], threshold: float, lang: str | None = None) -> dict[str, float | None]:
+    """The system's rates if questions scoring below ``threshold`` had been refused before the model."""
+    chosen = [o for o in outcomes if lang is None or o.lang == lang]
+    ok = [o for o in chosen if o.answerable]
+    un = [o for o in chosen if not o.answerable]
+
+    def refused(o: Outcome) -> bool:
+        return o.score < threshold or o.refused
+
+    def accepted(o: Outcome) -> bool:
+        return not refused(o) and o.accepted
+
+    return {
+        "accepted": _rate([accepted(o) for o in ok]),
+        "false_refusal": _rate([refused(o) for o in ok]),
+        "wrong_answer": _rate([not refused(o) and not o.accepted for o in ok]),
+        "refusal_recall": _rate([refused(o) for o in un]),
+        "answered_unanswerable": _rate([not refused(o) for o in un]),
+        "ungrounded": float(sum(1 for o in chosen if not refused(o) and o.ungrounded)),
+    }
+
+
+def balanced(outcomes: Sequence[Outcome], threshold: float) -> float:
+    """``accepted + refusal recall`` over both languages: what the threshold is chosen by."""
+    r = at_threshold(outcomes, threshold)
+    return (r["accepted"] or 0.0) + (r["refusal_recall"] or 0.0)
+
+
+def choose(outcomes: Sequence[Outcome], thresholds: Sequence[float] = THRESHOLDS) -> float:
+    """The threshold with the best balanced score (the lowest of equals: refuse no more than needed)."""
+    return max(thresholds, key=lambda t: (round(balanced(outcomes, t), 6), -t))
+
+
+def _fmt(x: float | None) -> str:
+    return "–" if x is None else f"{x:.3f}"
+
+
+def render(outcomes: Sequence[Outcome], thresholds: Sequence[float] = THRESHOLDS) -> str:
+    """The curve as a Markdown table, and the threshold chosen on each half checked on the other."""
+    lines = [
+        f"{len(outcomes)} questions ({sum(o.answerable for o in outcomes)} answerable, "
+        f"{sum(not o.answerable for o in outcomes)} unanswerable)",
+        "",
+        "| threshold | accepted ar / en | false refusals ar / en | wrong answers ar / en "
+        "| refusal recall ar / en | unanswerable answered ar / en | ungrounded |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for t in thresholds:
+        ar, en, both = at_threshold(outcomes, t, "ar"), at_threshold(outcomes, t, "en"), at_threshold(outcomes, t)
+        cells = [
+            f"{_fmt(ar[k])} / {_fmt(en[k])}"
+            for k in ("accepted", "false_refusal", "wrong_answer", "refusal_recall", "answered_unanswerable")
+        ]
+        lines.append(f"| {t:.2f} | " + " | ".join(cells) + f" | {int(both['ungrounded'] or 0)} |")
+    lines.append("")
+    halves = ([o for i, o in enumerate(outcomes) if i % 2 == 0], [o for i, o in enumerate(outcomes) if i % 2 == 1])
+    for name, fit, check in (("even", halves[0], halves[1]), ("odd", halves[1], halves[0])):
+        t = choose(fit)
+        r = at_threshold(check, t)
+        lines.append(
+            f"chosen on the {name} half: {t:.2f}; on the other half accepted {_fmt(r['accepted'])}, "
+            f"refusal recall {_fmt(r['refusal_recall'])}, false refusals {_fmt(r['false_refusal'])}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m rag.evaluation.threshold_curve", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("report", type=Path, help="a report JSON of `sanad eval` run with SANAD_ANSWERABLE_THRESHOLD=0")
+    args = parser.parse_args(argv)
+    report = json.loads(args.report.read_text(encoding="utf-8"))
+    threshold = (report.get("run", {}).get("config") or {}).get("answerable_threshold")
+    if threshold not in (None, 0, 0.0):
+        print(
+            f"note: this run refused below {threshold} before the model; thresholds under it are not exact",
+            file=sys.stderr,
+        )
+    print(render(load_outcomes(report)))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
