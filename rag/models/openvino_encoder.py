@@ -212,14 +212,18 @@ def _compile(folder: Path, threads: int) -> Any:
 
     # f32, not the CPU plugin's bf16 default on CPUs with AVX512-BF16/AMX: bf16 moved vectors by up to ~1e-3 and
     # made them depend on the batch a passage was padded in, so two builds of one corpus differed.
+    # No CPU pinning: OpenVINO pins its inference threads to the first cores by default, so two processes on
+    # one machine (two Ray workers, a server beside an indexer, the LLM beside the embedder) shared core 0 while
+    # core 1 idled (measured: Ray with 2 worker nodes embedded at the 1-worker rate, 22 passages/s).
     settings: dict[str, Any] = {
         "INFERENCE_NUM_THREADS": threads,
         "PERFORMANCE_HINT": "LATENCY",
         "INFERENCE_PRECISION_HINT": "f32",
+        "ENABLE_CPU_PINNING": False,
     }
     # One cache folder per setting: OpenVINO's cache key leaves SNIPPETS_MODE out (measured: a blob compiled
     # with snippets was reused under SNIPPETS_MODE=DISABLE, keeping the slow import).
-    cache = folder / _CACHE_DIR / f"threads{threads}-nosnippets-f32"
+    cache = folder / _CACHE_DIR / f"threads{threads}-nosnippets-f32-nopin"
     try:
         cache.mkdir(parents=True, exist_ok=True)
         return ov.Core().compile_model(
