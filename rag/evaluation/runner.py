@@ -8,8 +8,8 @@ For each run, ``<out>/<suite>-<timestamp>.json`` holds every per-question record
 ``.md`` the summary tables (also printed), ``.png`` a chart of recall@k; the same three
 are copied to ``<suite>-latest.*`` (:mod:`rag.evaluation.report`). Answers are scored in
 :mod:`rag.evaluation.scoring`, evidence selection in :mod:`rag.evaluation.evidence_eval`.
-``--check`` compares the metrics with ``eval/thresholds.json`` and exits 1 listing each one
-below its threshold.
+``--check`` compares the metrics with ``eval/thresholds.json`` (:mod:`rag.evaluation.thresholds`) and exits 1
+listing each one below its threshold.
 
 Example:
     >>> from rag import Sanad, SanadConfig
@@ -20,7 +20,6 @@ Example:
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import time
@@ -32,7 +31,7 @@ import numpy as np
 
 from rag.errors import IndexMismatchError, IndexMissingError, InputError, SanadError
 from rag.evaluation import metrics as M
-from rag.evaluation.datasets import QAItem, Suite, eval_dir, load_suite, paired_sample, stratified_sample
+from rag.evaluation.datasets import QAItem, Suite, load_suite, paired_sample, stratified_sample
 from rag.evaluation.evidence_eval import Selector, evaluate_evidence, gold_evidence, load_selector
 from rag.evaluation.report import render_markdown, write_report
 from rag.evaluation.scoring import (
@@ -40,9 +39,9 @@ from rag.evaluation.scoring import (
     aggregate_answers,
     aggregate_breakdown,
     answer_record,
-    flatten_breakdown,
     score_answer,
 )
+from rag.evaluation.thresholds import check_thresholds, flatten_metrics, load_thresholds  # re-exported
 from rag.pipeline import Sanad
 from rag.types import RETRIEVAL_MODES
 
@@ -297,79 +296,6 @@ def warm_up(sanad: Sanad) -> float:
     except SanadError as exc:
         logger.warning("LLM warm-up failed (answers will still be tried): %s", exc)
     return time.perf_counter() - t
-
-
-# -- metrics, thresholds ---------------------------------------------------------------------------
-def flatten_metrics(
-    retrieval: Mapping[str, dict],
-    answers: Mapping[str, dict],
-    latency: Mapping[str, dict],
-    evidence: Mapping[str, dict] | None = None,
-    breakdown: Mapping[str, Mapping[str, dict]] | None = None,
-) -> dict[str, float | None]:
-    """One flat ``{name: value}`` map; names as used in ``eval/thresholds.json``.
-
-    ``retrieval.<mode>.<ar|en|all>.<metric>``, ``answers.<ar|en|all>.<metric>``,
-    ``answers.by_<type|answer_type>.<value>.<metric>``, ``evidence.<ar|en|all>.<metric>``,
-    ``latency.<stage>.<mean|p50|p95>``.
-    """
-    flat: dict[str, float | None] = {}
-    for mode, groups in retrieval.items():
-        for group, row in groups.items():
-            for key, value in row.items():
-                flat[f"retrieval.{mode}.{group}.{key}"] = value
-    for group, row in answers.items():
-        for key, value in row.items():
-            flat[f"answers.{group}.{key}"] = value
-    flat.update(flatten_breakdown(breakdown or {}))
-    for group, row in (evidence or {}).items():
-        for key, value in row.items():
-            flat[f"evidence.{group}.{key}"] = value
-    for stage, row in latency.items():
-        for key in ("mean", "p50", "p95"):
-            flat[f"latency.{stage}.{key}"] = row[key]
-    return flat
-
-
-def load_thresholds(path: Path | None = None) -> dict[str, dict]:
-    """``eval/thresholds.json``: ``{suite: {metric: minimum, or {"min": x} / {"max": x}}}``."""
-    path = Path(path) if path is not None else eval_dir() / "thresholds.json"
-    if not path.is_file():
-        raise InputError(f"{path} is missing; --check needs it (see the Thresholds section of eval/README.md)")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise InputError(f"{path} is not valid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise InputError(f"{path} must hold a JSON object of suites")
-    return data
-
-
-def check_thresholds(metrics: Mapping[str, float | None], thresholds: Mapping[str, Any]) -> dict[str, list[str]]:
-    """Compare metrics with their bounds.
-
-    Returns ``failures`` (below a minimum or above a maximum), ``passed`` and ``skipped``
-    (metrics this run did not measure, e.g. answer scores with ``--answers 0``, or
-    undefined ones such as refusal recall on a sample without unanswerable questions).
-    Keys starting with ``_`` are comments.
-    """
-    out: dict[str, list[str]] = {"failures": [], "passed": [], "skipped": []}
-    for name, bound in thresholds.items():
-        if name.startswith("_"):
-            continue
-        low, high = (bound.get("min"), bound.get("max")) if isinstance(bound, dict) else (bound, None)
-        value = metrics.get(name)
-        if value is None:
-            out["skipped"].append(f"{name}: not measured in this run")
-            continue
-        if low is not None and value < low:
-            out["failures"].append(f"{name} = {value:.4f} is below its threshold {low}")
-        elif high is not None and value > high:
-            out["failures"].append(f"{name} = {value:.4f} is above its limit {high}")
-        else:
-            bound_text = f"≥ {low}" if low is not None else f"≤ {high}"
-            out["passed"].append(f"{name} = {value:.4f} (bound {bound_text})")
-    return out
 
 
 # -- evidence selection ----------------------------------------------------------------------------
