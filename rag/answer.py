@@ -13,6 +13,10 @@ The flow for one question (``evidence_first``, the default; #11)::
 
 With ``evidence_first=False`` the earlier flow runs: numbered passages trimmed to the prompt budget,
 checked by :class:`~rag.citations.CitationChecker`.
+
+This module holds :class:`Answerer` (the one entry point: retrieval, screening, the choice of path) and the
+passage-prompt path; the evidence-first path is :class:`~rag.answer_evidence.EvidencePath`, and what both
+share (:class:`StreamEvent`, :func:`is_refusal`) is in :mod:`rag.answer_shared`. All are importable from here.
 """
 
 from __future__ import annotations
@@ -23,20 +27,22 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from collections.abc import Generator as Generator_
 from dataclasses import dataclass, replace
-from typing import Literal
 
 from rag import prompts, safety
-from rag.answerability import Verdict, explain, judge
+from rag.answer_evidence import EvidencePath, extractive
+from rag.answer_shared import StreamEvent, answer_language, is_refusal
 from rag.chunking import approx_token_count, sentence_spans
 from rag.citations import CitationChecker, EvidenceChecker, numbers_in
 from rag.config import SanadConfig
 from rag.errors import GenerationError, SanadError
-from rag.evidence import Scored, expected_unit, has_type, select, to_evidence
 from rag.generators import ChatMessage, Generator
 from rag.hybrid import rrf
 from rag.retrieval import Retriever, check_k, check_question, detect_language
-from rag.textnorm import normalize_arabic, tokenize
-from rag.types import Answer, Evidence, Filters, Hit, RetrievalMode
+from rag.textnorm import tokenize
+from rag.types import Answer, Filters, Hit, RetrievalMode
+
+# Re-exported: `from rag.answer import StreamEvent, is_refusal, extractive` are the public names.
+__all__ = ["Answerer", "EvidencePath", "Prompt", "PromptBuilder", "StreamEvent", "extractive", "is_refusal"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,16 +54,6 @@ class Prompt:
     messages: tuple[ChatMessage, ...]
     hits: tuple[Hit, ...]
     passage_tokens: int
-
-
-@dataclass(frozen=True)
-class StreamEvent:
-    """One step of a streamed answer: the passages found, a piece of text, or the checked answer."""
-
-    kind: Literal["passages", "token", "answer"]
-    text: str = ""
-    hits: tuple[Hit, ...] = ()
-    answer: Answer | None = None
 
 
 class PromptBuilder:
@@ -136,12 +132,6 @@ class PromptBuilder:
         )
 
 
-def is_refusal(text: str) -> bool:
-    """Whether the model's reply declines to answer."""
-    norm = normalize_arabic(text)
-    return any(normalize_arabic(m) in norm for m in prompts.REFUSAL_MARKERS)
-
-
 class Answerer:
     """Answers questions from an index with a language model, checking every citation.
 
@@ -165,6 +155,17 @@ class Answerer:
             self.config.answer_passages,
             self.generator.count_tokens,
             split=self.config.prompt_split,
+        )
+
+    def _evidence_path(self) -> EvidencePath:
+        """The evidence-first path with this Answerer's parts, built per question: the lock is read now, as
+        :class:`~rag.pipeline.Sanad` may hand a new Answerer the previous one's lock."""
+        return EvidencePath(
+            self.config,
+            self.generator,
+            self.evidence_checker,
+            self._lock,
+            embedder=getattr(self.retriever, "embedder", None),
         )
 
     def translate(self, question: str) -> str:
@@ -235,7 +236,8 @@ class Answerer:
             )
             return
         if self.config.evidence_first:
-            yield from self._stream_evidence(question, language, hits, translation, timings, t_start, flagged)
+            path = self._evidence_path()
+            yield from path.stream(question, language, hits, translation, timings, t_start, flagged)
             return
         via_arabic = language == "en" and bool(translation) and self.config.english_via_arabic
         pieces: list[str] = []
@@ -266,177 +268,6 @@ class Answerer:
             if via_arabic:
                 answer = yield from self._back_translate(answer, question, timings, t_start)
         yield StreamEvent("answer", answer=answer)
-
-    def _stream_evidence(
-        self,
-        question: str,
-        language: str,
-        hits: list[Hit],
-        translation: str,
-        timings: dict[str, float],
-        t_start: float,
-        flagged: frozenset[str] = frozenset(),
-    ) -> Iterator[StreamEvent]:
-        """Evidence first: select sentences, decide answerability, generate from the sentences, check."""
-        t = time.perf_counter()
-        scored = select(
-            question,
-            hits,
-            config=self.config,
-            embedder=getattr(self.retriever, "embedder", None),
-            translation=translation,
-        )
-        evidence = to_evidence(scored)
-        verdict = judge(
-            question, scored, language=language, threshold=self.config.answerable_threshold, translation=translation
-        )
-        timings["evidence_s"] = time.perf_counter() - t
-        timings["answerability"] = verdict.score
-        if not verdict.answerable:
-            why = (
-                f"the evidence does not answer the question (answerability {verdict.score:.2f} < "
-                f"{self.config.answerable_threshold})"
-                + (f"; missing: {', '.join(verdict.missing)}" if verdict.missing else "")
-            )
-            yield StreamEvent(
-                "answer",
-                answer=self._refuse_found(question, language, hits, evidence, scored, verdict, why, timings, t_start),
-            )
-            return
-        system, user = prompts.evidence_messages(question, [e.text for e in evidence], language, translation)
-        messages = (ChatMessage("system", system), ChatMessage("user", user))
-        pieces: list[str] = []
-        with self._lock:
-            self.generator.load()
-            timings["prompt_tokens"] = float(sum(self.generator.count_tokens(m.content) for m in messages))
-            t_gen = time.perf_counter()
-            for piece in self.generator.stream(
-                messages,
-                max_tokens=self.config.llm_max_tokens,
-                temperature=self.config.temperature,
-                seed=self.config.seed,
-            ):
-                if not pieces:
-                    timings["ttft_s"] = time.perf_counter() - t_gen
-                    timings["first_token_s"] = time.perf_counter() - t_start
-                pieces.append(piece)
-                yield StreamEvent("token", text=piece)
-            timings["generation_s"] = time.perf_counter() - t_gen
-        raw = "".join(pieces).strip()
-        timings["completion_tokens"] = float(self.generator.count_tokens(raw)) if raw else 0.0
-        answer = self._finish_evidence(
-            question, language, hits, evidence, scored, verdict, raw, timings, t_start, flagged
-        )
-        yield StreamEvent("answer", answer=answer)
-
-    def _finish_evidence(
-        self,
-        question: str,
-        language: str,
-        hits: list[Hit],
-        evidence: tuple[Evidence, ...],
-        scored: list[Scored],
-        verdict: Verdict,
-        raw: str,
-        timings: dict[str, float],
-        t_start: float,
-        flagged: frozenset[str] = frozenset(),
-    ) -> Answer:
-        if not raw or is_refusal(raw):
-            return self._refuse_found(
-                question,
-                language,
-                hits,
-                evidence,
-                scored,
-                verdict,
-                "the model found no answer in the evidence",
-                timings,
-                t_start,
-                raw,
-            )
-        text, sentences, citations = self.evidence_checker.run(raw, evidence, language, question)
-        if not citations and self.config.extractive_fallback:
-            quote = extractive(question, evidence, verdict.kind, language)
-            if quote:
-                text, checks, citations = self.evidence_checker.run(quote, evidence, language, question)
-                sentences = (
-                    *sentences,
-                    *(replace(c, reason="extractive fallback: the model's answer failed the checker") for c in checks),
-                )
-                timings["extractive"] = 1.0
-        if not text or not citations:
-            return self._refuse_found(
-                question,
-                language,
-                hits,
-                evidence,
-                scored,
-                verdict,
-                "no sentence of the answer is supported by the evidence",
-                timings,
-                t_start,
-                raw,
-                sentences,
-            )
-        if safety.rests_on_flagged(citations, flagged):  # as in _finish, the passage path's twin
-            return self._refuse_found(
-                question,
-                language,
-                hits,
-                evidence,
-                scored,
-                verdict,
-                "the answer rests only on articles flagged for instruction-like text",
-                timings,
-                t_start,
-                raw,
-            )
-        timings["total_s"] = time.perf_counter() - t_start
-        return Answer(
-            question=question,
-            language=_lang(language),
-            answer=text,
-            refused=False,
-            citations=citations,
-            passages=tuple(hits),
-            sentences=sentences,
-            raw_answer=raw,
-            timings=timings,
-            evidence=evidence,
-        )
-
-    def _refuse_found(
-        self,
-        question: str,
-        language: str,
-        hits: Sequence[Hit],
-        evidence: tuple[Evidence, ...],
-        scored: list[Scored],
-        verdict: Verdict,
-        reason: str,
-        timings: dict[str, float],
-        t_start: float,
-        raw: str = "",
-        sentences: tuple = (),
-    ) -> Answer:
-        """A refusal that says what the sources do give instead (in the question's language)."""
-        found, _ = explain(verdict, scored, language, question)
-        timings["total_s"] = time.perf_counter() - t_start
-        text = prompts.REFUSAL_FOUND[language].format(refusal=prompts.REFUSALS[language], found=found)
-        return Answer(
-            question=question,
-            language=_lang(language),
-            answer=text,
-            refused=True,
-            citations=(),
-            passages=tuple(hits),
-            sentences=sentences,
-            raw_answer=raw,
-            refusal_reason=reason,
-            timings=timings,
-            evidence=evidence,
-        )
 
     def _back_translate(
         self, draft: Answer, question: str, timings: dict[str, float], t_start: float
@@ -523,7 +354,7 @@ class Answerer:
         timings["total_s"] = time.perf_counter() - t_start
         return Answer(
             question=question,
-            language=_lang(language),
+            language=answer_language(language),
             answer=text,
             refused=False,
             citations=citations,
@@ -547,7 +378,7 @@ class Answerer:
         timings["total_s"] = time.perf_counter() - t_start
         return Answer(
             question=question,
-            language=_lang(language),
+            language=answer_language(language),
             answer=prompts.REFUSALS[language],
             refused=True,
             citations=(),
@@ -557,26 +388,3 @@ class Answerer:
             refusal_reason=reason,
             timings=timings,
         )
-
-
-def _lang(language: str) -> Literal["ar", "en"]:
-    return "ar" if language == "ar" else "en"
-
-
-def extractive(question: str, evidence: Sequence[Evidence], kind: str, language: str) -> str:
-    """The first evidence sentence holding a value of the kind asked for, quoted and cited (``""`` if none).
-
-    Arabic: the sentence itself; English: the Arabic sentence in quotes, with no English words around it (an
-    English frame would be read as Latin-script names the Arabic sentence lacks).
-
-    Only for a quantity whose unit the question names (:func:`rag.evidence.expected_unit`: countries, troops,
-    dollars, km, people): a sentence of the right type is not the right fact otherwise ("What is the
-    population of Baghdad?" names no unit, and a troop count would have been quoted).
-    """
-    if kind != "quantity" or not expected_unit(question):
-        return ""
-    for e in evidence:
-        if has_type(e.text, kind, question):
-            body = " ".join(e.text.split()).rstrip(".")
-            return f"{body} [{e.n}]." if language == "ar" else f"«{body}» [{e.n}]."
-    return ""

@@ -13,6 +13,9 @@ by signals measured on the seeds suite (``sanad eval --suite seeds``, section "E
   quantity, متى/when → a date, من/who → a person, أين/where → a place): :func:`answer_type`;
 * ``rank``: the rank of the passage it came from.
 
+Just past the house's ~400 lines: a third of it is the cue tables (question words, units) laid out one entry
+per line, and the signals that read them are tuned together on the seeds suite.
+
 Example:
     >>> from rag.evidence import answer_type
     >>> answer_type("كم عدد الجنود الأمريكيين في العراق؟"), answer_type("Who heads the mission?")

@@ -3,6 +3,9 @@
 Every stage takes and returns these frozen dataclasses, never tuples or raw library
 output, so that ingest, chunking, retrieval, generation and evaluation can be read
 and tested one at a time.
+
+One module on purpose: it imports nothing from ``rag``, so any module can import these records without an
+import cycle, and every seam's record is found in one place.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ For each run, ``<out>/<suite>-<timestamp>.json`` holds every per-question record
 ``.md`` the summary tables (also printed), ``.png`` a chart of recall@k; the same three
 are copied to ``<suite>-latest.*`` (:mod:`rag.evaluation.report`). Answers are scored in
 :mod:`rag.evaluation.scoring`, evidence selection in :mod:`rag.evaluation.evidence_eval`.
-``--check`` compares the metrics with ``eval/thresholds.json`` and exits 1 listing each one
-below its threshold.
+``--check`` compares the metrics with ``eval/thresholds.json`` (:mod:`rag.evaluation.thresholds`) and exits 1
+listing each one below its threshold.
 
 Example:
     >>> from rag import Sanad, SanadConfig
@@ -20,192 +20,43 @@ Example:
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
-import numpy as np
-
-from rag.errors import IndexMismatchError, IndexMissingError, InputError, SanadError
+from rag.errors import InputError, SanadError
 from rag.evaluation import metrics as M
-from rag.evaluation.datasets import QAItem, Suite, eval_dir, load_suite, paired_sample, stratified_sample
+from rag.evaluation.datasets import QAItem, Suite, load_suite, paired_sample, stratified_sample
 from rag.evaluation.evidence_eval import Selector, evaluate_evidence, gold_evidence, load_selector
+from rag.evaluation.indexes import ensure_corpus_index, ensure_suite_index  # re-exported
 from rag.evaluation.report import render_markdown, write_report
+from rag.evaluation.retrieval_eval import (  # re-exported: the retrieval stage's public names stay importable here
+    RETRIEVAL_K,
+    aggregate_retrieval,
+    progress,
+    retrieve_all,
+)
 from rag.evaluation.scoring import (
-    LANG_GROUPS,
     aggregate_answers,
     aggregate_breakdown,
     answer_record,
-    flatten_breakdown,
     score_answer,
 )
+from rag.evaluation.thresholds import check_thresholds, flatten_metrics, load_thresholds  # re-exported
 from rag.pipeline import Sanad
 from rag.types import RETRIEVAL_MODES
-
-if TYPE_CHECKING:
-    from rag.embeddings import Embedder
-    from rag.types import RetrievalMode
 
 logger = logging.getLogger(__name__)
 
 SEED = 13
-RETRIEVAL_K = 10
 #: LLM answers for a benchmark that brings its own articles (XQuAD, ARCD) when neither --answers nor
 #: --limit is given (seeds and user files answer every question).
 XQUAD_DEFAULT_ANSWERS = 40
 #: Questions whose evidence selection is scored (no LLM) on XQuAD / ARCD when --evidence is not given.
 EVIDENCE_DEFAULT = 300
-
-
-# -- index preparation ---------------------------------------------------------------------------
-def ensure_suite_index(sanad: Sanad, suite: Suite, index_dir: Path, *, show_progress: bool = True) -> Sanad:
-    """A :class:`Sanad` over ``index_dir`` holding exactly ``suite.articles``, sharing ``sanad``'s models.
-
-    The index is left alone when its manifest matches the settings and the articles
-    (same corpus fingerprint); otherwise it is updated (only new or changed paragraphs
-    are embedded) or, after a settings change, rebuilt.
-    """
-    from rag.index import corpus_fingerprint, read_manifest
-    from rag.indexer import Indexer, expected_manifest
-
-    config = sanad.config.with_overrides(index_dir=Path(index_dir))
-    embedder = sanad.embedder
-    embedder.load()
-    expected = expected_manifest(config, embedder.fingerprint)
-    articles = list(suite.articles)
-    rebuild = False
-    try:
-        manifest = read_manifest(config.index_dir)
-        manifest.check_matches(expected)
-        fresh = manifest.corpus_fingerprint == corpus_fingerprint(articles)
-    except IndexMissingError:
-        fresh = False
-    except (IndexMismatchError, SanadError) as exc:
-        logger.warning("rebuilding the %s index in %s: %s", suite.name, config.index_dir, exc)
-        fresh, rebuild = False, True
-    if not fresh:
-        t = time.perf_counter()
-        print(f"indexing {len(articles)} {suite.name} paragraphs into {config.index_dir} …", file=sys.stderr)
-        report = Indexer(config, embedder).apply(articles, prune=True, rebuild=rebuild, show_progress=show_progress)
-        print(f"{report.summary()} [{time.perf_counter() - t:.1f} s]", file=sys.stderr)
-    return Sanad(config, embedder=embedder, generator=sanad._generator)  # noqa: SLF001 - share the loaded LLM, if any
-
-
-def ensure_corpus_index(sanad: Sanad, *, show_progress: bool = True) -> None:
-    """Build the configured index from ``config.corpus_dir`` when there is none yet."""
-    from rag.index import read_manifest
-    from rag.indexer import Indexer
-
-    try:
-        read_manifest(sanad.config.index_dir)
-    except IndexMissingError:
-        print(f"no index in {sanad.config.index_dir}; indexing {sanad.config.corpus_dir} …", file=sys.stderr)
-        sanad.embedder.load()
-        report = Indexer(sanad.config, sanad.embedder).index_paths(
-            [sanad.config.corpus_dir], show_progress=show_progress
-        )
-        print(report.summary(), file=sys.stderr)
-        sanad._retriever = None  # noqa: SLF001 - reload the index the eval just built
-
-
-# -- retrieval -------------------------------------------------------------------------------------
-class _CachedQueries:
-    """Stands in for the embedder during evaluation: question vectors are computed in one batch.
-
-    ``embed_queries`` returns the precomputed rows for known questions and falls back to
-    the real embedder for anything else, so ``Sanad.search`` runs unchanged.
-    """
-
-    def __init__(self, embedder: Any, questions: Sequence[str]) -> None:
-        self._embedder = embedder
-        unique = list(dict.fromkeys(q.strip() for q in questions))
-        vectors = embedder.embed_queries(unique) if unique else np.zeros((0, 1), np.float32)
-        self._rows = {q: vectors[i] for i, q in enumerate(unique)}
-
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        keys = [t.strip() for t in texts]
-        if keys and all(k in self._rows for k in keys):
-            return np.stack([self._rows[k] for k in keys]).astype(np.float32)
-        return self._embedder.embed_queries(texts)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._embedder, name)
-
-
-def _progress(iterable: Iterable, total: int, desc: str, enabled: bool) -> Iterable:
-    if not enabled:
-        return iterable
-    from tqdm import tqdm
-
-    return tqdm(iterable, total=total, desc=desc, unit="q", file=sys.stderr, dynamic_ncols=True)
-
-
-def retrieve_all(
-    sanad: Sanad,
-    items: Sequence[QAItem],
-    modes: Sequence[str],
-    *,
-    k: int = RETRIEVAL_K,
-    batch_queries: bool = True,
-    show_progress: bool = True,
-) -> tuple[dict[str, list[dict]], dict]:
-    """Run ``sanad.search(question, k, mode)`` for every question and mode.
-
-    Returns per mode one record per item (``doc_ids``, ``chunk_ids``, ``seconds``) and
-    timing info. With ``batch_queries`` the question vectors are computed up front in
-    batches (identical search code path; the per-search time then excludes embedding).
-    """
-    retriever = sanad.retriever
-    info: dict[str, Any] = {"batch_queries": batch_queries and any(m != "bm25" for m in modes)}
-    original = retriever.embedder
-    if info["batch_queries"]:
-        t = time.perf_counter()
-        retriever.embedder = cast("Embedder", _CachedQueries(original, [it.question for it in items]))
-        info["embed_queries_s"] = time.perf_counter() - t
-        info["embed_queries_per_question_s"] = info["embed_queries_s"] / max(1, len(items))
-    results: dict[str, list[dict]] = {}
-    try:
-        for mode in modes:
-            rows = []
-            for item in _progress(items, len(items), f"search {mode}", show_progress):
-                t = time.perf_counter()
-                hits = sanad.search(item.question, k=k, mode=cast("RetrievalMode", mode))
-                rows.append(
-                    {
-                        "doc_ids": [h.doc_id for h in hits],
-                        "chunk_ids": [h.chunk_id for h in hits],
-                        "seconds": time.perf_counter() - t,
-                    }
-                )
-            results[mode] = rows
-    finally:
-        retriever.embedder = original
-    return results, info
-
-
-def aggregate_retrieval(items: Sequence[QAItem], results: Mapping[str, Sequence[dict]]) -> dict[str, dict]:
-    """``{mode: {lang group: {metric: mean}}}`` over answerable questions (those with gold docs)."""
-    table: dict[str, dict] = {}
-    for mode, rows in results.items():
-        table[mode] = {}
-        for group in LANG_GROUPS:
-            found = [
-                M.retrieval_scores(r["doc_ids"], it.gold_doc_ids)
-                for it, r in zip(items, rows, strict=False)
-                if group in ("all", it.lang)
-            ]
-            scored = [s for s in found if s is not None]
-            if not scored:
-                continue
-            row: dict[str, float | None] = {"n": len(scored)}
-            for key in scored[0]:
-                row[key] = M.mean(s[key] for s in scored)
-            table[mode][group] = row
-    return table
 
 
 # -- answers ---------------------------------------------------------------------------------------
@@ -253,7 +104,7 @@ def answer_all(
     articles = sanad.retriever.index.articles
     records: dict[str, dict] = {}
     missing: list[str] = []
-    for item in _progress(sample, len(sample), "answers", show_progress):
+    for item in progress(sample, len(sample), "answers", show_progress):
         spans, lost = evidence_spans(item, articles)
         missing.extend(lost)
         t = time.perf_counter()
@@ -297,79 +148,6 @@ def warm_up(sanad: Sanad) -> float:
     except SanadError as exc:
         logger.warning("LLM warm-up failed (answers will still be tried): %s", exc)
     return time.perf_counter() - t
-
-
-# -- metrics, thresholds ---------------------------------------------------------------------------
-def flatten_metrics(
-    retrieval: Mapping[str, dict],
-    answers: Mapping[str, dict],
-    latency: Mapping[str, dict],
-    evidence: Mapping[str, dict] | None = None,
-    breakdown: Mapping[str, Mapping[str, dict]] | None = None,
-) -> dict[str, float | None]:
-    """One flat ``{name: value}`` map; names as used in ``eval/thresholds.json``.
-
-    ``retrieval.<mode>.<ar|en|all>.<metric>``, ``answers.<ar|en|all>.<metric>``,
-    ``answers.by_<type|answer_type>.<value>.<metric>``, ``evidence.<ar|en|all>.<metric>``,
-    ``latency.<stage>.<mean|p50|p95>``.
-    """
-    flat: dict[str, float | None] = {}
-    for mode, groups in retrieval.items():
-        for group, row in groups.items():
-            for key, value in row.items():
-                flat[f"retrieval.{mode}.{group}.{key}"] = value
-    for group, row in answers.items():
-        for key, value in row.items():
-            flat[f"answers.{group}.{key}"] = value
-    flat.update(flatten_breakdown(breakdown or {}))
-    for group, row in (evidence or {}).items():
-        for key, value in row.items():
-            flat[f"evidence.{group}.{key}"] = value
-    for stage, row in latency.items():
-        for key in ("mean", "p50", "p95"):
-            flat[f"latency.{stage}.{key}"] = row[key]
-    return flat
-
-
-def load_thresholds(path: Path | None = None) -> dict[str, dict]:
-    """``eval/thresholds.json``: ``{suite: {metric: minimum, or {"min": x} / {"max": x}}}``."""
-    path = Path(path) if path is not None else eval_dir() / "thresholds.json"
-    if not path.is_file():
-        raise InputError(f"{path} is missing; --check needs it (see the Thresholds section of eval/README.md)")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise InputError(f"{path} is not valid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise InputError(f"{path} must hold a JSON object of suites")
-    return data
-
-
-def check_thresholds(metrics: Mapping[str, float | None], thresholds: Mapping[str, Any]) -> dict[str, list[str]]:
-    """Compare metrics with their bounds.
-
-    Returns ``failures`` (below a minimum or above a maximum), ``passed`` and ``skipped``
-    (metrics this run did not measure, e.g. answer scores with ``--answers 0``, or
-    undefined ones such as refusal recall on a sample without unanswerable questions).
-    Keys starting with ``_`` are comments.
-    """
-    out: dict[str, list[str]] = {"failures": [], "passed": [], "skipped": []}
-    for name, bound in thresholds.items():
-        if name.startswith("_"):
-            continue
-        low, high = (bound.get("min"), bound.get("max")) if isinstance(bound, dict) else (bound, None)
-        value = metrics.get(name)
-        if value is None:
-            out["skipped"].append(f"{name}: not measured in this run")
-            continue
-        if low is not None and value < low:
-            out["failures"].append(f"{name} = {value:.4f} is below its threshold {low}")
-        elif high is not None and value > high:
-            out["failures"].append(f"{name} = {value:.4f} is above its limit {high}")
-        else:
-            bound_text = f"≥ {low}" if low is not None else f"≤ {high}"
-            out["passed"].append(f"{name} = {value:.4f} (bound {bound_text})")
-    return out
 
 
 # -- evidence selection ----------------------------------------------------------------------------

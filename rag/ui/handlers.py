@@ -13,6 +13,10 @@ Two kinds of method:
 Nothing is global: every method reads ``self.sanad``, so two apps in one process do not share state.
 Sanad's own errors reach the user with their message; any other exception is logged with its
 traceback and the user sees :data:`GENERIC_ERROR`.
+
+One module just past the house's ~400 lines on purpose: the page handlers and the API functions are methods
+of the one :class:`Handlers` object the layout wires, and share its write guard, filter parsing and error
+mapping.
 """
 
 from __future__ import annotations

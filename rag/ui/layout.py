@@ -11,6 +11,9 @@ the ``gradio_client`` endpoints (``/search``, ``/ask``, ``/timeline``, ``/list_a
 ``/remove_article``). Concurrency ids let the ask queue's questions in (Sanad answers them one at a time) and index
 writes to one
 at a time, while searches run four at once beside them.
+
+One module just past the house's ~400 lines on purpose: it is the one picture of the page, so every tab's
+components and wiring are read side by side here.
 """
 
 from __future__ import annotations
