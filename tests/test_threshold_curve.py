@@ -60,3 +60,17 @@ def test_report_rows_are_read_and_errors_left_out():
     rows = load_outcomes(report)
     assert rows == [Outcome("a", "ar", True, 0.7, False, True, False)]
     assert "| 0.70 |" in render(rows)
+
+
+def test_quotes_for_declined_questions_only_above_the_confidence():
+    from rag.evaluation.threshold_curve import with_quotes
+
+    rows = [
+        Outcome("a", "ar", True, 0.9, True, False, False, quote_accepted=True),  # declined; the quote is right
+        Outcome("b", "ar", False, 0.9, True, False, False, quote_accepted=False),  # declined rightly; a quote is wrong
+        Outcome("c", "ar", True, 0.6, True, False, False, quote_accepted=True),  # below the confidence asked for
+        Outcome("d", "ar", True, 0.9, True, False, False, quote_accepted=None),  # no quote possible
+    ]
+    r = with_quotes(rows, 0.55, 0.8)
+    assert r["accepted"] == 1 / 3 and r["answered_unanswerable"] == 1.0
+    assert with_quotes(rows, 0.55, 0.5)["accepted"] == 2 / 3

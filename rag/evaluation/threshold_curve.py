@@ -24,7 +24,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 THRESHOLDS = (0.0, 0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)
@@ -41,6 +41,28 @@ class Outcome:
     refused: bool
     accepted: bool
     ungrounded: bool
+    # When the model refused: would the extractive quote (rag.answer_evidence.extractive) have been given, and
+    # would it hold an accepted answer? None: no quote (not a quantity in a named unit, or no such sentence).
+    quote_accepted: bool | None = None
+
+
+MODEL_REFUSED = "the model found no answer in the evidence"
+
+
+def _quote_outcome(row: dict, answer: dict) -> bool | None:
+    """Whether quoting the evidence sentence would have been right, for a question the model declined."""
+    from rag.answer_evidence import extractive
+    from rag.evaluation import metrics as M
+    from rag.evidence import answer_type
+    from rag.types import Evidence
+
+    if answer.get("refusal_reason") != MODEL_REFUSED:
+        return None
+    evidence = [Evidence(**e) for e in answer.get("evidence", [])]
+    quote = extractive(row["question"], evidence, answer_type(row["question"]), row["lang"])
+    if not quote:
+        return None
+    return bool(M.contains_answer(quote, row.get("answers", []))) if row["answerable"] else False
 
 
 def load_outcomes(report: dict) -> list[Outcome]:
@@ -60,6 +82,7 @@ def load_outcomes(report: dict) -> list[Outcome]:
                 refused=bool(scores.get("refused")),
                 accepted=bool(scores.get("accepted")),
                 ungrounded=bool(scores.get("ungrounded")),
+                quote_accepted=_quote_outcome(row, rec.get("answer") or {}),
             )
         )
     return out
@@ -89,6 +112,17 @@ def at_threshold(outcomes: Sequence[Outcome], threshold: float, lang: str | None
         "answered_unanswerable": _rate([not refused(o) for o in un]),
         "ungrounded": float(sum(1 for o in chosen if not refused(o) and o.ungrounded)),
     }
+
+
+def with_quotes(outcomes: Sequence[Outcome], threshold: float, confident: float) -> dict[str, float | None]:
+    """The rates if the extractive quote had also answered questions the model declined scoring >= ``confident``."""
+    changed = [
+        replace(o, refused=False, accepted=bool(o.quote_accepted), ungrounded=False)
+        if o.refused and o.quote_accepted is not None and o.score >= max(confident, threshold)
+        else o
+        for o in outcomes
+    ]
+    return at_threshold(changed, threshold)
 
 
 def balanced(outcomes: Sequence[Outcome], threshold: float) -> float:
@@ -123,6 +157,25 @@ def render(outcomes: Sequence[Outcome], thresholds: Sequence[float] = THRESHOLDS
             for k in ("accepted", "false_refusal", "wrong_answer", "refusal_recall", "answered_unanswerable")
         ]
         lines.append(f"| {t:.2f} | " + " | ".join(cells) + f" | {int(both['ungrounded'] or 0)} |")
+    lines += [
+        "",
+        "The extractive quote also given when the model declines (default threshold 0.55; a quote is only made "
+        "for a quantity in a unit the question names):",
+        "",
+        "| quote when score ≥ | accepted | false refusals | refusal recall | unanswerable answered |",
+        "|---|---|---|---|---|",
+    ]
+    base = at_threshold(outcomes, 0.55)
+    lines.append(
+        f"| never (now) | {_fmt(base['accepted'])} | {_fmt(base['false_refusal'])} | "
+        f"{_fmt(base['refusal_recall'])} | {_fmt(base['answered_unanswerable'])} |"
+    )
+    for confident in (0.55, 0.65, 0.75, 0.85):
+        r = with_quotes(outcomes, 0.55, confident)
+        lines.append(
+            f"| {confident:.2f} | {_fmt(r['accepted'])} | {_fmt(r['false_refusal'])} | "
+            f"{_fmt(r['refusal_recall'])} | {_fmt(r['answered_unanswerable'])} |"
+        )
     lines.append("")
     halves = ([o for i, o in enumerate(outcomes) if i % 2 == 0], [o for i, o in enumerate(outcomes) if i % 2 == 1])
     for name, fit, check in (("even", halves[0], halves[1]), ("odd", halves[1], halves[0])):
