@@ -19,7 +19,9 @@ class MiniSanad:
 
     def __init__(self, answer: str) -> None:
         self.retriever = StubRetriever(passage_hits("aid", "economy"))
-        self.answerer = Answerer(SanadConfig(translate_queries=False), self.retriever, FakeGenerator(answer))
+        # The adapters are under test, not the answerability decision: every question reaches the (fake) model.
+        config = SanadConfig(translate_queries=False, answerable_threshold=0.0)
+        self.answerer = Answerer(config, self.retriever, FakeGenerator(answer))
         self.histories: list = []
 
     def search(self, question, k=None, mode=None, filters=None):

@@ -74,3 +74,15 @@ def test_quotes_for_declined_questions_only_above_the_confidence():
     r = with_quotes(rows, 0.55, 0.8)
     assert r["accepted"] == 1 / 3 and r["answered_unanswerable"] == 1.0
     assert with_quotes(rows, 0.55, 0.5)["accepted"] == 2 / 3
+
+
+def test_without_fallback_turns_quoted_answers_into_refusals():
+    from rag.evaluation.threshold_curve import without_fallback
+
+    rows = [
+        Outcome("a", "ar", True, 0.9, False, True, False, quoted=True),
+        Outcome("b", "ar", False, 0.9, False, False, True, quoted=True),
+        Outcome("c", "ar", True, 0.9, False, True, False),
+    ]
+    r = at_threshold(without_fallback(rows), 0.55)
+    assert r["accepted"] == 0.5 and r["refusal_recall"] == 1.0 and r["ungrounded"] == 0.0

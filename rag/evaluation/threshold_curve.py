@@ -44,6 +44,7 @@ class Outcome:
     # When the model refused: would the extractive quote (rag.answer_evidence.extractive) have been given, and
     # would it hold an accepted answer? None: no quote (not a quantity in a named unit, or no such sentence).
     quote_accepted: bool | None = None
+    quoted: bool = False  # the answer shown was the extractive quote (the model's own failed the checker)
 
 
 MODEL_REFUSED = "the model found no answer in the evidence"
@@ -83,6 +84,7 @@ def load_outcomes(report: dict) -> list[Outcome]:
                 accepted=bool(scores.get("accepted")),
                 ungrounded=bool(scores.get("ungrounded")),
                 quote_accepted=_quote_outcome(row, rec.get("answer") or {}),
+                quoted=bool(rec.get("timings", {}).get("extractive")),
             )
         )
     return out
@@ -123,6 +125,11 @@ def with_quotes(outcomes: Sequence[Outcome], threshold: float, confident: float)
         for o in outcomes
     ]
     return at_threshold(changed, threshold)
+
+
+def without_fallback(outcomes: Sequence[Outcome]) -> list[Outcome]:
+    """The run as it would have been with ``extractive_fallback=False``: a quoted answer becomes a refusal."""
+    return [replace(o, refused=True, accepted=False, ungrounded=False) if o.quoted else o for o in outcomes]
 
 
 def balanced(outcomes: Sequence[Outcome], threshold: float) -> float:
@@ -175,6 +182,36 @@ def render(outcomes: Sequence[Outcome], thresholds: Sequence[float] = THRESHOLDS
         lines.append(
             f"| {confident:.2f} | {_fmt(r['accepted'])} | {_fmt(r['false_refusal'])} | "
             f"{_fmt(r['refusal_recall'])} | {_fmt(r['answered_unanswerable'])} |"
+        )
+    plain = without_fallback(outcomes)
+    lines += [
+        "",
+        f"Without the extractive fallback ({sum(o.quoted for o in outcomes)} answers of this run were quotes; "
+        f"{sum(o.quoted and o.answerable and o.accepted for o in outcomes)} of them accepted, "
+        f"{sum(o.quoted and not o.answerable for o in outcomes)} given to unanswerable questions):",
+        "",
+        "| threshold | accepted ar / en | false refusals ar / en | refusal recall ar / en | unanswerable answered ar / en "
+        "| ungrounded |",
+        "|---|---|---|---|---|---|",
+    ]
+    for t in thresholds:
+        ar, en, both = at_threshold(plain, t, "ar"), at_threshold(plain, t, "en"), at_threshold(plain, t)
+        cells = [
+            f"{_fmt(ar[k])} / {_fmt(en[k])}"
+            for k in ("accepted", "false_refusal", "refusal_recall", "answered_unanswerable")
+        ]
+        lines.append(f"| {t:.2f} | " + " | ".join(cells) + f" | {int(both['ungrounded'] or 0)} |")
+    lines.append("")
+    for name, fit, check in (
+        ("even", plain[::2], plain[1::2]),
+        ("odd", plain[1::2], plain[::2]),
+    ):
+        t = choose(fit)
+        r = at_threshold(check, t)
+        lines.append(
+            f"without the fallback, chosen on the {name} half: {t:.2f}; on the other half accepted "
+            f"{_fmt(r['accepted'])}, refusal recall {_fmt(r['refusal_recall'])}, false refusals "
+            f"{_fmt(r['false_refusal'])}"
         )
     lines.append("")
     halves = ([o for i, o in enumerate(outcomes) if i % 2 == 0], [o for i, o in enumerate(outcomes) if i % 2 == 1])

@@ -136,12 +136,17 @@ def test_prompt_quotes_passages_and_says_they_are_data() -> None:
     assert "[1] «" in prompt.messages[1].content
 
 
+# The terse question scores under the answerability threshold with these two small articles; these tests are
+# about what the model is shown and what the checker certifies, so every question reaches the (fake) model.
+REACH_MODEL = SanadConfig(translate_queries=False, answerable_threshold=0.0)
+
+
 def test_answer_issue_payload_followed_by_model_is_not_certified() -> None:
     """Guards against the reported bug: the model said 9999 citing [1] and the checker certified it."""
     bad = Ingestor().parse(TRUE_TEXT.split("\n")[0] + "\nبحث المسؤولون مستقبل التحالف.\n" + ISSUE_PAYLOAD, doc_id="bad")
     good = Ingestor().parse(TRUE_TEXT, doc_id="good")
     generator = FakeGenerator("عدد الجنود الأمريكيين في العراق هو 9999 جندي [1].")
-    answer = Answerer(SanadConfig(translate_queries=False), _Retriever([bad, good]), generator).ask("كم عدد الجنود؟")
+    answer = Answerer(REACH_MODEL, _Retriever([bad, good]), generator).ask("كم عدد الجنود؟")
     sent = generator.stream_calls[0][1].content
     assert "9999" not in sent and "تجاهل" not in sent
     # Evidence first (#11): the checker drops the model's 9999 and the extractive fallback may quote the clean
@@ -158,7 +163,7 @@ def test_answer_resting_only_on_flagged_article_refused() -> None:
     )
     good = Ingestor().parse(TRUE_TEXT, doc_id="good")
     generator = FakeGenerator("يبلغ عدد الجنود الأمريكيين في العراق 9999 جندي [1].")
-    answer = Answerer(SanadConfig(translate_queries=False), _Retriever([bad, good]), generator).ask("كم عدد الجنود؟")
+    answer = Answerer(REACH_MODEL, _Retriever([bad, good]), generator).ask("كم عدد الجنود؟")
     assert answer.refused and "flagged" in answer.refusal_reason
 
 
@@ -166,7 +171,7 @@ def test_answer_from_clean_article_next_to_flagged_one_kept() -> None:
     bad = Ingestor().parse("التحالف\nبحث المسؤولون مستقبل التحالف.\n" + ISSUE_PAYLOAD, doc_id="bad")
     good = Ingestor().parse(TRUE_TEXT, doc_id="good")
     generator = FakeGenerator("تحتفظ الولايات المتحدة بنحو 2500 جندي في العراق [2].")
-    answer = Answerer(SanadConfig(translate_queries=False), _Retriever([bad, good]), generator).ask("كم عدد الجنود؟")
+    answer = Answerer(REACH_MODEL, _Retriever([bad, good]), generator).ask("كم عدد الجنود؟")
     assert not answer.refused and "2500" in answer.answer and answer.citations[0].doc_id == "good"
 
 
