@@ -38,7 +38,7 @@ def sanad(tmp_path_factory: pytest.TempPathFactory) -> Sanad:
 @pytest.mark.parametrize(
     ("question", "gold_doc", "accepted"),
     [
-        ("كم عدد الدول الأعضاء في التحالف الدولي لهزيمة داعش بحسب بلينكن؟", "003_62634fc958774adb", "87"),
+        ("كم دولة انضمت إلى التحالف الدولي ضد داعش؟", "003_62634fc958774adb", "87"),
         (
             "How much humanitarian aid did the United States announce for the Syrian people?",
             "003_62634fc958774adb",
@@ -49,11 +49,7 @@ def sanad(tmp_path_factory: pytest.TempPathFactory) -> Sanad:
             "000_fa12990bf89f9d00",
             "380",
         ),
-        (
-            "كم جندياً تحتفظ به الولايات المتحدة حالياً في العراق بحسب تقرير لقاء بايدن والسوداني؟",
-            "001_dc5b0399aa33f440",
-            "2500",
-        ),
+        ("كم تبعد قاعدة عين الأسد عن مدينة الرمادي؟", "002_b12590bbfa883fb9", "130"),
     ],
 )
 def test_ask_seed_question_correct_answer_with_valid_citation(
