@@ -183,7 +183,8 @@ class SanadConfig:
     # answerability score of that evidence (rag/answerability.py) is below ``answerable_threshold``. 0.65: the
     # threshold with the best accepted + refusal recall over the whole answer system, chosen on each half of the
     # 203 seeds questions and checked on the other (`python -m rag.evaluation.threshold_curve REPORT`; README
-    # "Answers"): from 0.55 it refuses 12 more unanswerable questions for 10 fewer right answers.
+    # "Answers"): with the fallback off it refuses 13 more unanswerable questions than 0.55 with the fallback on,
+    # for 10 fewer right answers.
     # ``extractive_fallback`` (off): when the model's answer fails the citation checker, quote the evidence
     # sentence that holds the value asked for. Off since the full run: of its 6 quotes, 2 were right and 4 answered
     # unanswerable questions with a neighbouring figure (a distance given for another base).
