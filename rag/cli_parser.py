@@ -142,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--answerable-threshold",
         type=float,
-        help="refuse before generation below this answerability score (default 0.65; 0: never)",
+        help="refuse before generation below this answerability score (default 0.55; 0: never)",
     )
     p.set_defaults(func=_lazy("rag.commands", "cmd_ask"))
 

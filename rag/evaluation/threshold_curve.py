@@ -4,8 +4,10 @@ The decision before generation (:mod:`rag.answerability`) only ever turns a ques
 question whose score is below the threshold is refused with the "what the sources give instead" text,
 and every other question reaches the model exactly as it would at any lower threshold. So one run of
 ``sanad eval`` with the threshold at 0 (every question reaches the model; its score is kept in
-``timings["answerability"]``) gives the system's outcome at *every* threshold exactly: below it, a
-refusal; above it, what the model and the checker did.
+``timings["answerability"]``) gives the system's outcome at *every* threshold exactly, given that run's
+model answers: below it, a refusal; above it, what the model and the checker did. (The model's answers
+themselves can flip when questions are asked in another order: llama.cpp's prompt cache changes how a
+prompt is batched, hence its arithmetic.)
 
 Printed per threshold (per language): accepted answers, false refusals and wrong answers on answerable
 questions, refusal recall and answers given to unanswerable questions (the worst outcome), and the
