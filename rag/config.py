@@ -183,10 +183,10 @@ class SanadConfig:
     # answerability score of that evidence (rag/answerability.py) is below ``answerable_threshold`` (0.55). The
     # whole system's curve (`python -m rag.evaluation.threshold_curve REPORT`; README "Answers") favours 0.65 on
     # the 203 seeds questions (13 more unanswerable questions refused for 10 fewer right answers), but at 0.65
-    # the XQuAD CI slice answered 0 of 8 Arabic questions right (2 at 0.55): not the default until XQuAD's own
-    # curve is measured. ``extractive_fallback`` (off): when the model's answer fails the citation checker, quote
-    # the evidence sentence holding the value asked for. Off since the full run: of its 6 quotes, 2 were right
-    # and 4 answered unanswerable questions with a neighbouring figure (a distance given for another base).
+    # the XQuAD CI slice answered none of its 4 Arabic questions right (1 at 0.55): not the default until
+    # XQuAD's own curve is measured. ``extractive_fallback`` (off): when the model's answer fails the citation
+    # checker, quote the evidence sentence holding the value asked for. Off since the full run: of its 6 quotes,
+    # 2 were right and 4 answered unanswerable questions with a neighbouring figure (a distance for another base).
     evidence_first: bool = True
     evidence_sentences: int = 3
     evidence_passages: int = 6
