@@ -122,19 +122,13 @@ class EvidencePath:
         t_start: float,
         flagged: frozenset[str] = frozenset(),
     ) -> Answer:
-        if not raw or is_refusal(raw):
+        def refuse(reason: str, sentences: tuple = ()) -> Answer:
             return self._refuse_found(
-                question,
-                language,
-                hits,
-                evidence,
-                scored,
-                verdict,
-                "the model found no answer in the evidence",
-                timings,
-                t_start,
-                raw,
+                question, language, hits, evidence, scored, verdict, reason, timings, t_start, raw, sentences
             )
+
+        if not raw or is_refusal(raw):
+            return refuse("the model found no answer in the evidence")
         text, sentences, citations = self.evidence_checker.run(raw, evidence, language, question)
         if not citations and self.config.extractive_fallback:
             quote = extractive(question, evidence, verdict.kind, language)
@@ -146,32 +140,9 @@ class EvidencePath:
                 )
                 timings["extractive"] = 1.0
         if not text or not citations:
-            return self._refuse_found(
-                question,
-                language,
-                hits,
-                evidence,
-                scored,
-                verdict,
-                "no sentence of the answer is supported by the evidence",
-                timings,
-                t_start,
-                raw,
-                sentences,
-            )
+            return refuse("no sentence of the answer is supported by the evidence", sentences)
         if safety.rests_on_flagged(citations, flagged):  # as in Answerer._finish, the passage path's twin
-            return self._refuse_found(
-                question,
-                language,
-                hits,
-                evidence,
-                scored,
-                verdict,
-                "the answer rests only on articles flagged for instruction-like text",
-                timings,
-                t_start,
-                raw,
-            )
+            return refuse("the answer rests only on articles flagged for instruction-like text")
         timings["total_s"] = time.perf_counter() - t_start
         return Answer(
             question=question,
