@@ -184,8 +184,9 @@ class SanadConfig:
     # whole system's curve (`python -m rag.evaluation.threshold_curve REPORT`; README "Answers") favours 0.65 on
     # the 203 seeds questions (13 more unanswerable questions refused for 10 fewer right answers), but XQuAD's
     # curve (40 answerable questions) drops Arabic accepted from 0.45 at 0.55 to 0.40 at 0.60 and 0.25 at 0.65.
-    # ``extractive_fallback`` (off): when the model's answer fails the citation checker, quote the evidence sentence holding the value asked for. Off since the full run: of its 6 quotes,
-    # 2 were right and 4 answered unanswerable questions with a neighbouring figure (a distance for another base).
+    # ``extractive_fallback`` (off): when the model's answer fails the citation checker, quote the evidence
+    # sentence holding the value asked for. Off since the full run: of its 6 quotes, 2 were right and 4 answered
+    # unanswerable questions with a neighbouring figure (a distance for another base).
     evidence_first: bool = True
     evidence_sentences: int = 3
     evidence_passages: int = 6
