@@ -149,24 +149,48 @@ def _fmt(x: float | None) -> str:
     return "–" if x is None else f"{x:.3f}"
 
 
+_CURVE = ("accepted", "false_refusal", "wrong_answer", "refusal_recall", "answered_unanswerable")
+_CURVE_HEADS = {
+    "accepted": "accepted",
+    "false_refusal": "false refusals",
+    "wrong_answer": "wrong answers",
+    "refusal_recall": "refusal recall",
+    "answered_unanswerable": "unanswerable answered",
+}
+
+
+def _curve(outcomes: Sequence[Outcome], thresholds: Sequence[float], keys: Sequence[str]) -> list[str]:
+    """One row per threshold: ``keys`` per language (ar / en), then the ungrounded count."""
+    heads = " | ".join(f"{_CURVE_HEADS[k]} ar / en" for k in keys)
+    lines = [f"| threshold | {heads} | ungrounded |", "|---" * (len(keys) + 2) + "|"]
+    for t in thresholds:
+        ar, en, both = at_threshold(outcomes, t, "ar"), at_threshold(outcomes, t, "en"), at_threshold(outcomes, t)
+        cells = [f"{_fmt(ar[k])} / {_fmt(en[k])}" for k in keys]
+        lines.append(f"| {t:.2f} | " + " | ".join(cells) + f" | {int(both['ungrounded'] or 0)} |")
+    return lines
+
+
+def _halves(outcomes: Sequence[Outcome], prefix: str = "") -> list[str]:
+    """The threshold chosen on the even / odd positions, and what it gives on the other half."""
+    even, odd = list(outcomes[::2]), list(outcomes[1::2])
+    lines = []
+    for name, fit, check in (("even", even, odd), ("odd", odd, even)):
+        t = choose(fit)
+        r = at_threshold(check, t)
+        lines.append(
+            f"{prefix}chosen on the {name} half: {t:.2f}; on the other half accepted {_fmt(r['accepted'])}, "
+            f"refusal recall {_fmt(r['refusal_recall'])}, false refusals {_fmt(r['false_refusal'])}"
+        )
+    return lines
+
+
 def render(outcomes: Sequence[Outcome], thresholds: Sequence[float] = THRESHOLDS) -> str:
     """The curve as a Markdown table, and the threshold chosen on each half checked on the other."""
     lines = [
         f"{len(outcomes)} questions ({sum(o.answerable for o in outcomes)} answerable, "
         f"{sum(not o.answerable for o in outcomes)} unanswerable)",
         "",
-        "| threshold | accepted ar / en | false refusals ar / en | wrong answers ar / en "
-        "| refusal recall ar / en | unanswerable answered ar / en | ungrounded |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for t in thresholds:
-        ar, en, both = at_threshold(outcomes, t, "ar"), at_threshold(outcomes, t, "en"), at_threshold(outcomes, t)
-        cells = [
-            f"{_fmt(ar[k])} / {_fmt(en[k])}"
-            for k in ("accepted", "false_refusal", "wrong_answer", "refusal_recall", "answered_unanswerable")
-        ]
-        lines.append(f"| {t:.2f} | " + " | ".join(cells) + f" | {int(both['ungrounded'] or 0)} |")
-    lines += [
+        *_curve(outcomes, thresholds, _CURVE),
         "",
         "The extractive quote also given when the model declines (default threshold 0.55; a quote is only made "
         "for a quantity in a unit the question names):",
@@ -174,17 +198,11 @@ def render(outcomes: Sequence[Outcome], thresholds: Sequence[float] = THRESHOLDS
         "| quote when score ≥ | accepted | false refusals | refusal recall | unanswerable answered |",
         "|---|---|---|---|---|",
     ]
-    base = at_threshold(outcomes, 0.55)
-    lines.append(
-        f"| never (now) | {_fmt(base['accepted'])} | {_fmt(base['false_refusal'])} | "
-        f"{_fmt(base['refusal_recall'])} | {_fmt(base['answered_unanswerable'])} |"
-    )
-    for confident in (0.55, 0.65, 0.75, 0.85):
-        r = with_quotes(outcomes, 0.55, confident)
-        lines.append(
-            f"| {confident:.2f} | {_fmt(r['accepted'])} | {_fmt(r['false_refusal'])} | "
-            f"{_fmt(r['refusal_recall'])} | {_fmt(r['answered_unanswerable'])} |"
-        )
+    rows = [("never (now)", at_threshold(outcomes, 0.55))]
+    rows += [(f"{c:.2f}", with_quotes(outcomes, 0.55, c)) for c in (0.55, 0.65, 0.75, 0.85)]
+    for label, r in rows:
+        cells = (_fmt(r[k]) for k in ("accepted", "false_refusal", "refusal_recall", "answered_unanswerable"))
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
     plain = without_fallback(outcomes)
     lines += [
         "",
@@ -192,38 +210,12 @@ def render(outcomes: Sequence[Outcome], thresholds: Sequence[float] = THRESHOLDS
         f"{sum(o.quoted and o.answerable and o.accepted for o in outcomes)} of them accepted, "
         f"{sum(o.quoted and not o.answerable for o in outcomes)} given to unanswerable questions):",
         "",
-        "| threshold | accepted ar / en | false refusals ar / en | refusal recall ar / en | unanswerable answered ar / en "
-        "| ungrounded |",
-        "|---|---|---|---|---|---|",
+        *_curve(plain, thresholds, ("accepted", "false_refusal", "refusal_recall", "answered_unanswerable")),
+        "",
+        *_halves(plain, "without the fallback, "),
+        "",
+        *_halves(outcomes),
     ]
-    for t in thresholds:
-        ar, en, both = at_threshold(plain, t, "ar"), at_threshold(plain, t, "en"), at_threshold(plain, t)
-        cells = [
-            f"{_fmt(ar[k])} / {_fmt(en[k])}"
-            for k in ("accepted", "false_refusal", "refusal_recall", "answered_unanswerable")
-        ]
-        lines.append(f"| {t:.2f} | " + " | ".join(cells) + f" | {int(both['ungrounded'] or 0)} |")
-    lines.append("")
-    for name, fit, check in (
-        ("even", plain[::2], plain[1::2]),
-        ("odd", plain[1::2], plain[::2]),
-    ):
-        t = choose(fit)
-        r = at_threshold(check, t)
-        lines.append(
-            f"without the fallback, chosen on the {name} half: {t:.2f}; on the other half accepted "
-            f"{_fmt(r['accepted'])}, refusal recall {_fmt(r['refusal_recall'])}, false refusals "
-            f"{_fmt(r['false_refusal'])}"
-        )
-    lines.append("")
-    halves = ([o for i, o in enumerate(outcomes) if i % 2 == 0], [o for i, o in enumerate(outcomes) if i % 2 == 1])
-    for name, fit, check in (("even", halves[0], halves[1]), ("odd", halves[1], halves[0])):
-        t = choose(fit)
-        r = at_threshold(check, t)
-        lines.append(
-            f"chosen on the {name} half: {t:.2f}; on the other half accepted {_fmt(r['accepted'])}, "
-            f"refusal recall {_fmt(r['refusal_recall'])}, false refusals {_fmt(r['false_refusal'])}"
-        )
     return "\n".join(lines)
 
 
