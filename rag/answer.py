@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 
 from rag import prompts, safety
 from rag.answer_evidence import EvidencePath, extractive
-from rag.answer_shared import StreamEvent, answer_language, is_refusal
+from rag.answer_shared import StreamEvent, answer_language, back_translate, is_refusal
 from rag.chunking import approx_token_count, sentence_spans
 from rag.citations import CitationChecker, EvidenceChecker, numbers_in
 from rag.config import SanadConfig
@@ -257,7 +257,8 @@ class Answerer:
             ):
                 if not pieces:
                     timings["ttft_s"] = time.perf_counter() - t_gen
-                    timings["first_token_s"] = time.perf_counter() - t_start  # what the user waits for
+                    if not via_arabic:  # otherwise the user's first token is the first English one
+                        timings["first_token_s"] = time.perf_counter() - t_start  # what the user waits for
                 pieces.append(piece)
                 if not via_arabic:
                     yield StreamEvent("token", text=piece)
@@ -272,38 +273,20 @@ class Answerer:
     def _back_translate(
         self, draft: Answer, question: str, timings: dict[str, float], t_start: float
     ) -> Generator_[StreamEvent, None, Answer]:
-        """Turn a checked Arabic answer into English, sentence by sentence, streaming the English text."""
+        """Turn a checked Arabic answer into English (:func:`~rag.answer_shared.back_translate`)."""
         if draft.refused:
             return replace(draft, question=question, language="en", answer=prompts.REFUSALS["en"])
-        t = time.perf_counter()
-        out: list[str] = []
-        for check in draft.sentences:
-            if not check.supported:
-                continue
-            messages = (ChatMessage("system", prompts.BACK_TRANSLATE_SYSTEM), ChatMessage("user", check.text))
-            pieces: list[str] = []
-            for piece in self._stream_pieces(messages, prefix=" " if out else ""):
-                pieces.append(piece)
-                yield StreamEvent("token", text=piece)
-            english = "".join(pieces).strip()
-            if not english or numbers_in(english) != numbers_in(check.text) or detect_language(english) != "en":
-                english = check.text  # keep the verified Arabic rather than an unfaithful translation
-                yield StreamEvent("token", text=(" " if out else "") + english)
-            markers = "".join(f"[{n}]" for n in check.cited)
-            if markers:
-                yield StreamEvent("token", text=" " + markers)
-            out.append(f"{english} {markers}".strip())
-        timings["translate_answer_s"] = time.perf_counter() - t
-        timings["total_s"] = time.perf_counter() - t_start
-        return replace(draft, question=question, language="en", answer=" ".join(out), timings=timings)
-
-    def _stream_pieces(self, messages: Sequence[ChatMessage], prefix: str) -> Iterator[str]:
-        first = True
-        for piece in self.generator.stream(
-            messages, max_tokens=self.config.llm_max_tokens, temperature=0.0, seed=self.config.seed
-        ):
-            yield (prefix + piece) if first else piece
-            first = False
+        return (
+            yield from back_translate(
+                self.generator,
+                draft,
+                question,
+                timings,
+                t_start,
+                max_tokens=self.config.llm_max_tokens,
+                seed=self.config.seed,
+            )
+        )
 
     def ask(
         self, question: str, *, k: int | None = None, mode: RetrievalMode | None = None, filters: Filters | None = None

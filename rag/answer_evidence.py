@@ -3,7 +3,8 @@
 From the retrieved passages: the evidence sentences (:mod:`rag.evidence`), the answerability verdict
 (:mod:`rag.answerability`; no: a refusal saying what the sources give instead), the model's answer from the
 numbered sentences only (streamed), the :class:`~rag.citations.EvidenceChecker`, then the extractive quote
-(``extractive_fallback``) or a refusal when nothing is left. :class:`~rag.answer.Answerer` stays the one entry
+(``extractive_fallback``) or a refusal when nothing is left. With ``english_via_arabic`` an English question's
+Arabic translation is answered and checked in Arabic, and the verified sentences are translated back. :class:`~rag.answer.Answerer` stays the one entry
 point: it retrieves, screens the hits and hands them to :class:`EvidencePath`; the passage-prompt path stays
 in :mod:`rag.answer`.
 """
@@ -17,9 +18,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from rag import prompts, safety
-from rag.answer_shared import StreamEvent, answer_language, is_refusal
+from rag.answer_shared import StreamEvent, answer_language, back_translate, is_refusal
 from rag.answerability import Verdict, explain, judge
-from rag.citations import EvidenceChecker
+from rag.citations import EvidenceChecker, evidence_problem
 from rag.config import SanadConfig
 from rag.evidence import Scored, expected_unit, has_type, select, to_evidence
 from rag.generators import ChatMessage, Generator
@@ -85,7 +86,13 @@ class EvidencePath:
                 answer=self._refuse_found(question, language, hits, evidence, scored, verdict, why, timings, t_start),
             )
             return
-        system, user = prompts.evidence_messages(question, [e.text for e in evidence], language, translation)
+        # English via Arabic (``english_via_arabic``): the model answers the Arabic translation from the Arabic
+        # sentences, the checker verifies that Arabic answer, and only its verified sentences are translated.
+        via_arabic = language == "en" and bool(translation) and self.config.english_via_arabic
+        ask, ask_language = (translation, "ar") if via_arabic else (question, language)
+        system, user = prompts.evidence_messages(
+            ask, [e.text for e in evidence], ask_language, "" if via_arabic else translation
+        )
         messages = (ChatMessage("system", system), ChatMessage("user", user))
         pieces: list[str] = []
         with self._lock:
@@ -100,13 +107,43 @@ class EvidencePath:
             ):
                 if not pieces:
                     timings["ttft_s"] = time.perf_counter() - t_gen
-                    timings["first_token_s"] = time.perf_counter() - t_start
+                    if not via_arabic:  # otherwise the user's first token is the first English one
+                        timings["first_token_s"] = time.perf_counter() - t_start
                 pieces.append(piece)
-                yield StreamEvent("token", text=piece)
+                if not via_arabic:
+                    yield StreamEvent("token", text=piece)
             timings["generation_s"] = time.perf_counter() - t_gen
         raw = "".join(pieces).strip()
         timings["completion_tokens"] = float(self.generator.count_tokens(raw)) if raw else 0.0
-        answer = self._finish(question, language, hits, evidence, scored, verdict, raw, timings, t_start, flagged)
+        answer = self._finish(ask, ask_language, hits, evidence, scored, verdict, raw, timings, t_start, flagged)
+        if via_arabic and answer.refused:
+            answer = self._refuse_found(
+                question,
+                language,
+                hits,
+                evidence,
+                scored,
+                verdict,
+                answer.refusal_reason,
+                timings,
+                t_start,
+                raw,
+                answer.sentences,
+            )
+        elif via_arabic:
+            with self._lock:
+                answer = yield from back_translate(
+                    self.generator,
+                    answer,
+                    question,
+                    timings,
+                    t_start,
+                    max_tokens=self.config.llm_max_tokens,
+                    seed=self.config.seed,
+                    verify=lambda english, cited: evidence_problem(
+                        english, [e.text for e in evidence if e.n in cited], "en", question
+                    ),
+                )
         yield StreamEvent("answer", answer=answer)
 
     def _finish(

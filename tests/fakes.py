@@ -117,6 +117,18 @@ class FakeGenerator:
         )
 
 
+class ScriptedGenerator(FakeGenerator):
+    """Answers each stream() call with the next scripted text (draft, then back-translations)."""
+
+    def __init__(self, scripts: list[str], translation: str) -> None:
+        super().__init__("", translation=translation)
+        self.scripts = list(scripts)
+
+    def stream(self, messages, **kwargs):
+        self.answer = self.scripts.pop(0)
+        return super().stream(messages, **kwargs)
+
+
 class StubRetriever:
     """Stands in for :class:`rag.retrieval.Retriever`: ``search`` returns fixed hits and records its calls."""
 

@@ -10,7 +10,7 @@ import re
 import threading
 
 import pytest
-from fakes import ARTICLES, FakeGenerator, StubRetriever, passage_hits
+from fakes import ARTICLES, FakeGenerator, ScriptedGenerator, StubRetriever, passage_hits
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -386,18 +386,6 @@ def test_answerer_timings_recorded():
     assert 0 <= timings["ttft_s"] <= timings["first_token_s"] <= timings["total_s"]
     assert timings["first_token_s"] >= timings["retrieval_s"]
     assert 0 <= timings["retrieval_s"] <= timings["total_s"]
-
-
-class ScriptedGenerator(FakeGenerator):
-    """Answers each stream() call with the next scripted text (draft, then back-translations)."""
-
-    def __init__(self, scripts: list[str], translation: str) -> None:
-        super().__init__("", translation=translation)
-        self.scripts = list(scripts)
-
-    def stream(self, messages, **kwargs):
-        self.answer = self.scripts.pop(0)
-        return super().stream(messages, **kwargs)
 
 
 def test_answerer_english_via_arabic_checks_arabic_then_streams_english():
