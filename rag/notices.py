@@ -30,7 +30,8 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rag.chunking import sentence_spans
-from rag.conflicts import ClaimQuery, ConflictDetector
+from rag.claims import ClaimQuery
+from rag.conflicts import ConflictDetector
 from rag.entities import find_entities
 from rag.textnorm import tokenize
 from rag.types import Answer, Article, Citation, Conflict, ConflictValue, Evidence, Filters, Hit

@@ -41,7 +41,7 @@ from rag.chunking import approx_token_count
 from rag.config import SAMPLE_CORPUS
 from rag.errors import InputError
 from rag.evaluation.datasets import Suite, eval_dir
-from rag.evaluation.news_suites import render_markdown, write_report
+from rag.evaluation.news_shared import render_markdown, write_report
 from rag.generators import ChatMessage, Generation
 from rag.ingest import Ingestor
 from rag.pipeline import Sanad
