@@ -32,7 +32,8 @@ from rag import prompts, safety
 from rag.answer_evidence import EvidencePath, extractive
 from rag.answer_shared import StreamEvent, answer_language, back_translate, is_refusal
 from rag.chunking import approx_token_count, sentence_spans
-from rag.citations import CitationChecker, EvidenceChecker, numbers_in
+from rag.citations import CitationChecker, numbers_in
+from rag.citations_evidence import EvidenceChecker
 from rag.config import SanadConfig
 from rag.errors import GenerationError, SanadError
 from rag.generators import ChatMessage, Generator

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from rag import prompts, safety
 from rag.answer_shared import StreamEvent, answer_language, back_translate, is_refusal
 from rag.answerability import Verdict, explain, judge
-from rag.citations import EvidenceChecker, evidence_problem
+from rag.citations_evidence import EvidenceChecker, evidence_problem, translation_problem
 from rag.config import SanadConfig
 from rag.evidence import Scored, expected_unit, has_type, select, to_evidence
 from rag.generators import ChatMessage, Generator
@@ -140,8 +140,9 @@ class EvidencePath:
                     t_start,
                     max_tokens=self.config.llm_max_tokens,
                     seed=self.config.seed,
-                    verify=lambda english, cited: evidence_problem(
-                        english, [e.text for e in evidence if e.n in cited], "en", question
+                    verify=lambda english, check: (
+                        evidence_problem(english, [e.text for e in evidence if e.n in check.cited], "en", question)
+                        or translation_problem(english, check.text, f"{question} {translation}")
                     ),
                 )
         yield StreamEvent("answer", answer=answer)

@@ -52,14 +52,14 @@ def back_translate(
     *,
     max_tokens: int,
     seed: int,
-    verify: Callable[[str, tuple[int, ...]], str] | None = None,
+    verify: Callable[[str, SentenceCheck], str] | None = None,
 ) -> Generator_[StreamEvent, None, Answer]:
     """Turn a checked Arabic answer into English, one supported sentence at a time, streaming each sentence.
 
     Only sentences the checker kept are translated, each alone (the model sees no sources here, so it has
     nothing to add a fact from). A translation is shown only if it is English, carries exactly the sentence's
-    numbers and, with ``verify`` (``(english, cited) -> problem or ""``), passes the caller's checker against
-    the sentences it cites (e.g. the Arabic names kept in parentheses); otherwise the verified Arabic sentence
+    numbers and, with ``verify`` (``(english, arabic check) -> problem or ""``), passes the caller's checks (e.g. against
+    the sentences it cites); otherwise the verified Arabic sentence
     is shown. Each sentence is streamed once it is decided, so the user never sees text that is then taken
     back. The answer's ``sentences`` become what the user reads (English, or the Arabic kept), with the same
     citation numbers, so every check of the answer reads the shown text; ``raw_answer`` stays the Arabic draft.
@@ -82,7 +82,7 @@ def back_translate(
         elif numbers_in(english) != numbers_in(check.text):
             problem = "the translation changed a number"
         elif verify is not None:
-            problem = verify(english, check.cited)
+            problem = verify(english, check)
         shown = check.text if problem else english
         reason = f"kept in Arabic: {problem}" if problem else "checked in Arabic, then translated"
         checks.append(SentenceCheck(shown, check.cited, True, reason))

@@ -4,7 +4,9 @@ When the prompt shows numbered sentences instead of passages (:mod:`rag.answer_e
 sentence must cite a sentence holding its numbers, its names (Arabic verbatim, or the Arabic in
 parentheses of an English answer) and, for Arabic, its key words (:func:`evidence_problem`);
 :class:`EvidenceChecker` re-attributes a sentence that fails against what it cites to the one evidence
-sentence that supports it, else drops it.
+sentence that supports it, else drops it. :func:`translation_problem` guards the English shown for a checked
+Arabic sentence (``english_via_arabic``): the checker cannot read Latin names against Arabic text, so a
+translation may only name what the gazetteer finds in the Arabic sentence or what the question names.
 
 Its own module because it shares only answer splitting and number reading with the passage checker
 (:class:`rag.citations.CitationChecker`); those stay in :mod:`rag.citations` and are imported from there.
@@ -18,6 +20,7 @@ import re
 from collections.abc import Sequence
 
 from rag.citations import _has_claim, numbers_in, split_answer
+from rag.entities import find_entities
 from rag.textnorm import STOPWORDS, light_stem, normalize_arabic, tokenize
 from rag.types import Citation, Evidence, SentenceCheck
 
@@ -155,6 +158,113 @@ def evidence_problem(sentence: str, cited: Sequence[str], language: str, questio
     if language == "ar" or (re.search(r"[\u0621-\u064a]{2,}", sentence) and not re.search(r"[A-Za-z]{3,}", sentence)):
         return keyword_problem(sentence, cited, question)
     return ""
+
+
+# Capitalised words a translation may use that name no one (titles and words of roles, weekdays, months).
+_CAPITALISED_OK = frozenset(
+    {
+        "the",
+        "a",
+        "an",
+        "in",
+        "on",
+        "at",
+        "of",
+        "for",
+        "and",
+        "but",
+        "he",
+        "she",
+        "it",
+        "they",
+        "his",
+        "her",
+        "its",
+        "their",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "by",
+        "with",
+        "as",
+        "according",
+        "from",
+        "to",
+        "defense",
+        "defence",
+        "foreign",
+        "interior",
+        "minister",
+        "ministry",
+        "prime",
+        "president",
+        "secretary",
+        "assistant",
+        "spokesman",
+        "spokesperson",
+        "deputy",
+        "army",
+        "forces",
+        "force",
+        "government",
+        "council",
+        "parliament",
+        "state",
+        "states",
+        "united",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "split",
+    }
+)
+_CAPITALISED = re.compile(r"\b[A-Z][\w'-]*")
+
+
+def translation_problem(english: str, arabic: str, question: str = "") -> str:
+    """Why the English translation of a checked Arabic sentence may not be shown, or ``""``.
+
+    The small model, translating alone, renders names freely («جو بايدن» as "George W. Bush", «السوداني»
+    as "the Sudanese"), and nothing else checks a Latin name against Arabic text. So every name the
+    translation writes must be a gazetteer entity (:mod:`rag.entities`) that the Arabic sentence names, or a
+    word of the question; any other capitalised word (not the first, not a title or date word) fails.
+
+    Example:
+        >>> translation_problem("President George W. Bush met them.", "التقى الرئيس جو بايدن بهم.")
+        'a name the sentence does not give: George W. Bush'
+        >>> translation_problem("President Joe Biden met them.", "التقى الرئيس جو بايدن بهم.")
+        ''
+    """
+    given = {m.key for m in find_entities(arabic)} | {m.key for m in find_entities(question)}
+    text = english
+    for m in reversed(find_entities(english)):
+        if m.key not in given:
+            return f"a name the sentence does not give: {m.text}"
+        text = text[: m.start] + " " * (m.end - m.start) + text[m.end :]
+    asked = {w.casefold() for w in re.findall(r"[\w'-]+", question)}
+    words = [m for m in _CAPITALISED.finditer(text) if m.start() > 0 and text[: m.start()].strip()]
+    unknown = [
+        m.group() for m in words if m.group().casefold() not in _CAPITALISED_OK and m.group().casefold() not in asked
+    ]
+    return f"a name the sentence does not give: {', '.join(dict.fromkeys(unknown))}" if unknown else ""
 
 
 class EvidenceChecker:

@@ -122,3 +122,10 @@ def test_english_via_arabic_sentences_are_what_the_user_reads():
     shown = [s for s in answer.sentences if s.supported]
     assert [s.text for s in shown] == ["The United States announced 138 million dollars in aid."]
     assert shown[0].cited == (1,) and shown[0].reason == "checked in Arabic, then translated"
+
+
+def test_english_via_arabic_translation_inventing_a_latin_name_keeps_the_checked_arabic():
+    """The checker cannot read "George W. Bush" against Arabic text: a Latin name the sentence lacks is not shown."""
+    _, answer, _ = via_arabic([DRAFT, "President George W. Bush announced 138 million dollars in aid."])
+    assert "Bush" not in answer.answer and "138" in answer.answer
+    assert "George W. Bush" in answer.sentences[0].reason

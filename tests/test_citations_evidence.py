@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.citations import EvidenceChecker, evidence_problem, near_copy
+from rag.citations_evidence import EvidenceChecker, evidence_problem, near_copy, translation_problem
 from rag.types import Evidence
 
 EVIDENCE = (
@@ -71,3 +71,21 @@ def test_evidence_problem_without_cited_sentence():
 def test_near_copy_examples():
     assert near_copy("سيلست", {"سيليست"}) == "سيليست"
     assert near_copy("جندي", {"صلب"}) == ""
+
+
+@pytest.mark.parametrize(
+    ("english", "arabic", "ok"),
+    [
+        (
+            "The United States maintains approximately 2,500 troops in Iraq.",
+            "تحتفظ الولايات المتحدة بحوالي 2500 جندي في العراق.",
+            True,
+        ),
+        ("Defense Secretary Lloyd Austin met them on Monday.", "التقى وزير الدفاع لويد أوستن بهم يوم الاثنين.", True),
+        ("The Sudanese met Defense Secretary Lloyd Austin.", "تشاور السوداني مع وزير الدفاع لويد أوستن.", False),
+        ("President George W. Bush met them.", "التقى الرئيس جو بايدن بهم.", False),
+        ("Mohammed Sheikhabdul met them.", "التقى محمد شياع السوداني بهم.", False),
+    ],
+)
+def test_translation_names_only_what_the_arabic_sentence_names(english, arabic, ok):
+    assert (translation_problem(english, arabic) == "") is ok
