@@ -255,15 +255,16 @@ class RayEmbedder:
             from tqdm import tqdm
 
             bar = tqdm(total=n, desc=f"Embedding on Ray ({pool} workers)", unit="passage")
+        chars = np.array([len(t) for t in texts], dtype=np.float64)
         t0 = time.perf_counter()
-        first: tuple[float, int] | None = None  # (seconds, passages) when the first batch came back
+        first: tuple[float, float] | None = None  # (seconds, characters) when the first batch came back
         try:
             for batch in _stream(ds, self.stall_timeout_s):
                 rows = np.asarray(batch["row"], dtype=np.int64)
                 out[rows] = np.asarray(batch["vector"], dtype=np.float32)
                 seen[rows] = True
                 if first is None:
-                    first = (time.perf_counter() - t0, len(rows))
+                    first = (time.perf_counter() - t0, float(chars[rows].sum()))
                 if bar is not None:
                     bar.update(len(rows))
                 if self.on_progress is not None:
@@ -273,10 +274,16 @@ class RayEmbedder:
                 bar.close()
         total_s = time.perf_counter() - t0
         if first is not None:
-            # Steady rate: after the first batch, i.e. once the actors hold the model (their start is in first_batch_s).
+            # Steady rate: after the first batch, i.e. once the actors hold the model (their start is in
+            # first_batch_s). Counted in characters, then turned into passages of the average length: batches go
+            # longest first, so the first one holds the longest passages, and counting the rest in passages would
+            # overstate the rate (by 6 % on the scale bench's 2,000 news passages, whose
+            # longest 240 hold 17 % of the text).
             self.timings["first_batch_s"] = first[0]
-            if total_s > first[0] and n > first[1]:
-                self.timings["steady_passages_per_s"] = (n - first[1]) / (total_s - first[0])
+            left = float(chars.sum()) - first[1]
+            if total_s > first[0] and left > 0:
+                per_passage = float(chars.sum()) / n
+                self.timings["steady_passages_per_s"] = left / per_passage / (total_s - first[0])
         if not seen.all():
             raise SanadError(
                 f"the Ray cluster returned {int(seen.sum())} of {n} passage vectors; the index was not "
