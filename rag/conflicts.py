@@ -48,13 +48,14 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
 
+from rag.answer_types import Conflict, ConflictValue, Evidence
 from rag.chunking import sentence_spans
 from rag.claims import _EVENT_RES, ClaimQuery
 from rag.dates import DateMention, find_dates, fold
 from rag.entities import BY_KEY, find_entities
 from rag.quantities import find_quantities
 from rag.textnorm import tokenize
-from rag.types import Article, Conflict, ConflictValue, Evidence
+from rag.types import Article
 
 logger = logging.getLogger(__name__)
 

@@ -44,11 +44,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from rag.answer_types import History, Turn
 from rag.dates import fold
 from rag.entities import BY_KEY, EntityMention, find_entities
 from rag.errors import InputError, SanadError
 from rag.textnorm import tokenize
-from rag.types import History, Turn
 
 logger = logging.getLogger(__name__)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag.answer import Answerer, StreamEvent
+from rag.answer_types import Answer, Timeline
 from rag.askqueue import AskQueue
 from rag.config import SanadConfig
 from rag.embeddings import Embedder
@@ -22,7 +23,7 @@ from rag.generators import Generator, make_generator
 from rag.index_files import clean_leftovers_if_idle, current_token
 from rag.indexer import Indexer, IndexReport
 from rag.retrieval import Retriever
-from rag.types import Answer, Article, Filters, Hit, RetrievalMode, Timeline
+from rag.types import Article, Filters, Hit, RetrievalMode
 
 if TYPE_CHECKING:
     from rag.conversation import Rewrite
@@ -129,7 +130,7 @@ class Sanad:
     ) -> list[Hit]:
         return self.retriever.search(question, k=k, mode=mode, filters=filters)
 
-    # ``history`` (earlier turns, oldest first: rag.types.Turn records, {"question", "answer"} dicts or
+    # ``history`` (earlier turns, oldest first: rag.answer_types.Turn records, {"question", "answer"} dicts or
     # (question, answer) pairs) makes a follow-up self-contained before retrieval; the question answered
     # is Answer.rewritten (issue #14).
     def ask(

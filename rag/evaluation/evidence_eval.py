@@ -26,10 +26,11 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from rag.answer_types import Evidence
 from rag.evaluation import metrics as M
 from rag.evaluation.datasets import QAItem
 from rag.textnorm import tokenize
-from rag.types import Evidence, Hit
+from rag.types import Hit
 
 logger = logging.getLogger(__name__)
 

@@ -20,6 +20,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from rag.answer_types import Answer, Turn
 from rag.conversation import ModelRewriter, RuleRewriter
 from rag.entities import find_entities
 from rag.errors import SanadError
@@ -28,7 +29,6 @@ from rag.evaluation.news_data import FollowupItem
 from rag.evaluation.news_shared import group_means
 from rag.pipeline import Sanad
 from rag.textnorm import tokenize
-from rag.types import Answer, Turn
 
 
 def run_followups(
