@@ -4,8 +4,9 @@ What :mod:`rag.types` is to indexing and retrieval (an :class:`~rag.types.Articl
 :class:`~rag.types.Chunk` passages, a search :class:`~rag.types.Hit`), this module is to answering:
 the :class:`Answer` ``sanad ask`` returns with its :class:`Citation`, :class:`Evidence` and
 :class:`SentenceCheck` records, the :class:`Conflict` found between reports, the :class:`Timeline` of
-dated events, and the :class:`Turn` records a follow-up question is answered from. Frozen dataclasses,
-never tuples or raw library output, so each stage can be read and tested alone.
+dated events, the :class:`Turn` records a follow-up question is answered from and the
+:class:`Rewrite` that made it self-contained. Frozen dataclasses, never tuples or raw library
+output, so each stage can be read and tested alone.
 
 A module of its own so that neither record module passes ~400 lines; like :mod:`rag.types` it imports
 nothing from ``rag`` but :mod:`rag.types`, so any module can import these records without an import cycle.
@@ -184,6 +185,39 @@ class Turn:
 
 #: A conversation so far, oldest turn first.
 History = tuple[Turn, ...]
+
+#: How a follow-up was made self-contained (:mod:`rag.conversation`).
+RewriteMethod = Literal["none", "rules", "model"]
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """A question as asked and the self-contained question it stands for.
+
+    Attributes:
+        original: the question as the user typed it.
+        question: the self-contained question to retrieve and answer with (``original`` when unchanged).
+        method: ``none`` (left as it was), ``rules`` or ``model``.
+        reason: what the rules did (``substitution``, ``reference``, ``context``), for display and logs.
+    """
+
+    original: str
+    question: str
+    method: RewriteMethod = "none"
+    reason: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return self.question.strip() != self.original.strip()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "original": self.original,
+            "question": self.question,
+            "method": self.method,
+            "reason": self.reason,
+            "changed": self.changed,
+        }
 
 
 @dataclass(frozen=True)

@@ -21,13 +21,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from rag.answer_types import Answer, Turn
-from rag.conversation import ModelRewriter, RuleRewriter
+from rag.conversation import ModelRewriter
 from rag.entities import find_entities
 from rag.errors import SanadError
 from rag.evaluation import metrics as M
 from rag.evaluation.news_data import FollowupItem
 from rag.evaluation.news_shared import group_means
 from rag.pipeline import Sanad
+from rag.rewrite_rules import RuleRewriter
 from rag.textnorm import tokenize
 
 
