@@ -168,7 +168,7 @@ def test_answer_scores_false_refusals_ungrounded_and_evidence_recall():
 
 def test_evidence_stage_samples_skips_and_names_the_selector():
     from rag.evaluation.datasets import Suite
-    from rag.evaluation.runner import evidence_stage
+    from rag.evaluation.evidence_eval import evidence_stage
 
     sanad = _Stub()
     items = [_item("a", "بحوالي 2500 جندي"), _item("b", "إن الحوار مستمر"), _item("c", "بحوالي 2500 جندي")]

@@ -99,7 +99,7 @@ def run_conflicts(
 
 def _conflict_answers(sanad: Sanad, items: Sequence[ConflictItem], rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Ask each question; the answer must name both values and cite both sides (conflict questions)."""
-    from rag.evaluation.runner import warm_up
+    from rag.evaluation.answer_eval import warm_up
 
     warm_up(sanad)
     scored = []

@@ -119,7 +119,8 @@ def _followup_answers(
     ``answers.<method>.<group>.<metric>`` for each method; ``answers.<group>.<metric>`` repeats the
     configured method's (``SanadConfig.rewrite``; the first method when it is not among them).
     """
-    from rag.evaluation.runner import aggregate_answers, evidence_spans, score_answer, warm_up
+    from rag.evaluation.answer_eval import evidence_spans, warm_up
+    from rag.evaluation.scoring import aggregate_answers, score_answer
 
     warm_up(sanad)
     articles = sanad.retriever.index.articles
