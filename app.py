@@ -26,9 +26,9 @@ retrieval. The ``/search`` and ``/ask`` endpoints take them as optional paramete
 ``since``, ``until`` (``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY``), ``sources``, ``doc_ids`` (comma-separated).
 
 Programs call the same app through ``gradio_client`` with the endpoints ``/search``,
-``/ask`` (the :meth:`rag.types.Answer.to_dict` JSON; a last ``history`` parameter takes the
+``/ask`` (the :meth:`rag.answer_types.Answer.to_dict` JSON; a last ``history`` parameter takes the
 conversation so far as ``[{"question": ..., "answer": ...}, ...]``), ``/timeline`` (topic, since,
-until: :meth:`rag.types.Timeline.to_dict`), ``/list_articles``,
+until: :meth:`rag.answer_types.Timeline.to_dict`), ``/list_articles``,
 ``/add_articles`` and ``/remove_article``::
 
     from gradio_client import Client, handle_file

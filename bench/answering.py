@@ -1,6 +1,6 @@
 """Answer latency per stage on seed questions, and the levers that shorten time to first token.
 
-Stages come from :attr:`rag.types.Answer.timings` (retrieval, prompt tokens, time to first
+Stages come from :attr:`rag.answer_types.Answer.timings` (retrieval, prompt tokens, time to first
 token, generation, total). Levers: the prompt budget and the number of passages (shorter
 prompts), llama.cpp's prefix cache (a cold prompt vs one sharing the system prompt vs an
 identical one), and the LLM thread count. Each variant also reports how many answers

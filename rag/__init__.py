@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time each name is imported on first use
     from rag.answer import Answerer, StreamEvent
+    from rag.answer_types import Answer, Citation, SentenceCheck
     from rag.chunking import Chunker
     from rag.citations import CitationChecker
     from rag.config import SanadConfig
@@ -33,7 +34,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time each name is i
     from rag.ingest import Ingestor
     from rag.pipeline import Sanad
     from rag.retrieval import Retriever
-    from rag.types import Answer, Article, Chunk, Citation, Filters, Hit, SentenceCheck
+    from rag.types import Article, Chunk, Filters, Hit
 
 #: Public name -> the module that defines it. Imported lazily (PEP 562) so that ``import rag.cli`` or
 #: ``import rag.config`` does not pull in FAISS, the LLM client and the answer pipeline: `sanad search`
@@ -57,13 +58,13 @@ _EXPORTS = {
     "Ingestor": "rag.ingest",
     "Sanad": "rag.pipeline",
     "Retriever": "rag.retrieval",
-    "Answer": "rag.types",
     "Article": "rag.types",
     "Chunk": "rag.types",
-    "Citation": "rag.types",
     "Filters": "rag.types",
     "Hit": "rag.types",
-    "SentenceCheck": "rag.types",
+    "Answer": "rag.answer_types",
+    "Citation": "rag.answer_types",
+    "SentenceCheck": "rag.answer_types",
 }
 
 

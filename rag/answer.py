@@ -31,6 +31,7 @@ from dataclasses import dataclass, replace
 from rag import prompts, safety
 from rag.answer_evidence import EvidencePath, extractive
 from rag.answer_shared import StreamEvent, answer_language, back_translate, is_refusal
+from rag.answer_types import Answer
 from rag.chunking import approx_token_count, sentence_spans
 from rag.citations import CitationChecker, numbers_in
 from rag.citations_evidence import EvidenceChecker
@@ -40,7 +41,7 @@ from rag.generators import ChatMessage, Generator
 from rag.hybrid import rrf
 from rag.retrieval import Retriever, check_k, check_question, detect_language
 from rag.textnorm import tokenize
-from rag.types import Answer, Filters, Hit, RetrievalMode
+from rag.types import Filters, Hit, RetrievalMode
 
 # Re-exported: `from rag.answer import StreamEvent, is_refusal, extractive` are the public names.
 __all__ = ["Answerer", "EvidencePath", "Prompt", "PromptBuilder", "StreamEvent", "extractive", "is_refusal"]

@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING
 
 from rag import prompts, safety
 from rag.answer_shared import StreamEvent, answer_language, back_translate, is_refusal
+from rag.answer_types import Answer, Evidence
 from rag.answerability import Verdict, explain, judge
 from rag.citations_evidence import EvidenceChecker, evidence_problem, translation_problem
 from rag.config import SanadConfig
 from rag.evidence import Scored, expected_unit, has_type, select, to_evidence
 from rag.generators import ChatMessage, Generator
-from rag.types import Answer, Evidence, Hit
+from rag.types import Hit
 
 if TYPE_CHECKING:
     from rag.embeddings import Embedder

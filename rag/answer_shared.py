@@ -15,11 +15,12 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from rag import prompts
+from rag.answer_types import Answer, SentenceCheck
 from rag.citations import numbers_in
 from rag.generators import ChatMessage, Generator
 from rag.retrieval import detect_language
 from rag.textnorm import normalize_arabic
-from rag.types import Answer, Hit, SentenceCheck
+from rag.types import Hit
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ def is_refusal(text: str) -> bool:
 
 
 def answer_language(language: str) -> Literal["ar", "en"]:
-    """The :attr:`~rag.types.Answer.language` of an answer in ``language`` (anything not Arabic is English)."""
+    """The :attr:`~rag.answer_types.Answer.language` of an answer in ``language`` (anything not Arabic is English)."""
     return "ar" if language == "ar" else "en"
 
 

@@ -20,9 +20,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from rag.answer_types import Citation, SentenceCheck
 from rag.chunking import sentence_spans
 from rag.textnorm import content_words, light_stem, normalize_arabic
-from rag.types import Citation, Hit, SentenceCheck
+from rag.types import Hit
 
 if TYPE_CHECKING:  # what type checkers see; at run time these are imported on first use (``__getattr__`` below)
     from rag.citations_evidence import (

@@ -19,10 +19,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from rag.answer_types import Citation, Evidence, SentenceCheck
 from rag.citations import _has_claim, numbers_in, split_answer
 from rag.entities import find_entities
 from rag.textnorm import STOPWORDS, light_stem, normalize_arabic, tokenize
-from rag.types import Citation, Evidence, SentenceCheck
 
 # Words an answer may add around the facts it copies (normalised, stemmed as rag.textnorm.tokenize does).
 _GLUE = frozenset(

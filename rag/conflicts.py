@@ -28,9 +28,10 @@ different articles: two reports, each cited with its number and its date.
 
 What the question claims (kind, unit, entities, office, event, years, qualifying words) is read once
 into a :class:`ClaimQuery`. That reading lives in :mod:`rag.claims`, since it needs no evidence and
-:mod:`rag.notices` uses it on its own; this module holds the detector and the sentence-side readings
-(figures, dates, operation names, office holders). ``ClaimQuery`` is re-exported here, so
-``from rag.conflicts import ClaimQuery`` keeps working.
+:mod:`rag.notices` uses it on its own. How a name is read in a sentence (an operation's name, an
+office's holder) and when two names are one lives in :mod:`rag.names`. This module holds the detector
+and the rest of the sentence-side reading (which figure, which date answers the question).
+``ClaimQuery`` is re-exported here, so ``from rag.conflicts import ClaimQuery`` keeps working.
 
 Example:
     >>> detector = ConflictDetector()
@@ -45,71 +46,23 @@ import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 from typing import Any
 
+from rag.answer_types import Conflict, ConflictValue, Evidence
 from rag.chunking import sentence_spans
 from rag.claims import _EVENT_RES, ClaimQuery
 from rag.dates import DateMention, find_dates, fold
 from rag.entities import BY_KEY, find_entities
+from rag.names import OPERATION, OPERATION_EN, office_holders, same_name, share_word
 from rag.quantities import find_quantities
 from rag.textnorm import tokenize
-from rag.types import Article, Conflict, ConflictValue, Evidence
+from rag.types import Article
 
 logger = logging.getLogger(__name__)
 
 # Date cues that tie a date to an end (بحلول سبتمبر 2025) or a start (منذ عام 2014).
 _END_CUES = re.compile(r"(?:بحلول|بنهايه|نهايه|حتي|قبل|\bby|\buntil|\bend\s+of)\s*$")
 _START_CUES = re.compile(r"(?:منذ|بدايه|مطلع|\bsince|\bfrom)\s*$")
-_OPERATION = re.compile(r"(?<![^\W\d_])(?:[وفبل]{0,2})عمليه\s+((?:ال[^\W\d_]+)(?:\s+ال[^\W\d_]+){0,2})")
-_OPERATION_EN = re.compile(r"\bOperation\s+([A-Z][\w-]+(?:\s+[A-Z][\w-]+){0,2})")
-_NAME_STOP = {
-    fold(w)[0]
-    for w in [
-        "في",
-        "من",
-        "على",
-        "إلى",
-        "عن",
-        "خلال",
-        "مع",
-        "الذي",
-        "التي",
-        "الذين",
-        "قد",
-        "أن",
-        "إن",
-        "أنه",
-        "وقال",
-        "قال",
-        "يلتقي",
-        "بشأن",
-        "حول",
-        "بين",
-        "لدى",
-        "ضد",
-        "منذ",
-        "بعد",
-        "قبل",
-        "عند",
-        "كما",
-        "حيث",
-        "ثم",
-        "لكن",
-        "بل",
-        "وهو",
-        "وهي",
-        "هو",
-        "هي",
-        "هذا",
-        "هذه",
-        "ذلك",
-        "تلك",
-    ]
-}
-_NATIONALITY = {"iraq": ("العراقي", "العراقيه"), "us": ("الامريكي", "الاميركي", "الامريكيه", "الاميركيه")}
-_NAT_OF = {fold(w)[0]: k for k, ws in _NATIONALITY.items() for w in ws}
-_FORMER = ("السابق", "السابقه", "former")
 
 
 #: Arabic words that find sentences stating a figure in a unit, or an event (for :meth:`ConflictDetector.probes`).
@@ -203,14 +156,14 @@ class ConflictDetector:
         sides = [s for e in relevant for s in self._names(query, e)]
         if query.kind == "name" or not query.role:
             sides = [s for s in sides if s.value[0] == "operation"]
-            found = self._cluster(sides, lambda a, b: _same_name(a.value[1], b.value[1]))
+            found = self._cluster(sides, lambda a, b: same_name(a.value[1], b.value[1]))
             # «العزم الصلب» vs «العزم الثابت»: variants of one name share a word; wholly different names
             # after «عملية» («عملية اللجنة العسكرية») are other things, not a disagreement
-            if len(found) >= 2 and not _share_word(found[0][0].value[1], found[1][0].value[1]):
+            if len(found) >= 2 and not share_word(found[0][0].value[1], found[1][0].value[1]):
                 return ()
         else:
             sides = [s for s in sides if s.value[0] == query.role]
-            found = self._cluster(sides, lambda a, b: _same_name(a.value[1], b.value[1]))
+            found = self._cluster(sides, lambda a, b: same_name(a.value[1], b.value[1]))
         return self._conflict("name", query, found)
 
     # -- is a sentence about the claim? ------------------------------------------------------------
@@ -301,13 +254,13 @@ class ConflictDetector:
     def _names(self, query: ClaimQuery, ev: Evidence) -> list[_Side]:
         out = []
         folded, where = fold(ev.text)
-        for m in _OPERATION.finditer(folded):
+        for m in OPERATION.finditer(folded):
             name = ev.text[where[m.start(1)] : where[m.end(1) - 1] + 1]
             out.append(_Side(ev, ("operation", fold(name)[0]), name, name, *_pub(ev)))
-        for m in _OPERATION_EN.finditer(ev.text):
+        for m in OPERATION_EN.finditer(ev.text):
             out.append(_Side(ev, ("operation", fold(m.group(1))[0]), m.group(1), m.group(1), *_pub(ev)))
         if query.role:
-            for role, name in _office_holders(ev.text):
+            for role, name in office_holders(ev.text):
                 if role == query.role or role.split(":")[0] == query.role:
                     dates = find_dates(ev.text, ev.published or None)
                     date, source = _date_near(dates, ev.text.find(name), ev.published)
@@ -407,68 +360,6 @@ def _best_date(query: ClaimQuery, text: str, mentions: Sequence[DateMention]) ->
         return cue, min((abs(m.start - e) for e in events), default=m.start)
 
     return min(mentions, key=score)
-
-
-def _office_holders(text: str) -> list[tuple[str, str]]:
-    """``(role:country, name)`` for each office named with its holder («رئيس الوزراء العراقي مصطفى الكاظمي»)."""
-    out = []
-    mentions = find_entities(text)
-    for m in mentions:
-        if m.type != "role":
-            continue
-        rest = text[m.end :]
-        folded_rest = fold(rest)[0]
-        words = re.findall(r"[^\W\d_]+|[^\w\s]", rest)
-        fwords = re.findall(r"[^\W\d_]+|[^\w\s]", folded_rest)
-        i, country = 0, ""
-        while i < len(fwords) and fwords[i] in _NAT_OF:
-            country = _NAT_OF[fwords[i]]
-            i += 1
-        if m.key == "defense_minister" and fold(m.text)[0].endswith("دفاعه"):
-            country = country or "iraq"
-        if i < len(fwords) and fwords[i] in _FORMER:
-            continue
-        name: list[str] = []
-        while i < len(fwords) and len(name) < 3:
-            w = fwords[i]
-            if not re.fullmatch(r"[^\W\d_]+", w) or w in _NAME_STOP or (w.startswith("و") and len(name) >= 1):
-                break
-            if BY_KEY.get(w) or w in _NAT_OF:
-                break
-            name.append(words[i])
-            i += 1
-        if not name:
-            continue
-        holder = " ".join(name)
-        # a name is a person's only when the gazetteer or its shape says so: at least one word
-        # known as a person, or two words not starting with ال (bare role words are not names)
-        persons = list(find_entities(holder, ("person",)))
-        if not persons and (len(name) < 2 or all(fold(n)[0].startswith("ال") for n in name)):
-            continue
-        out.append((f"{m.key}:{country}" if country else m.key, holder))
-    return out
-
-
-def _tokens(name: str) -> list[str]:
-    return [t for t in re.findall(r"[^\W\d_]+", name) if t not in ("ال",)]
-
-
-def _token_eq(a: str, b: str) -> bool:
-    a, b = a.removeprefix("ال"), b.removeprefix("ال")
-    return a == b or (min(len(a), len(b)) >= 4 and SequenceMatcher(None, a, b).ratio() >= 0.8)
-
-
-def _same_name(a: str, b: str) -> bool:
-    """One name's words are all in the other's (ثابت العباسي / ثابت محمد العباسي; spelling variants allowed)."""
-    ta, tb = _tokens(a), _tokens(b)
-    if not ta or not tb:
-        return False
-    short, long_ = (ta, tb) if len(ta) <= len(tb) else (tb, ta)
-    return all(any(_token_eq(s, t) for t in long_) for s in short)
-
-
-def _share_word(a: str, b: str) -> bool:
-    return any(_token_eq(x, y) for x in _tokens(a) for y in _tokens(b))
 
 
 def _claim(query: ClaimQuery, sides: Sequence[_Side]) -> str:

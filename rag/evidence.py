@@ -32,12 +32,13 @@ from typing import Any, Literal
 
 import numpy as np
 
+from rag.answer_types import Evidence
 from rag.chunking import sentence_spans
 from rag.dates import find_dates, fold
 from rag.entities import find_entities
 from rag.quantities import find_quantities
 from rag.textnorm import normalize_arabic, tokenize
-from rag.types import Evidence, Hit
+from rag.types import Hit
 
 logger = logging.getLogger(__name__)
 

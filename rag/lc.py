@@ -90,7 +90,7 @@ def answer_runnable(
 
     The input is the question (``str``) or, in a conversation, ``{"question": ..., "history": [...]}``
     with the earlier turns oldest first (``{"question", "answer"}`` dicts, ``(question, answer)`` pairs or
-    :class:`rag.types.Turn`); a follow-up is answered as its self-contained form (``"rewritten"``).
+    :class:`rag.answer_types.Turn`); a follow-up is answered as its self-contained form (``"rewritten"``).
     ``.stream()`` yields ``{"token": ...}`` pieces as they are generated and ends with the
     complete answer dict under ``{"answer": ...}``. ``filters`` limit the articles it answers from.
     """

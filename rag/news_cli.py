@@ -4,7 +4,7 @@
 conversation so far, so follow-ups («وفي سوريا؟», "And when will it end?") are made self-contained
 first; the rewritten question is shown. ``/new`` starts a fresh conversation, ``/quit`` (or end of
 input) leaves. ``sanad timeline "TOPIC"`` lists the dated events the retrieved passages mention, oldest
-first, each with its citation; ``--json`` prints :meth:`rag.types.Timeline.to_dict`.
+first, each with its citation; ``--json`` prints :meth:`rag.answer_types.Timeline.to_dict`.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import argparse
 import json
 import sys
 
+from rag.answer_types import Answer, Timeline, Turn
 from rag.cli import _config, filters_from_args
 from rag.errors import SanadError
 from rag.pipeline import Sanad
-from rag.types import Answer, Timeline, Turn
 
 
 def _one_line(text: str) -> str:

@@ -3,7 +3,7 @@
 When the evidence for a question disagrees on a figure, a date or a name (:mod:`rag.conflicts`
 finds that by reading the sentences), the answer must say so with both values, both dates and both
 citations. The model is not trusted with that: :func:`conflict_notice` writes the sentence from the
-:class:`rag.types.Conflict` records, in the answer's language, and :func:`with_conflict_notice` appends
+:class:`rag.answer_types.Conflict` records, in the answer's language, and :func:`with_conflict_notice` appends
 it to the answer text. Three steps, each a plain function so that the answer pipeline can be re-wired
 around them:
 
@@ -29,12 +29,13 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from rag.answer_types import Answer, Citation, Conflict, ConflictValue, Evidence
 from rag.chunking import sentence_spans
 from rag.claims import ClaimQuery
 from rag.conflicts import ConflictDetector
 from rag.entities import find_entities
 from rag.textnorm import tokenize
-from rag.types import Answer, Article, Citation, Conflict, ConflictValue, Evidence, Filters, Hit
+from rag.types import Article, Filters, Hit
 
 if TYPE_CHECKING:
     from rag.pipeline import Sanad

@@ -11,9 +11,10 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rag.answer import Answerer, StreamEvent
+from rag.answer_types import Answer, Rewrite, Timeline
 from rag.askqueue import AskQueue
 from rag.config import SanadConfig
 from rag.embeddings import Embedder
@@ -22,10 +23,7 @@ from rag.generators import Generator, make_generator
 from rag.index_files import clean_leftovers_if_idle, current_token
 from rag.indexer import Indexer, IndexReport
 from rag.retrieval import Retriever
-from rag.types import Answer, Article, Filters, Hit, RetrievalMode, Timeline
-
-if TYPE_CHECKING:
-    from rag.conversation import Rewrite
+from rag.types import Article, Filters, Hit, RetrievalMode
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +127,7 @@ class Sanad:
     ) -> list[Hit]:
         return self.retriever.search(question, k=k, mode=mode, filters=filters)
 
-    # ``history`` (earlier turns, oldest first: rag.types.Turn records, {"question", "answer"} dicts or
+    # ``history`` (earlier turns, oldest first: rag.answer_types.Turn records, {"question", "answer"} dicts or
     # (question, answer) pairs) makes a follow-up self-contained before retrieval; the question answered
     # is Answer.rewritten (issue #14).
     def ask(
@@ -180,7 +178,7 @@ class Sanad:
 
     def rewrite(self, question: str, history: Sequence[Any] = ()) -> Rewrite:
         """The self-contained form of ``question`` given the conversation so far (unchanged without history)."""
-        from rag.conversation import Rewrite, as_history, make_rewriter
+        from rag.conversation import as_history, make_rewriter
 
         turns = as_history(history)[-self.config.history_turns :]
         rewriter = make_rewriter(self.config.rewrite, self.generator if self.config.rewrite == "model" else None)

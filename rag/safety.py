@@ -33,9 +33,10 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from rag.answer_types import Citation
 from rag.chunking import sentence_spans
 from rag.textnorm import normalize_arabic
-from rag.types import Article, Citation, Hit
+from rag.types import Article, Hit
 
 Span = tuple[int, int]
 

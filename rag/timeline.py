@@ -4,7 +4,7 @@
 :class:`TimelineBuilder` reads the sentences of the passages retrieved for the topic, finds the dates
 each one writes (:func:`rag.dates.find_dates`: «يوم 15 نيسان/أبريل», «الاثنين الماضي», «31 ديسمبر/
 كانون الأول 2021», «١٥ رمضان ١٤٤٥ هـ» …, relative ones resolved against the article's publication
-date) and makes one :class:`~rag.types.TimelineEvent` per (sentence, date). An article that
+date) and makes one :class:`~rag.answer_types.TimelineEvent` per (sentence, date). An article that
 contributes no dated sentence still appears once, with its best sentence dated by its publication
 date (``from_published``). Years the topic names («في 2024», "from 2014 to 2019") bound the
 timeline; so can explicit ``since``/``until`` dates.
@@ -26,12 +26,13 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import date
 
+from rag.answer_types import Timeline, TimelineEvent
 from rag.chunking import sentence_spans
 from rag.dates import GRANULARITY_ORDER, DateMention, find_dates, fold
 from rag.entities import entity_keys
 from rag.errors import InputError
 from rag.textnorm import tokenize
-from rag.types import Article, Hit, Timeline, TimelineEvent
+from rag.types import Article, Hit
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ def topic_range(topic: str) -> tuple[str, str]:
 
 
 class TimelineBuilder:
-    """Builds a :class:`~rag.types.Timeline` from retrieved passages.
+    """Builds a :class:`~rag.answer_types.Timeline` from retrieved passages.
 
     Args:
         max_events: at most this many events (the best-ranked sentences are kept when there are more).

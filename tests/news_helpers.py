@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rag.answer_types import Evidence
 from rag.chunking import sentence_spans
 from rag.conflicts import sentence_evidence
-from rag.types import Article, Evidence
+from rag.types import Article
 
 ROOT = Path(__file__).resolve().parents[1]
 PUBLISHED = {"000": "2024-04-15", "001": "2024-04-15", "002": "2023-08-09", "003": "2024-09-30", "004": "2021-07-26"}

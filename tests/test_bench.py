@@ -375,7 +375,7 @@ def test_bench_quick_smoke(tmp_path: Path) -> None:
 
 # -- answer section helpers and the LangChain baseline (fakes, no model) ----------------------------
 def _answer(text: str, refused: bool = False, **timings: float):
-    from rag.types import Answer
+    from rag.answer_types import Answer
 
     return Answer(
         question="q", language="ar", answer=text, refused=refused, citations=(), passages=(), timings=dict(timings)

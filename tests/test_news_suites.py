@@ -11,7 +11,7 @@ import pytest
 
 from rag.config import SanadConfig
 from rag.evaluation.news_data import load_conflicts, load_followups, load_timeline
-from rag.evaluation.runner import load_thresholds
+from rag.evaluation.thresholds import load_thresholds
 from rag.indexer import Indexer
 from rag.pipeline import Sanad
 from tests.conftest import FakeEmbedder

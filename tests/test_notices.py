@@ -6,9 +6,10 @@ import re
 
 import pytest
 
+from rag.answer_types import Answer, Conflict, ConflictValue
 from rag.notices import attach_conflicts, conflict_notice, with_conflict_notice
 from rag.pipeline import Sanad
-from rag.types import Answer, Chunk, Conflict, ConflictValue, Hit
+from rag.types import Chunk, Hit
 from tests.fakes import FakeGenerator
 from tests.models import needs_e5, seed_index
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from rag.answer_types import Citation
 from rag.citations import CitationChecker
-from rag.types import Article, Chunk, Citation, Hit
+from rag.types import Article, Chunk, Hit
 from tests.fakes import make_hit
 
 OLD_HIT_KEYS = {"rank", "doc_id", "chunk_id", "title", "score", "scores", "ordinal", "start", "end", "text"}

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO_ROOT, SEED_CORPUS, FakeEmbedder
+from rag.answer_types import Answer, Citation
 from rag.config import SanadConfig
 from rag.pipeline import Sanad
-from rag.types import Answer, Chunk, Citation, Hit
+from rag.types import Chunk, Hit
 from rag.ui.handlers import Handlers
 from rag.ui.render import byline_html, render_answer, render_passages, safe_url
 from tests.fakes import FakeGenerator

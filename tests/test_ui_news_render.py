@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
+from rag.answer_types import Answer, Citation, Timeline, TimelineEvent
 from rag.notices import conflict_notice, with_conflict_notice
-from rag.types import Answer, Chunk, Citation, Hit, Timeline, TimelineEvent
+from rag.types import Chunk, Hit
 from rag.ui.news_render import history_of, render_chat, render_conflicts, render_timeline
 from tests.test_notices import IRAQ_2021, IRAQ_2024, NEW, OLD, TROOPS
 

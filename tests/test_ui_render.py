@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 
 from fakes import ARTICLES, make_hit
 
-from rag.types import Answer, Citation, SentenceCheck
+from rag.answer_types import Answer, Citation, SentenceCheck
 from rag.ui.render import (
     direction,
     esc,
@@ -276,7 +276,7 @@ def test_render_and_uploads_import_without_gradio() -> None:
 
 def test_render_answer_refusal_shows_evidence_quoted_with_title_and_date() -> None:
     """#11: under a refusal the user sees what the sources do say, each sentence quoted with its article."""
-    from rag.types import Evidence
+    from rag.answer_types import Evidence
 
     ev = Evidence(
         1,

@@ -330,7 +330,11 @@ def load_suite(name: str) -> Suite:
 
 
 # -- sampling ------------------------------------------------------------------------------------
-def stratified_sample(items: Sequence[T], n: int, *, key: Callable[[T], Hashable], seed: int = 13) -> list[T]:
+#: The seed every sample of questions is drawn with (``sanad eval``'s answer and evidence stages).
+SEED = 13
+
+
+def stratified_sample(items: Sequence[T], n: int, *, key: Callable[[T], Hashable], seed: int = SEED) -> list[T]:
     """``n`` items drawn round-robin from the groups ``key`` defines, each group shuffled with ``seed``.
 
     Deterministic; every group is represented before any group gives a second item.
@@ -356,7 +360,7 @@ def stratified_sample(items: Sequence[T], n: int, *, key: Callable[[T], Hashable
     return [items[i] for i in sorted(chosen)]
 
 
-def paired_sample(items: Sequence[QAItem], n: int, *, seed: int = 13) -> list[QAItem]:
+def paired_sample(items: Sequence[QAItem], n: int, *, seed: int = SEED) -> list[QAItem]:
     """``n`` items made of whole parallel groups: questions drawn at random, each asked in all its languages.
 
     Used for XQuAD so that Arabic and English answers are compared on the same questions

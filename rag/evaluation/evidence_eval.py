@@ -15,6 +15,10 @@ counts as found when a selected sentence covers at least half of it
 (:func:`rag.evaluation.metrics.covers`). Also reported: the same for the retrieved passages
 themselves (the most any selector over them can find), and how many sentences / characters were
 selected (what the prompt costs).
+
+As the evidence stage of ``sanad eval`` (:func:`rag.evaluation.runner.run_eval`), :func:`evidence_stage`
+scores a seeded sample of the answerable questions (:data:`EVIDENCE_DEFAULT` on XQuAD / ARCD, every one
+of a seeds or user suite) against the gold sentences :func:`suite_sentences` finds.
 """
 
 from __future__ import annotations
@@ -24,17 +28,24 @@ import re
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from rag.answer_types import Evidence
+from rag.errors import SanadError
 from rag.evaluation import metrics as M
-from rag.evaluation.datasets import QAItem
+from rag.evaluation.datasets import SEED, QAItem, Suite, paired_sample, stratified_sample
 from rag.textnorm import tokenize
-from rag.types import Evidence, Hit
+from rag.types import Hit
+
+if TYPE_CHECKING:
+    from rag.pipeline import Sanad
 
 logger = logging.getLogger(__name__)
 
 Selector = Callable[[str, Sequence[Hit]], Sequence[Evidence]]
 Span = tuple[str, int, int]
+#: Questions whose evidence selection is scored (no LLM) on XQuAD / ARCD when --evidence is not given.
+EVIDENCE_DEFAULT = 300
 EVIDENCE_COLUMNS = ("n", "passage_recall", "sentence_recall", "selected", "chars")
 _SENTENCE_END = re.compile(r"[.!?؟۔]+[\"'”»)]*(?=\s|$)|\n+")
 
@@ -216,13 +227,70 @@ def evidence_markdown(table: Mapping[str, dict], selector_name: str, gold_name: 
     return lines
 
 
+# -- the evidence stage of sanad eval ---------------------------------------------------------------
+def suite_sentences(suite: Suite) -> dict[str, tuple[tuple[int, int], ...]] | None:
+    """XQuAD-R's sentence spans for the XQuAD suite (the gold evidence sentences), else ``None``."""
+    if suite.name != "xquad":
+        return None
+    from rag.evaluation.external import load_xquad_sentences
+
+    try:
+        return load_xquad_sentences()
+    except SanadError as exc:
+        logger.warning("no XQuAD-R sentences (%s); evidence is scored against the answer spans", exc)
+        return None
+
+
+def evidence_stage(
+    target: Sanad,
+    items: Sequence[QAItem],
+    suite: Suite,
+    n: int | None,
+    selector: Selector | None,
+    sentences: Mapping[str, tuple[tuple[int, int], ...]] | None,
+    seed: int = SEED,
+    show_progress: bool = True,
+) -> dict[str, Any]:
+    """Score evidence selection on a sample of the answerable questions (no LLM); ``{}`` when ``n`` is 0."""
+    if n == 0:
+        return {}
+    name = getattr(selector, "label", "the given selector")
+    if selector is None:
+        selector, name = load_selector(target)
+        if selector is None:
+            return {"skipped": name}
+    answerable = [it for it in items if it.answerable]
+    if n is None:
+        n = EVIDENCE_DEFAULT if suite.articles else len(answerable)
+    chosen = (
+        paired_sample(answerable, n, seed=seed)
+        if suite.name == "xquad"
+        else stratified_sample(answerable, n, key=lambda it: (it.lang, it.type), seed=seed)
+    )
+    t = time.perf_counter()
+    table, records = evaluate_evidence(target, chosen, selector, sentences=sentences, show_progress=show_progress)
+    k = getattr(target.config, "evidence_passages", target.config.answer_passages)
+    return {
+        "table": table,
+        "records": records,
+        "selector": name,
+        "k": k,
+        "gold": "XQuAD-R sentence of the gold answer" if sentences else "the gold evidence quote / answer span",
+        "n": len(chosen),
+        "seconds": time.perf_counter() - t,
+    }
+
+
 __all__ = [
     "EVIDENCE_COLUMNS",
+    "EVIDENCE_DEFAULT",
     "Selector",
     "evaluate_evidence",
     "evidence_markdown",
+    "evidence_stage",
     "gold_evidence",
     "lexical_selector",
     "load_selector",
     "split_sentences",
+    "suite_sentences",
 ]

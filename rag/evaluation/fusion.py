@@ -74,8 +74,8 @@ def collect(
 ) -> tuple[Retriever, list[Candidates], list[Candidates]]:
     """The candidate lists of every answerable question of ``suite`` (indexing its articles when it has
     any), and with ``stress`` the stress rows of its Arabic questions (same dense lists)."""
+    from rag.evaluation.indexes import ensure_corpus_index, ensure_suite_index
     from rag.evaluation.retrieval_eval import _CachedQueries
-    from rag.evaluation.runner import ensure_corpus_index, ensure_suite_index
 
     if suite.articles:
         target = ensure_suite_index(

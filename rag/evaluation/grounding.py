@@ -1,8 +1,8 @@
 """Numbers and names in an answer that its cited sentences do not contain: the "must be 0" metric of #11.
 
 An answer sentence is *grounded* when every number it states and every name it writes in the
-source's script occurs in a sentence it cites: the :class:`~rag.types.Citation` quote and the
-:class:`~rag.types.Evidence` sentence behind each ``[n]`` of that sentence. What is checked:
+source's script occurs in a sentence it cites: the :class:`~rag.answer_types.Citation` quote and the
+:class:`~rag.answer_types.Evidence` sentence behind each ``[n]`` of that sentence. What is checked:
 
 * **numbers**, in any answer: digit sequences after normalisation (Arabic-Indic digits folded,
   thousands separators dropped, decimals kept), compared with digit boundaries, so ``2,500``
@@ -20,7 +20,7 @@ A sentence that cites nothing has nothing to rest on: all its numbers and names 
 citation checker removed from the answer are not counted (the user never reads them); each sentence
 is read by the rules of its own script, whatever the question's language.
 
-Pure functions over plain values and :class:`~rag.types.Answer` records; no model.
+Pure functions over plain values and :class:`~rag.answer_types.Answer` records; no model.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from rag.answer_types import Answer
 from rag.textnorm import normalize_arabic
-from rag.types import Answer
 
 _MARKER = re.compile(r"\[\s*[0-9\u0660-\u0669]+(?:\s*[,،]\s*[0-9\u0660-\u0669]+)*\s*\]")
 _THOUSANDS = re.compile(r"(?<=\d)[,،٬](?=\d{3}(?!\d))")

@@ -1,7 +1,7 @@
 """The indexes an evaluation searches: a suite's own (XQuAD, ARCD, the injection cases bring their articles),
 or the configured one, built from ``corpus_dir`` when there is none yet.
 
-Used by :mod:`rag.evaluation.runner` (which re-exports both), :mod:`rag.evaluation.news_suites`,
+Used by :mod:`rag.evaluation.runner`, :mod:`rag.evaluation.news_suites`,
 :mod:`rag.evaluation.injection` and :mod:`rag.evaluation.fusion`. Progress goes to stderr.
 """
 

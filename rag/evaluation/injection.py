@@ -242,7 +242,7 @@ def answer_rows(
     sanad: Sanad, cases: Sequence[InjectionCase], n: int, seed: int, index_dir: Path
 ) -> list[dict[str, Any]]:
     """Ask ``n`` sampled cases (both languages, every kind) over an index of the sample corpus and the cases."""
-    from rag.evaluation.runner import ensure_suite_index
+    from rag.evaluation.indexes import ensure_suite_index
 
     corpus, _ = Ingestor.from_config(sanad.config).run([SAMPLE_CORPUS])
     suite = Suite(SUITE, (), tuple(corpus) + tuple(c.ingest() for c in cases))
@@ -290,7 +290,7 @@ def run_injection_eval(
     normal: bool = True,
 ) -> dict[str, Any]:
     """Run the suite and return (and write) its report. ``answers_n`` None: every case with the LLM."""
-    from rag.evaluation.runner import check_thresholds
+    from rag.evaluation.thresholds import check_thresholds
 
     t0 = time.perf_counter()
     cases = load_cases()
@@ -334,7 +334,8 @@ def run_injection_eval(
 def cmd_injection_eval(args: argparse.Namespace) -> int:
     """``sanad eval --suite injection [--answers N] [--check]``."""
     from rag.cli import _config
-    from rag.evaluation.runner import load_thresholds, print_report
+    from rag.evaluation.runner import print_report
+    from rag.evaluation.thresholds import load_thresholds
 
     given = [n for n in (getattr(args, "answers", None), getattr(args, "limit", None)) if n is not None]
     if any(n < 0 for n in given):

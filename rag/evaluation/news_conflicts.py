@@ -18,6 +18,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from rag.answer_types import Evidence
 from rag.chunking import sentence_spans
 from rag.conflicts import ConflictDetector
 from rag.dates import find_dates
@@ -27,7 +28,7 @@ from rag.evaluation.news_data import ConflictItem
 from rag.evaluation.news_shared import date_match, group_means
 from rag.notices import evidence_for
 from rag.pipeline import Sanad
-from rag.types import Article, Evidence
+from rag.types import Article
 
 
 def run_conflicts(
@@ -98,7 +99,7 @@ def run_conflicts(
 
 def _conflict_answers(sanad: Sanad, items: Sequence[ConflictItem], rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Ask each question; the answer must name both values and cite both sides (conflict questions)."""
-    from rag.evaluation.runner import warm_up
+    from rag.evaluation.answer_eval import warm_up
 
     warm_up(sanad)
     scored = []

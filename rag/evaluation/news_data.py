@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rag.answer_types import Turn
 from rag.evaluation.datasets import DatasetError, QAItem, eval_dir
-from rag.types import Turn
 
 NEWS_SUITES = ("followups", "conflicts", "timeline")
 

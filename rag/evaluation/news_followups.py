@@ -20,15 +20,16 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from rag.conversation import ModelRewriter, RuleRewriter
+from rag.answer_types import Answer, Turn
+from rag.conversation import ModelRewriter
 from rag.entities import find_entities
 from rag.errors import SanadError
 from rag.evaluation import metrics as M
 from rag.evaluation.news_data import FollowupItem
 from rag.evaluation.news_shared import group_means
 from rag.pipeline import Sanad
+from rag.rewrite_rules import RuleRewriter
 from rag.textnorm import tokenize
-from rag.types import Answer, Turn
 
 
 def run_followups(
@@ -118,7 +119,8 @@ def _followup_answers(
     ``answers.<method>.<group>.<metric>`` for each method; ``answers.<group>.<metric>`` repeats the
     configured method's (``SanadConfig.rewrite``; the first method when it is not among them).
     """
-    from rag.evaluation.runner import aggregate_answers, evidence_spans, score_answer, warm_up
+    from rag.evaluation.answer_eval import evidence_spans, warm_up
+    from rag.evaluation.scoring import aggregate_answers, score_answer
 
     warm_up(sanad)
     articles = sanad.retriever.index.articles

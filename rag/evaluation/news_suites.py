@@ -74,7 +74,8 @@ def run_news_eval(
     command: str = "",
 ) -> dict[str, Any]:
     """Run one news suite (``followups``, ``conflicts``, ``timeline``) and return (and write) its report."""
-    from rag.evaluation.runner import check_thresholds, ensure_corpus_index
+    from rag.evaluation.indexes import ensure_corpus_index
+    from rag.evaluation.thresholds import check_thresholds
 
     if suite not in NEWS_SUITES:
         raise InputError(f"unknown news suite {suite!r}; choose one of {', '.join(NEWS_SUITES)}")
@@ -143,7 +144,8 @@ def _check_docs(articles: Mapping[str, Article], needed: set[str]) -> None:
 def cmd_news_eval(args: argparse.Namespace) -> int:
     """``sanad eval --suite followups|conflicts|timeline``."""
     from rag.cli import _config
-    from rag.evaluation.runner import load_thresholds, print_report
+    from rag.evaluation.runner import print_report
+    from rag.evaluation.thresholds import load_thresholds
 
     thresholds = None
     if args.check:

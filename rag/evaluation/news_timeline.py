@@ -16,12 +16,13 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from rag.answer_types import Timeline
 from rag.evaluation import metrics as M
 from rag.evaluation.news_data import TimelineData
 from rag.evaluation.news_shared import date_match, group_means
 from rag.pipeline import Sanad
 from rag.timeline import TimelineBuilder
-from rag.types import Article, Timeline
+from rag.types import Article
 
 #: Passages retrieved per topic for timelines (conflict evidence: rag.notices.evidence_for).
 TIMELINE_PASSAGES = 20

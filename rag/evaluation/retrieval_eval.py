@@ -2,9 +2,9 @@
 
 :func:`retrieve_all` runs ``Sanad.search`` unchanged, with the question vectors computed up front in one batch
 (:class:`_CachedQueries`, which :mod:`rag.evaluation.fusion` uses as well); :func:`aggregate_retrieval` turns the
-records into the ``{mode: {language: {metric: mean}}}`` table. Called by :func:`rag.evaluation.runner.run_eval`,
-which re-exports both; the evidence stage is :mod:`rag.evaluation.evidence_eval`, the answers' scores
-:mod:`rag.evaluation.scoring`.
+records into the ``{mode: {language: {metric: mean}}}`` table. Called by :func:`rag.evaluation.runner.run_eval`;
+the evidence stage is :mod:`rag.evaluation.evidence_eval`, the answer stage :mod:`rag.evaluation.answer_eval`,
+the answers' scores :mod:`rag.evaluation.scoring`.
 """
 
 from __future__ import annotations

@@ -6,10 +6,16 @@ folder), or a path to a Q&A ``.jsonl`` file in the seeds format.
 
 For each run, ``<out>/<suite>-<timestamp>.json`` holds every per-question record,
 ``.md`` the summary tables (also printed), ``.png`` a chart of recall@k; the same three
-are copied to ``<suite>-latest.*`` (:mod:`rag.evaluation.report`). Answers are scored in
-:mod:`rag.evaluation.scoring`, evidence selection in :mod:`rag.evaluation.evidence_eval`.
+are copied to ``<suite>-latest.*`` (:mod:`rag.evaluation.report`).
 ``--check`` compares the metrics with ``eval/thresholds.json`` (:mod:`rag.evaluation.thresholds`) and exits 1
 listing each one below its threshold.
+
+This module is the orchestrator: :func:`run_eval` builds or checks the index
+(:mod:`rag.evaluation.indexes`), then runs each stage from its own module (retrieval,
+:mod:`rag.evaluation.retrieval_eval`; evidence selection without the LLM,
+:mod:`rag.evaluation.evidence_eval`; answers with the LLM, :mod:`rag.evaluation.answer_eval`, scored
+in :mod:`rag.evaluation.scoring`) and puts the report together; :func:`cmd_eval` is ``sanad eval``
+and :func:`print_report` prints every suite's report (the injection and news suites' too).
 
 Example:
     >>> from rag import Sanad, SanadConfig
@@ -27,181 +33,20 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from rag.errors import InputError, SanadError
+from rag.errors import InputError
 from rag.evaluation import metrics as M
-from rag.evaluation.datasets import QAItem, Suite, load_suite, paired_sample, stratified_sample
-from rag.evaluation.evidence_eval import Selector, evaluate_evidence, gold_evidence, load_selector
-from rag.evaluation.indexes import ensure_corpus_index, ensure_suite_index  # re-exported
+from rag.evaluation.answer_eval import answer_all, answer_sample, warm_up
+from rag.evaluation.datasets import SEED, Suite, load_suite
+from rag.evaluation.evidence_eval import Selector, evidence_stage, suite_sentences
+from rag.evaluation.indexes import ensure_corpus_index, ensure_suite_index
 from rag.evaluation.report import render_markdown, write_report
-from rag.evaluation.retrieval_eval import (  # re-exported: the retrieval stage's public names stay importable here
-    RETRIEVAL_K,
-    aggregate_retrieval,
-    progress,
-    retrieve_all,
-)
-from rag.evaluation.scoring import (
-    aggregate_answers,
-    aggregate_breakdown,
-    answer_record,
-    score_answer,
-)
-from rag.evaluation.thresholds import check_thresholds, flatten_metrics, load_thresholds  # re-exported
+from rag.evaluation.retrieval_eval import RETRIEVAL_K, aggregate_retrieval, retrieve_all
+from rag.evaluation.scoring import aggregate_answers, aggregate_breakdown
+from rag.evaluation.thresholds import check_thresholds, flatten_metrics, load_thresholds
 from rag.pipeline import Sanad
 from rag.types import RETRIEVAL_MODES
 
 logger = logging.getLogger(__name__)
-
-SEED = 13
-#: LLM answers for a benchmark that brings its own articles (XQuAD, ARCD) when neither --answers nor
-#: --limit is given (seeds and user files answer every question).
-XQUAD_DEFAULT_ANSWERS = 40
-#: Questions whose evidence selection is scored (no LLM) on XQuAD / ARCD when --evidence is not given.
-EVIDENCE_DEFAULT = 300
-
-
-# -- answers ---------------------------------------------------------------------------------------
-def evidence_spans(item: QAItem, articles: Mapping[str, Any]) -> tuple[list[tuple[str, int, int]], list[str]]:
-    """The gold evidence as ``(doc_id, start, end)`` in the indexed article texts, and quotes not found."""
-    if item.evidence_spans is not None:
-        return list(item.evidence_spans), []
-    spans, missing = [], []
-    for doc_id, quote in zip(item.gold_doc_ids, item.evidence, strict=False):
-        article = articles.get(doc_id)
-        where = M.locate_quote(article.text, quote) if article is not None else None
-        if where is None:
-            missing.append(f"{item.id}: {doc_id}: {quote[:60]}")
-        else:
-            spans.append((doc_id, *where))
-    return spans, missing
-
-
-def answer_sample(items: Sequence[QAItem], n: int | None, suite: Suite, seed: int = SEED) -> list[QAItem]:
-    """The questions to answer: all, or a seeded sample (stratified by language and type; XQuAD: paired ar/en)."""
-    if n is None:
-        n = XQUAD_DEFAULT_ANSWERS if suite.articles else len(items)
-    if n >= len(items):
-        return list(items)
-    if suite.name == "xquad":
-        return paired_sample(items, n, seed=seed)
-    return stratified_sample(items, n, key=lambda it: (it.lang, it.type), seed=seed)
-
-
-def answer_all(
-    sanad: Sanad,
-    sample: Sequence[QAItem],
-    *,
-    retries: int = 1,
-    show_progress: bool = True,
-    sentences: Mapping[str, tuple[tuple[int, int], ...]] | None = None,
-) -> tuple[dict[str, dict], list[str]]:
-    """Ask each sampled question; ``{item id: record}`` and the evidence quotes that could not be located.
-
-    A question whose generation fails (e.g. times out on a busy machine) is asked again up
-    to ``retries`` times; if it still fails it is recorded as an error and left out of the scores.
-    ``sentences`` (XQuAD-R's, for XQuAD) make the gold evidence sentences the answer's selected
-    evidence is scored against.
-    """
-    articles = sanad.retriever.index.articles
-    records: dict[str, dict] = {}
-    missing: list[str] = []
-    for item in progress(sample, len(sample), "answers", show_progress):
-        spans, lost = evidence_spans(item, articles)
-        missing.extend(lost)
-        t = time.perf_counter()
-        answer, errors = None, []
-        for _ in range(1 + retries):
-            try:
-                answer = sanad.ask(item.question)
-                break
-            except InputError:
-                raise
-            except SanadError as exc:  # a timeout or a model failure: retry, then count it and go on
-                logger.warning("%s: %s", item.id, exc)
-                errors.append(str(exc))
-        if answer is None:
-            records[item.id] = {
-                "error": errors[-1],
-                "attempts": len(errors),
-                "seconds": time.perf_counter() - t,
-                "scores": {"refused": False},
-            }
-            continue
-        gold = gold_evidence(item, articles, sentences) if item.answerable else []
-        records[item.id] = {
-            "answer": answer_record(answer),
-            "evidence_spans": [list(s) for s in spans],
-            "scores": score_answer(item, answer, spans, gold),
-            "timings": dict(answer.timings),
-            "attempts": len(errors) + 1,
-        }
-    return records, missing
-
-
-def warm_up(sanad: Sanad) -> float:
-    """Load the LLM and run one tiny generation, so the first question does not pay for paging the model in."""
-    from rag.generators import ChatMessage
-
-    t = time.perf_counter()
-    sanad.load(llm=True)
-    try:
-        sanad.generator.generate([ChatMessage("user", "مرحبا")], max_tokens=1, temperature=0.0, seed=0)
-    except SanadError as exc:
-        logger.warning("LLM warm-up failed (answers will still be tried): %s", exc)
-    return time.perf_counter() - t
-
-
-# -- evidence selection ----------------------------------------------------------------------------
-def suite_sentences(suite: Suite) -> dict[str, tuple[tuple[int, int], ...]] | None:
-    """XQuAD-R's sentence spans for the XQuAD suite (the gold evidence sentences), else ``None``."""
-    if suite.name != "xquad":
-        return None
-    from rag.evaluation.external import load_xquad_sentences
-
-    try:
-        return load_xquad_sentences()
-    except SanadError as exc:
-        logger.warning("no XQuAD-R sentences (%s); evidence is scored against the answer spans", exc)
-        return None
-
-
-def evidence_stage(
-    target: Sanad,
-    items: Sequence[QAItem],
-    suite: Suite,
-    n: int | None,
-    selector: Selector | None,
-    sentences: Mapping[str, tuple[tuple[int, int], ...]] | None,
-    seed: int = SEED,
-    show_progress: bool = True,
-) -> dict[str, Any]:
-    """Score evidence selection on a sample of the answerable questions (no LLM); ``{}`` when ``n`` is 0."""
-    if n == 0:
-        return {}
-    name = getattr(selector, "label", "the given selector")
-    if selector is None:
-        selector, name = load_selector(target)
-        if selector is None:
-            return {"skipped": name}
-    answerable = [it for it in items if it.answerable]
-    if n is None:
-        n = EVIDENCE_DEFAULT if suite.articles else len(answerable)
-    chosen = (
-        paired_sample(answerable, n, seed=seed)
-        if suite.name == "xquad"
-        else stratified_sample(answerable, n, key=lambda it: (it.lang, it.type), seed=seed)
-    )
-    t = time.perf_counter()
-    table, records = evaluate_evidence(target, chosen, selector, sentences=sentences, show_progress=show_progress)
-    k = getattr(target.config, "evidence_passages", target.config.answer_passages)
-    return {
-        "table": table,
-        "records": records,
-        "selector": name,
-        "k": k,
-        "gold": "XQuAD-R sentence of the gold answer" if sentences else "the gold evidence quote / answer span",
-        "n": len(chosen),
-        "seconds": time.perf_counter() - t,
-    }
 
 
 # -- the library entry point -----------------------------------------------------------------------
@@ -459,15 +304,4 @@ def print_report(report: Mapping[str, Any], *, check: bool) -> int:
     return 0
 
 
-__all__ = [
-    "aggregate_answers",
-    "aggregate_retrieval",
-    "answer_sample",
-    "check_thresholds",
-    "cmd_eval",
-    "ensure_suite_index",
-    "flatten_metrics",
-    "load_thresholds",
-    "run_eval",
-    "score_answer",
-]
+__all__ = ["cmd_eval", "print_report", "run_eval"]

@@ -17,10 +17,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from rag.answer_types import Answer
 from rag.evaluation import metrics as M
 from rag.evaluation.datasets import QAItem
 from rag.evaluation.grounding import ungrounded
-from rag.types import Answer
 
 LANG_GROUPS = ("ar", "en", "all")
 ANSWER_COLUMNS = (

@@ -55,9 +55,9 @@ MODEL_REFUSED = "the model found no answer in the evidence"
 def _quote_outcome(row: dict, answer: dict) -> bool | None:
     """Whether quoting the evidence sentence would have been right, for a question the model declined."""
     from rag.answer_evidence import extractive
+    from rag.answer_types import Evidence
     from rag.evaluation import metrics as M
     from rag.evidence import answer_type
-    from rag.types import Evidence
 
     if answer.get("refusal_reason") != MODEL_REFUSED:
         return None

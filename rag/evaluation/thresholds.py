@@ -2,7 +2,7 @@
 
 :func:`flatten_metrics` names every metric as ``eval/thresholds.json`` does, :func:`load_thresholds` reads that
 file and :func:`check_thresholds` compares the two. Every suite's runner uses them (:mod:`rag.evaluation.runner`,
-which re-exports them, :mod:`rag.evaluation.news_suites`, :mod:`rag.evaluation.injection`). Not to be confused
+:mod:`rag.evaluation.news_suites`, :mod:`rag.evaluation.injection`). Not to be confused
 with the answerability threshold, whose curve is :mod:`rag.evaluation.threshold_curve`.
 """
 

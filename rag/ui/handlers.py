@@ -29,11 +29,12 @@ from typing import Any, cast
 import gradio as gr
 
 from rag.access import WriteGuard
+from rag.answer_types import Answer
 from rag.errors import InputError, SanadError
 from rag.ingest import Ingestor
 from rag.pipeline import Sanad
 from rag.retrieval import check_question, make_filters
-from rag.types import RETRIEVAL_MODES, Answer, Filters, Hit, RetrievalMode
+from rag.types import RETRIEVAL_MODES, Filters, Hit, RetrievalMode
 from rag.ui import uploads
 from rag.ui.news_render import history_of, render_chat, render_timeline
 from rag.ui.render import (

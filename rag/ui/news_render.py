@@ -23,8 +23,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from rag.answer_types import Answer, Timeline
 from rag.notices import conflict_notice, value_text
-from rag.types import Answer, Timeline
 from rag.ui.render import _with_badges, byline_html, direction, esc, render_answer, render_error, render_progress
 
 

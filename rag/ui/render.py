@@ -14,8 +14,9 @@ import html
 import re
 from collections.abc import Sequence
 
+from rag.answer_types import Answer
 from rag.retrieval import detect_language
-from rag.types import Answer, Hit
+from rag.types import Hit
 from rag.types import byline as byline_text
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")

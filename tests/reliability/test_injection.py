@@ -208,7 +208,7 @@ def test_false_flags_sample_and_xquad_zero() -> None:
 
 def test_thresholds_name_metrics_the_suite_reports(tmp_path: Path) -> None:
     from rag.evaluation.injection import run_injection_eval
-    from rag.evaluation.runner import load_thresholds
+    from rag.evaluation.thresholds import load_thresholds
     from rag.pipeline import Sanad
 
     report = run_injection_eval(
