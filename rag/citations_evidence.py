@@ -276,7 +276,7 @@ class EvidenceChecker:
     evidence sentence that supports it, else dropped.
 
     Example:
-        >>> from rag.types import Evidence
+        >>> from rag.answer_types import Evidence
         >>> ev = [Evidence(1, "d", "c", "t", "عملية العزم الصلب بقيادة أميركية", 0, 33)]
         >>> EvidenceChecker().run("تعرف باسم عملية العميل الصلب [1].", ev, "ar")[0]
         ''
